@@ -1,0 +1,111 @@
+// Package store defines what every idlog storage backend does. Handlers,
+// ingest and flow analysis see only this interface; the backends live in
+// their own packages and are opened by URL in package storeurl.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/idlog/idlog/internal/filter"
+)
+
+// Event is one stored LogEvent: the fields the store orders and pages by,
+// plus the event exactly as it was received.
+type Event struct {
+	// Seq is the ingest sequence, assigned by the store when the event is
+	// first stored. It only grows, so a polling cursor built on it never
+	// skips an event that arrives late with an old published time.
+	Seq       int64
+	UUID      string
+	Published time.Time
+	// Raw is the LogEvent JSON as received (compact).
+	Raw json.RawMessage
+}
+
+// Order is the order of a page.
+type Order int
+
+const (
+	// ByPublished orders by (published, seq): Okta's bounded requests.
+	ByPublished Order = iota
+	// BySeq orders by the ingest sequence: Okta's polling requests.
+	BySeq
+)
+
+// Position is a keyset position: the last event of the previous page.
+// A query returns events strictly after it in the query's order.
+type Position struct {
+	Published time.Time
+	Seq       int64
+}
+
+// Query selects events.
+type Query struct {
+	Filter   filter.Expr // nil: every event
+	Keywords []string    // q: every keyword must match a whole token, case-insensitive
+	// Since (inclusive) and Until (exclusive) bound published; zero means unbounded.
+	Since, Until time.Time
+	Order        Order
+	Descending   bool
+	After        *Position // nil: from the start
+	Limit        int       // 0: no limit
+}
+
+// AppendResult says what Append did with a batch.
+type AppendResult struct {
+	Added      int // newly stored
+	Duplicates int // uuid already stored (or repeated within the batch)
+}
+
+// Bucket is one histogram bar.
+type Bucket struct {
+	Start time.Time
+	// Counts by outcome.result ("" when the event has none).
+	Counts map[string]int64
+}
+
+// ValueCount is one row of a top-values answer.
+type ValueCount struct {
+	Value string
+	Count int64
+}
+
+// Stats describes what a store holds.
+type Stats struct {
+	Events         int64
+	Oldest, Newest time.Time // published
+	MaxSeq         int64
+	BytesOnDisk    int64
+}
+
+// ErrNotFound is returned by Get when no event has the uuid.
+var ErrNotFound = errors.New("store: event not found")
+
+// Store is implemented by every backend. All methods are safe for concurrent use.
+type Store interface {
+	// Append stores a batch atomically: after it returns nil, every event of
+	// the batch is durable and visible. Events whose uuid is already stored
+	// are counted as duplicates and left as they were. Events must have
+	// UUID, Published and Raw set; Seq is assigned by the store.
+	Append(ctx context.Context, events []Event) (AppendResult, error)
+	// Query returns up to q.Limit events in the order q asks for.
+	Query(ctx context.Context, q Query) ([]Event, error)
+	// Count returns how many events match q (Limit, After and Order ignored).
+	Count(ctx context.Context, q Query) (int64, error)
+	// Histogram counts the events matching q in buckets of width step,
+	// aligned to the Unix epoch, oldest first; empty buckets are omitted.
+	Histogram(ctx context.Context, q Query, step time.Duration) ([]Bucket, error)
+	// TopValues returns the n most frequent values of the attribute path
+	// among events matching q, most frequent first. Arrays on the path fan
+	// out (target.id counts every target).
+	TopValues(ctx context.Context, q Query, path filter.Path, n int) ([]ValueCount, error)
+	// Get returns the event with this uuid, or ErrNotFound.
+	Get(ctx context.Context, uuid string) (Event, error)
+	// DeleteBefore removes events published before t and says how many.
+	DeleteBefore(ctx context.Context, t time.Time) (int64, error)
+	Stats(ctx context.Context) (Stats, error)
+	Close() error
+}
