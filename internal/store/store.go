@@ -109,3 +109,18 @@ type Store interface {
 	Stats(ctx context.Context) (Stats, error)
 	Close() error
 }
+
+// Checkpointer is implemented by stores that can keep a small named value in
+// the same transaction as a batch. The collector keeps Okta's next link this
+// way, so a crash can never separate "these events are stored" from "this is
+// where to resume".
+type Checkpointer interface {
+	// AppendCheckpoint is Append, plus setting key to value atomically with the batch.
+	AppendCheckpoint(ctx context.Context, events []Event, key, value string) (AppendResult, error)
+	// Checkpoint returns the value last set for key, or "" when none was.
+	Checkpoint(ctx context.Context, key string) (string, error)
+}
+
+// ErrLocked is returned (wrapped) by Open when another process holds the
+// store; the caller should talk to that process's server instead.
+var ErrLocked = errors.New("store: held by another process")

@@ -1,0 +1,41 @@
+// Package storeurl opens a store from a URL such as duckdb:./idlog-data/events.duckdb
+// or clickhouse://127.0.0.1:9000/idlog. It is the only package that names the
+// backends; each registers itself from its own file here.
+package storeurl
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/idlog/idlog/internal/store"
+)
+
+// Default is the store used when none is given: the embedded one.
+const Default = "duckdb:./idlog-data/events.duckdb"
+
+type opener func(ctx context.Context, url string) (store.Store, error)
+
+var schemes = map[string]opener{}
+
+func register(scheme string, o opener) { schemes[scheme] = o }
+
+// Open opens the store that url names.
+func Open(ctx context.Context, url string) (store.Store, error) {
+	scheme, _, ok := strings.Cut(url, ":")
+	if !ok || schemes[scheme] == nil {
+		return nil, fmt.Errorf("unknown store %q: use one of %s", url, strings.Join(Schemes(), ", "))
+	}
+	return schemes[scheme](ctx, url)
+}
+
+// Schemes lists the known URL forms, for help texts.
+func Schemes() []string {
+	var out []string
+	for s := range schemes {
+		out = append(out, s+":…")
+	}
+	sort.Strings(out)
+	return out
+}
