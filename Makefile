@@ -1,0 +1,40 @@
+# idlog: `make test` is the one command that runs every test (CI runs it too).
+GO        ?= go
+FUZZTIME  ?= 30s
+STATICCHECK = $(shell command -v staticcheck 2>/dev/null || echo $(shell $(GO) env GOPATH)/bin/staticcheck)
+
+.PHONY: test deps lint unit fuzz bench build demo
+
+## test: install missing test dependencies, lint, run every test and each fuzz target for $(FUZZTIME)
+test: deps lint unit fuzz
+
+deps:
+	./scripts/test-deps.sh
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+unit:
+	$(GO) test -count=1 -timeout 20m ./...
+
+# Each fuzz target runs on its own: go test allows one -fuzz target per package run.
+fuzz:
+	@set -e; for t in $$(./scripts/fuzz-targets.sh); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; \
+	  echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
+
+## build: the idlog binary in ./idlog
+build:
+	$(GO) build -o idlog ./cmd/idlog
+
+## demo: the main job, a server on a month of generated events
+demo:
+	$(GO) run ./cmd/idlog serve --demo
+
+## bench: regenerate the benchmark dataset and the tables in docs/benchmarks.md
+bench:
+	$(GO) run ./cmd/idlog bench
