@@ -3,6 +3,7 @@ package filter
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Pos is a byte offset into the filter text.
@@ -63,7 +64,7 @@ type Value struct {
 func (v Value) String() string {
 	switch v.Kind {
 	case String:
-		return strconv.Quote(v.Str)
+		return quote(v.Str)
 	case Number:
 		if v.Text != "" {
 			return v.Text
@@ -91,6 +92,8 @@ type Compare struct {
 	// PathEnd is the offset just past the attribute path, OpPos where the
 	// operator starts: errors about the field or operator point there.
 	PathEnd, OpPos Pos
+	// ValPos is where the literal starts (equal to To for pr).
+	ValPos Pos
 }
 
 // Logical is `left and right` or `left or right`.
@@ -175,4 +178,46 @@ func Unparen(e Expr) Expr {
 		}
 		e = p.X
 	}
+}
+
+// quote writes s as a JSON string literal. strconv.Quote would not do: its
+// \x and \U escapes are not JSON, so the printed filter would not reparse.
+func quote(s string) string {
+	const hex = "0123456789abcdef"
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte('"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b.WriteByte('\\')
+				b.WriteByte(c)
+			case c == '\n':
+				b.WriteString(`\n`)
+			case c == '\r':
+				b.WriteString(`\r`)
+			case c == '\t':
+				b.WriteString(`\t`)
+			case c < 0x20:
+				b.WriteString(`\u00`)
+				b.WriteByte(hex[c>>4])
+				b.WriteByte(hex[c&0xf])
+			default:
+				b.WriteByte(c)
+			}
+			i++
+			continue
+		}
+		r, w := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && w == 1 {
+			b.WriteString(`\ufffd`)
+		} else {
+			b.WriteString(s[i : i+w])
+		}
+		i += w
+	}
+	b.WriteByte('"')
+	return b.String()
 }

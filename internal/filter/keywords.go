@@ -1,0 +1,156 @@
+package filter
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits of the q parameter, as Okta sets them.
+const (
+	MaxKeywords   = 10
+	MaxKeywordLen = 40 // characters (runes), before URL encoding
+)
+
+// ParseKeywords splits q at whitespace into lower-cased keywords. An empty q
+// gives no keywords. Errors are *Error with Code E0000001, positioned at the
+// offending keyword.
+func ParseKeywords(q string) ([]string, error) {
+	var kws []string
+	n := 0
+	for i := 0; i < len(q); {
+		r, w := utf8.DecodeRuneInString(q[i:])
+		if unicode.IsSpace(r) {
+			i += w
+			continue
+		}
+		start := i
+		for i < len(q) {
+			r, w := utf8.DecodeRuneInString(q[i:])
+			if unicode.IsSpace(r) {
+				break
+			}
+			i += w
+		}
+		kw := q[start:i]
+		n++
+		if n > MaxKeywords {
+			return nil, &Error{Src: q, Pos: Pos(start), End: Pos(i), Code: CodeValidation, summary: true,
+				Msg: fmt.Sprintf("Api validation failed: 'q': Freeform search cannot contain more than %d items", MaxKeywords)}
+		}
+		if utf8.RuneCountInString(kw) > MaxKeywordLen {
+			return nil, &Error{Src: q, Pos: Pos(start), End: Pos(i), Code: CodeValidation, summary: true,
+				Msg: fmt.Sprintf("Api validation failed: 'q': Freeform search cannot contain items longer than %d characters", MaxKeywordLen)}
+		}
+		kws = append(kws, strings.ToLower(kw))
+	}
+	return kws, nil
+}
+
+// Tokens returns the search tokens of an event (as from DecodeJSON), sorted
+// and without duplicates. It is the one definition of what q matches:
+// backends that index tokens call it at ingest. From every string, number
+// (its JSON text) and boolean at any depth (object keys excluded), lower-cased:
+// the whole value; its words, split at every character that is not a letter,
+// a digit or one of . @ _ - :; and the parts of each word split at '-'.
+func Tokens(doc any) []string {
+	set := make(map[string]struct{}, 64)
+	addTokens(doc, set)
+	out := make([]string, 0, len(set))
+	for t := range set {
+		out = append(out, t)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// MatchKeywords reports whether every keyword, lower-cased, is a token of
+// doc. No keywords match every event.
+func MatchKeywords(kw []string, doc any) bool {
+	if len(kw) == 0 {
+		return true
+	}
+	set := make(map[string]struct{}, 64)
+	addTokens(doc, set)
+	for _, k := range kw {
+		if _, ok := set[strings.ToLower(k)]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func addTokens(v any, set map[string]struct{}) {
+	switch x := v.(type) {
+	case map[string]any:
+		for _, el := range x {
+			addTokens(el, set)
+		}
+	case []any:
+		for _, el := range x {
+			addTokens(el, set)
+		}
+	case string:
+		addValueTokens(strings.ToLower(x), set)
+	case json.Number:
+		addValueTokens(strings.ToLower(string(x)), set)
+	case float64:
+		addValueTokens(strconv.FormatFloat(x, 'g', -1, 64), set)
+	case bool:
+		set[strconv.FormatBool(x)] = struct{}{}
+	}
+}
+
+// addValueTokens adds the tokens of one lower-cased value.
+func addValueTokens(s string, set map[string]struct{}) {
+	if s == "" {
+		return
+	}
+	set[s] = struct{}{}
+	for i := 0; i < len(s); {
+		// Skip separators.
+		for i < len(s) {
+			w, ok := wordChar(s, i)
+			if ok {
+				break
+			}
+			i += w
+		}
+		start := i
+		for i < len(s) {
+			w, ok := wordChar(s, i)
+			if !ok {
+				break
+			}
+			i += w
+		}
+		if start == i {
+			continue
+		}
+		word := s[start:i]
+		set[word] = struct{}{}
+		if strings.IndexByte(word, '-') >= 0 {
+			for part := range strings.SplitSeq(word, "-") {
+				if part != "" {
+					set[part] = struct{}{}
+				}
+			}
+		}
+	}
+}
+
+// wordChar reports the width of the character at s[i] and whether it
+// belongs to a word.
+func wordChar(s string, i int) (int, bool) {
+	c := s[i]
+	if c < utf8.RuneSelf {
+		return 1, 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || 'A' <= c && c <= 'Z' ||
+			c == '.' || c == '@' || c == '_' || c == '-' || c == ':'
+	}
+	r, w := utf8.DecodeRuneInString(s[i:])
+	return w, unicode.IsLetter(r) || unicode.IsDigit(r)
+}
