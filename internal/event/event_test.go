@@ -1,0 +1,182 @@
+package event
+
+import (
+	"encoding/json"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// jsonEqual compares two documents as JSON values: objects as unordered
+// member sets, numbers as float64, strings after unescaping.
+func jsonEqual(t testing.TB, a, b []byte) bool {
+	t.Helper()
+	var va, vb any
+	if err := json.Unmarshal(a, &va); err != nil {
+		t.Fatalf("left is not JSON: %v\n%s", err, a)
+	}
+	if err := json.Unmarshal(b, &vb); err != nil {
+		t.Fatalf("right is not JSON: %v\n%s", err, b)
+	}
+	return reflect.DeepEqual(va, vb)
+}
+
+func roundTrip(t testing.TB, in []byte) []byte {
+	t.Helper()
+	e, err := Decode(in)
+	if err != nil {
+		t.Fatalf("Decode: %v\n%s", err, in)
+	}
+	out, err := json.Marshal(e)
+	if err != nil {
+		t.Fatalf("Marshal: %v", err)
+	}
+	if !jsonEqual(t, in, out) {
+		t.Fatalf("round trip changed the event\n in: %s\nout: %s", in, out)
+	}
+	return out
+}
+
+func TestOktaSampleRoundTrip(t *testing.T) {
+	in, err := os.ReadFile("testdata/okta-sample.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	roundTrip(t, in)
+	e, _ := Decode(in)
+	// The typed view must see the documented fields, not only Extra.
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"uuid", Str(e.UUID), "f1d0b993-cc19-11ed-a688-db22c99ef6c4"},
+		{"eventType", Str(e.EventType), "user.session.start"},
+		{"actor.id", Str(e.Actor.ID), "00uz9fj5aT69fHVro1d6"},
+		{"client.ipAddress", Str(e.Client.IPAddress), "142.126.158.61"},
+		{"client.zone", Str(e.Client.Zone), "null"},
+		{"client.userAgent.browser", Str(e.Client.UserAgent.Browser), "CHROME"},
+		{"geolocation.lat", *e.Client.GeographicalContext.Geolocation.Lat, 43.6567},
+		{"target count", len(e.Target), 2},
+		{"target[1].type", Str(e.Target[1].Type), "AppInstance"},
+		{"transaction.detail", len(e.Transaction.Detail), 0},
+		{"debugData.requestUri", e.DebugContext.DebugData["requestUri"], "/idp/idx/identify"},
+		{"externalSessionId", Str(e.AuthenticationContext.ExternalSessionID), "idxyNcxVX2ESsSL0u462548Qg"},
+		{"authenticationStep", *e.AuthenticationContext.AuthenticationStep, int64(0)},
+		{"ipChain[0].version", Str(e.Request.IPChain[0].Version), "V4"},
+		{"device is null", e.Device == nil && string(e.Extra["device"]) == "null", true},
+		{"outcome.reason is null", e.Outcome.Reason == nil && string(e.Outcome.Extra["reason"]) == "null", true},
+		{"no unknown members", len(e.Extra), 1}, // only device's null
+	}
+	for _, c := range checks {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s = %#v, want %#v", c.name, c.got, c.want)
+		}
+	}
+	ts, err := e.Time()
+	if err != nil || ts.UnixMilli() != 1679864732159 {
+		t.Errorf("Time() = %v, %v", ts, err)
+	}
+}
+
+func TestRoundTripCases(t *testing.T) {
+	cases := []struct {
+		name string
+		in   string
+	}{
+		{"empty object", `{}`},
+		{"unknown top-level member", `{"uuid":"u1","eventType":"x","newField":{"a":[1,2,{"b":null}]}}`},
+		{"unknown client sub-member", `{"client":{"ipAddress":"1.2.3.4","tlsVersion":"1.3","userAgent":{"os":"Linux","engine":"Blink"}}}`},
+		{"unknown deep geolocation member", `{"client":{"geographicalContext":{"geolocation":{"lat":1.5,"lon":-2,"accuracy":30}}}}`},
+		{"unknown in target element", `{"target":[{"id":"a","riskScore":7},{"id":"b"}]}`},
+		{"unknown in ipChain and ipDetails", `{"request":{"ipChain":[{"ip":"::1","hop":1,"ipDetails":{"asNumber":1,"tier":"x"}}],"trace":true}}`},
+		{"unknown in securityContext parts", `{"securityContext":{"risk":{"level":"HIGH","reasons":["a","b"],"score":0.9},"userBehaviors":[{"id":"1","name":"New IP","result":"POSITIVE","w":1}],"botProtection":{"level":"LOW","v":2}}}`},
+		{"nulls everywhere", `{"uuid":null,"actor":null,"target":null,"client":{"id":null,"userAgent":null},"outcome":{"result":"SUCCESS","reason":null}}`},
+		{"missing stays missing", `{"outcome":{"result":"SUCCESS"}}`},
+		{"empty array and object", `{"target":[],"transaction":{"detail":{}},"request":{"ipChain":[]}}`},
+		{"unicode", `{"displayMessage":"Connexion réussie — 登录 🚀","actor":{"displayName":"Zoë \u00e9\ud83d\ude80 \"quoted\" \\ back"}}`},
+		{"html characters", `{"displayMessage":"<b>&amp;</b>"}`},
+		{"wrong type for known member", `{"uuid":42,"client":{"geographicalContext":{"geolocation":{"lat":"north"}}},"securityContext":{"asNumber":1.5,"isProxy":"no"}}`},
+		{"null element in array", `{"target":[null,{"id":"x"}],"securityContext":{"risk":{"reasons":["a",null]}}}`},
+		{"object where string expected", `{"eventType":{"x":1},"actor":"someone"}`},
+		{"big numbers in debugData", `{"debugContext":{"debugData":{"n":12345678901234567890,"f":1e300,"s":"false"}}}`},
+		{"snake_case device", `{"device":{"id":"d1","os_platform":"IOS","managed":true,"device_integrator":{"k":"v"},"screen_lock_type":"BIOMETRIC","secure_hardware_present":false,"extra_key":1}}`},
+		{"change details", `{"target":[{"id":"p","changeDetails":{"from":{"a":1},"to":null,"note":"x"}}]}`},
+		{"duplicate key last wins", `{"uuid":"a","uuid":"b","x":1,"x":2}`},
+		{"escaped key names a known member", `{"\u0075uid":"u"}`},
+		{"case differs from known member", `{"UUID":"upper","Actor":{"ID":"x"}}`},
+		{"authentication context", `{"authenticationContext":{"authenticationStep":0,"rootSessionId":"102abc","issuer":{"id":"i","type":"t","z":1},"interface":null}}`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			roundTrip(t, []byte(c.in))
+		})
+	}
+}
+
+func TestNullAndMissingAreDistinct(t *testing.T) {
+	for _, in := range []string{`{"outcome":{"reason":null}}`, `{"outcome":{}}`} {
+		out := roundTrip(t, []byte(in))
+		if got, want := strings.Contains(string(out), "reason"), strings.Contains(in, "reason"); got != want {
+			t.Errorf("%s -> %s: reason present %v, want %v", in, out, got, want)
+		}
+	}
+}
+
+func TestTypedFieldWinsOverRememberedNull(t *testing.T) {
+	e, err := Decode([]byte(`{"outcome":{"result":"SUCCESS","reason":null},"target":null}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Outcome.Reason = Ptr("INVALID_CREDENTIALS")
+	e.Target = []Target{{ID: Ptr("00u1")}}
+	out, _ := json.Marshal(e)
+	want := `{"outcome":{"result":"SUCCESS","reason":"INVALID_CREDENTIALS"},"target":[{"id":"00u1"}]}`
+	if !jsonEqual(t, out, []byte(want)) {
+		t.Errorf("got %s, want %s", out, want)
+	}
+}
+
+func TestSetNull(t *testing.T) {
+	e := &LogEvent{EventType: Ptr("user.session.start"), Outcome: &Outcome{Result: Ptr("SUCCESS")}}
+	SetNull(&e.Outcome.Extra, "reason")
+	SetNull(&e.Extra, "device")
+	out, _ := json.Marshal(e)
+	want := `{"eventType":"user.session.start","device":null,"outcome":{"result":"SUCCESS","reason":null}}`
+	if !jsonEqual(t, out, []byte(want)) {
+		t.Errorf("got %s, want %s", out, want)
+	}
+}
+
+func TestDecodeRejectsNonObjects(t *testing.T) {
+	for _, in := range []string{``, `null`, `[]`, `"x"`, `42`, `{"a":}`, `{"a":1} {}`, `{"a":1`} {
+		if _, err := Decode([]byte(in)); err == nil {
+			t.Errorf("Decode(%q) succeeded, want an error", in)
+		}
+	}
+}
+
+func TestDecodeReusesNothing(t *testing.T) {
+	// UnmarshalJSON into a used value must not keep old fields.
+	var e LogEvent
+	if err := json.Unmarshal([]byte(`{"uuid":"a","k":1}`), &e); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(`{"eventType":"b"}`), &e); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := json.Marshal(e)
+	if !jsonEqual(t, out, []byte(`{"eventType":"b"}`)) {
+		t.Errorf("got %s", out)
+	}
+}
+
+func TestEveryModelFieldIsNilable(t *testing.T) {
+	// codecFor panics on a field that cannot say "absent"; visit every type.
+	for _, v := range []any{LogEvent{}, Actor{}, Client{}, UserAgent{}, GeographicalContext{}, Geolocation{},
+		Device{}, Outcome{}, Target{}, ChangeDetails{}, Transaction{}, DebugContext{}, AuthenticationContext{},
+		Issuer{}, SecurityContext{}, IPDetails{}, IPServiceCategory{}, Risk{}, UserBehavior{}, BotProtection{},
+		Request{}, IPChainEntry{}} {
+		codecFor(reflect.TypeOf(v))
+	}
+}
