@@ -150,6 +150,11 @@ func lexWord(l *lexer) stateFn {
 			return l.errorf(dot, dot+1, "Missing attribute name after '.' in '%s'", l.src[l.start:dot+1])
 		}
 	}
+	if l.peek() == '-' {
+		// event_type-like typos and hyphenated names: say so here rather than
+		// lexing "-x" as a bad number.
+		return l.errorf(l.pos, l.pos+1, "Unexpected character '-' after '%s' (attribute names hold letters, digits and _)", l.src[l.start:l.pos])
+	}
 	l.emit(itemWord, l.src[l.start:l.pos])
 	return lexSpace
 }

@@ -17,6 +17,10 @@ var opList = func() string {
 	return strings.Join(s, ",")
 }()
 
+// msgValuePath refuses SCIM value paths such as emails[type eq "work"]:
+// Okta's System Log does not have them either.
+const msgValuePath = `Value paths with '[' are not supported (filter on the sub-attribute instead, e.g. target.type eq "User")`
+
 const (
 	expectValue = `a "string", a number, true, false, null`
 	expectStart = "an attribute path, not, ("
@@ -154,7 +158,7 @@ func (p *parser) unary(open *item) (Expr, error) {
 		c := p.peek()
 		if c.typ != itemRParen {
 			if c.typ == itemEOF {
-				return nil, p.errAt(c.pos, c.end, expectClose, fmt.Sprintf("Missing ')' to close '(' at position %d", it.pos))
+				return nil, p.errAt(c.pos, c.end, expectClose, fmt.Sprintf("Missing ')' for the '(' at offset %d", it.pos))
 			}
 			return nil, p.unexpected(c, expectClose)
 		}
@@ -181,7 +185,7 @@ func (p *parser) compare() (Expr, error) {
 	case itemEOF:
 		return nil, p.errAt(opIt.pos, opIt.end, opList, fmt.Sprintf("Missing attribute operator after '%s'", it.val))
 	case itemLBracket:
-		return nil, p.errAt(opIt.pos, opIt.end, opList, "Value paths ('[' filters ']') are not supported; filter on the sub-attribute instead, e.g. target.type eq \"User\"")
+		return nil, p.errAt(opIt.pos, opIt.end, "", msgValuePath)
 	case itemWord:
 		op := Op(strings.ToLower(opIt.val))
 		if !isOp(op) {
@@ -189,7 +193,7 @@ func (p *parser) compare() (Expr, error) {
 		}
 		c.Op, c.OpPos, c.To = op, opIt.pos, opIt.end
 	default:
-		return nil, p.errAt(opIt.pos, opIt.end, opList, fmt.Sprintf("Unrecognized attribute operator %s", describe(opIt)))
+		return nil, p.errAt(opIt.pos, opIt.end, opList, fmt.Sprintf("Unrecognized attribute operator %s", p.describe(opIt)))
 	}
 	if c.Op == OpPr {
 		c.ValPos = c.To
@@ -215,8 +219,10 @@ func (p *parser) compare() (Expr, error) {
 		return nil, p.errAt(v.pos, v.end, expectValue, fmt.Sprintf("Missing value after '%s'", opIt.val))
 	case v.typ == itemWord:
 		return nil, p.errAt(v.pos, v.end, expectValue, fmt.Sprintf("Unrecognized value '%s' (strings need double quotes)", v.val))
+	case v.typ == itemLBracket:
+		return nil, p.errAt(v.pos, v.end, expectValue, "Unrecognized value '[' (lists are not supported; join comparisons with or)")
 	default:
-		return nil, p.errAt(v.pos, v.end, expectValue, fmt.Sprintf("Unrecognized value %s", describe(v)))
+		return nil, p.errAt(v.pos, v.end, expectValue, fmt.Sprintf("Unrecognized value %s", p.describe(v)))
 	}
 	c.ValPos, c.To = v.pos, v.end
 	return c, nil
@@ -246,27 +252,17 @@ func (p *parser) unexpected(it item, expected string) *Error {
 		return p.errAt(it.pos, it.end, "", it.val)
 	}
 	if it.typ == itemLBracket {
-		return p.errAt(it.pos, it.end, "", "Value paths ('[' filters ']') are not supported; filter on the sub-attribute instead, e.g. target.type eq \"User\"")
+		return p.errAt(it.pos, it.end, "", msgValuePath)
 	}
-	return p.errAt(it.pos, it.end, expected, "Unexpected "+describe(it))
+	return p.errAt(it.pos, it.end, expected, "Unexpected "+p.describe(it))
 }
 
-func describe(it item) string {
-	switch it.typ {
-	case itemEOF:
+// describe names an item for a message, as it was written.
+func (p *parser) describe(it item) string {
+	if it.typ == itemEOF {
 		return "end of filter"
-	case itemString, itemNumber, itemWord, itemLParen, itemRParen, itemLBracket, itemRBracket:
-		return "'" + it.valText() + "'"
 	}
-	return it.val
-}
-
-// valText is the item as written (strings keep their quotes).
-func (it item) valText() string {
-	if it.typ == itemString {
-		return strconv.Quote(it.val)
-	}
-	return it.val
+	return "'" + p.src[it.pos:it.end] + "'"
 }
 
 // validate applies the semantic rules to a parsed tree and returns the first
