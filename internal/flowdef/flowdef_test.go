@@ -1,0 +1,126 @@
+package flowdef
+
+import (
+	"strings"
+	"testing"
+)
+
+func ev(spec string) []Event {
+	var out []Event
+	for _, f := range strings.Fields(spec) {
+		typ, res, _ := strings.Cut(f, "=")
+		out = append(out, Event{Type: typ, Result: res})
+	}
+	return out
+}
+
+func TestCheck(t *testing.T) {
+	cases := []struct {
+		kind, events string
+		status       Status
+		stoppedAt    string
+		err          string // substring of the error, "" for none
+	}{
+		{SignIn, "user.session.start=SUCCESS policy.evaluate_sign_on=CHALLENGE system.push.send_factor_verify_push=SUCCESS user.authentication.auth_via_mfa=SUCCESS user.authentication.verify=SUCCESS", Completed, "", ""},
+		{SignIn, "user.session.start=SUCCESS policy.evaluate_sign_on=ALLOW user.authentication.verify=SUCCESS", Completed, "", ""},
+		{SignIn, "user.session.start=SUCCESS policy.evaluate_sign_on=CHALLENGE system.sms.send_phone_verification_message=SUCCESS user.authentication.auth_via_mfa=SUCCESS user.mfa.factor.activate=SUCCESS user.authentication.verify=SUCCESS", Completed, "", ""},
+		{SignIn, "user.session.start=FAILURE", Failed, "session_start", ""},
+		{SignIn, "user.session.start=FAILURE user.account.lock=FAILURE", Failed, "lock", ""},
+		{SignIn, "user.session.start=FAILURE policy.evaluate_sign_on=ALLOW", "", "", "follows the end"},
+		{SignIn, "user.session.start=SUCCESS policy.evaluate_sign_on=DENY", Denied, "policy", ""},
+		{SignIn, "user.session.start=SUCCESS policy.evaluate_sign_on=CHALLENGE system.push.send_factor_verify_push=SUCCESS system.push.send_factor_verify_push=SUCCESS", Abandoned, "mfa_challenge", ""},
+		{SignIn, "user.session.start=SUCCESS policy.evaluate_sign_on=CHALLENGE system.push.send_factor_verify_push=SUCCESS user.authentication.auth_via_mfa=FAILURE", Failed, "mfa_verify", ""},
+		{SignIn, "user.session.start=SUCCESS policy.evaluate_sign_on=CHALLENGE user.authentication.auth_via_mfa=FAILURE system.push.send_factor_verify_push=SUCCESS", "", "", "required step \"verify\""},
+		{SignIn, "policy.evaluate_sign_on=ALLOW user.authentication.verify=SUCCESS", "", "", "required step \"session_start\""},
+		{SignIn, "user.session.start=SUCCESS user.authentication.verify=SUCCESS", "", "", "required step \"policy\""},
+		{SignIn, "user.session.start=SUCCESS user.session.start=SUCCESS", "", "", "required step \"policy\""},
+		{AppSignIn, "user.authentication.sso=SUCCESS", Completed, "", ""},
+		{AppSignIn, "application.policy.sign_on.deny_access=DENY", Denied, "access", ""},
+		{AppSignIn, "system.sms.send_factor_verify_message=SUCCESS user.authentication.auth_via_mfa=SUCCESS user.authentication.sso=SUCCESS", Completed, "", ""},
+		{AppSignIn, "user.authentication.sso=SUCCESS user.authentication.sso=SUCCESS", "", "", "fits no later step"},
+		{MFA, "system.push.send_factor_verify_push=SUCCESS user.authentication.auth_via_mfa=SUCCESS", Completed, "", ""},
+		{MFA, "user.authentication.auth_via_mfa=FAILURE user.authentication.auth_via_mfa=SUCCESS", Completed, "", ""},
+		{MFA, "system.push.send_factor_verify_push=SUCCESS", Abandoned, "mfa_challenge", ""},
+		{SSPR, "system.sms.send_password_reset_message=SUCCESS user.account.reset_password=SUCCESS user.account.update_password=SUCCESS", Completed, "", ""},
+		{SSPR, "system.email.password_reset.sent_message=SUCCESS", Abandoned, "reset_start", ""},
+		{SSPR, "system.voice.send_password_reset_call=SUCCESS user.account.reset_password=SUCCESS", Abandoned, "reset_password", ""},
+		{SSPR, "system.email.password_reset.sent_message=SUCCESS user.account.update_password=SUCCESS", "", "", "required step \"reset_password\""},
+		{Unlock, "system.email.account_unlock.sent_message=SUCCESS user.account.unlock_token=SUCCESS user.account.unlock=SUCCESS", Completed, "", ""},
+		{Unlock, "user.account.unlock_token=SUCCESS user.account.unlock=SUCCESS", "", "", "required step \"unlock_start\""},
+		{Logout, "user.session.end=SUCCESS user.authentication.slo=SUCCESS user.authentication.slo=SUCCESS", Completed, "", ""},
+		{Logout, "user.authentication.slo=SUCCESS", "", "", "required step \"session_end\""},
+		{FactorChange, "user.mfa.factor.reset_all=SUCCESS", Completed, "", ""},
+		{FactorChange, "system.sms.send_phone_verification_message=SUCCESS user.mfa.factor.activate=SUCCESS", Completed, "", ""},
+		{FactorChange, "user.mfa.factor.activate=SUCCESS user.mfa.factor.update=SUCCESS", "", "", "fits no later step"},
+		{FactorChange, "user.session.start=SUCCESS", "", "", "required step \"change\""},
+	}
+	for _, c := range cases {
+		f, ok := Lookup(c.kind)
+		if !ok {
+			t.Fatalf("no flow %q", c.kind)
+		}
+		got, err := f.Check(ev(c.events))
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%s %q: error %v, want one containing %q", c.kind, c.events, err, c.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s %q: %v", c.kind, c.events, err)
+			continue
+		}
+		if got.Status != c.status || got.StoppedAt != c.stoppedAt {
+			t.Errorf("%s %q: got %s at %q, want %s at %q", c.kind, c.events, got.Status, got.StoppedAt, c.status, c.stoppedAt)
+		}
+		if len(got.Steps) != len(ev(c.events)) {
+			t.Errorf("%s: %d step indexes for %d events", c.kind, len(got.Steps), len(ev(c.events)))
+		}
+	}
+}
+
+// TestDefinitions checks the data itself: every kind is defined once, step
+// names are unique within a flow, Then names existing later (or the same,
+// repeatable) steps, and every flow has at least one way to complete.
+func TestDefinitions(t *testing.T) {
+	want := []string{SignIn, AppSignIn, MFA, SSPR, Unlock, Logout, FactorChange}
+	if len(All()) != len(want) {
+		t.Fatalf("%d flows, want %d", len(All()), len(want))
+	}
+	for _, k := range want {
+		f, ok := Lookup(k)
+		if !ok {
+			t.Fatalf("kind %q not defined", k)
+		}
+		idx := map[string]int{}
+		completes := false
+		for i, s := range f.Steps {
+			if _, dup := idx[s.Name]; dup {
+				t.Errorf("%s: step %q twice", k, s.Name)
+			}
+			idx[s.Name] = i
+			if len(s.EventTypes) == 0 {
+				t.Errorf("%s: step %q has no event types", k, s.Name)
+			}
+		}
+		for i, s := range f.Steps {
+			for _, e := range s.Ends {
+				if e.Status == Completed {
+					completes = true
+				}
+				for _, n := range e.Then {
+					j, ok := idx[n]
+					if !ok || j < i || (j == i && !s.Repeatable) {
+						t.Errorf("%s: step %q end names %q, which cannot follow it", k, s.Name, n)
+					}
+				}
+			}
+		}
+		if !completes {
+			t.Errorf("%s: no end completes the flow", k)
+		}
+	}
+	if _, ok := Lookup(Other); ok {
+		t.Errorf("%q must not have a definition", Other)
+	}
+}
