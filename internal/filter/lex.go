@@ -252,7 +252,10 @@ func lexString(l *lexer) stateFn {
 			case 'u':
 				u, ok := l.hex4()
 				if !ok {
-					return l.errorf(at, l.pos, "Invalid escape '%s' in string: \\u needs four hex digits", l.src[at:min(l.pos, len(l.src))])
+					// Include the character that is not a hex digit.
+					_, w := utf8.DecodeRuneInString(l.src[min(l.pos, len(l.src)):])
+					to := min(l.pos+w, len(l.src))
+					return l.errorf(at, to, "Invalid escape '%s' in string: \\u needs four hex digits", l.src[at:to])
 				}
 				switch {
 				case 0xD800 <= u && u < 0xDC00:
