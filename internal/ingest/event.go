@@ -1,0 +1,235 @@
+package ingest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/idlog/idlog/internal/store"
+)
+
+// maxUUIDBytes bounds the uuid: Okta's are 36 characters, and the store
+// indexes the value, so a kilobyte "uuid" is a broken producer.
+const maxUUIDBytes = 128
+
+// ParseEvent checks one LogEvent and returns it ready for store.Append:
+// a JSON object with string uuid, eventType and an RFC 3339 published,
+// stored compacted and otherwise exactly as received. It is what every
+// entry point runs, so an event the CLI accepts the API accepts too.
+func ParseEvent(raw []byte) (store.Event, error) {
+	var v validator
+	return v.parse(raw)
+}
+
+// validator keeps the buffers that parse reuses from event to event.
+type validator struct {
+	buf  bytes.Buffer
+	slab []byte // events' Raw are carved from it, to allocate per slab, not per event
+}
+
+const slabSize = 256 << 10
+
+func (v *validator) parse(raw []byte) (store.Event, error) {
+	v.buf.Reset()
+	if err := json.Compact(&v.buf, raw); err != nil {
+		return store.Event{}, syntaxError(raw, err)
+	}
+	c := v.buf.Bytes()
+	if c[0] != '{' {
+		return store.Event{}, fmt.Errorf("event must be a JSON object, not %s", kind(c[0]))
+	}
+	var uuid, published, eventType []byte
+	var seen [3]bool
+	// c is valid compact JSON, so the walk needs no error handling: keys are
+	// strings, every key is followed by ':' and every value by ',' or '}'.
+	for i := 1; c[i] != '}'; {
+		kstart := i
+		kend := stringEnd(c, i)
+		key := c[kstart+1 : kend-1]
+		i = kend + 1 // past ':'
+		vend := valueEnd(c, i)
+		val := c[i:vend]
+		slot := fieldSlot(key, c[kstart:kend])
+		if slot >= 0 {
+			name := fieldNames[slot]
+			if seen[slot] {
+				return store.Event{}, fmt.Errorf("%s appears twice", name)
+			}
+			seen[slot] = true
+			if val[0] != '"' {
+				return store.Event{}, fmt.Errorf("%s must be a string, not %s", name, kind(val[0]))
+			}
+			switch slot {
+			case 0:
+				uuid = val
+			case 1:
+				published = val
+			case 2:
+				eventType = val
+			}
+		}
+		i = vend
+		if c[i] == ',' {
+			i++
+		}
+	}
+	if missing := missingFields(uuid, published, eventType); missing != "" {
+		return store.Event{}, errors.New("missing " + missing)
+	}
+	id, err := unquote(uuid, "uuid")
+	if err != nil {
+		return store.Event{}, err
+	}
+	if len(id) > maxUUIDBytes {
+		return store.Event{}, fmt.Errorf("uuid is %d bytes, over the %d-byte limit", len(id), maxUUIDBytes)
+	}
+	ps, err := unquote(published, "published")
+	if err != nil {
+		return store.Event{}, err
+	}
+	if _, err := unquote(eventType, "eventType"); err != nil {
+		return store.Event{}, err
+	}
+	t, err := time.Parse(time.RFC3339Nano, ps)
+	if err != nil {
+		return store.Event{}, fmt.Errorf("published %q is not an RFC 3339 time such as 2026-03-02T14:05:09.123Z", ps)
+	}
+	return store.Event{UUID: id, Published: t.UTC(), Raw: v.keep(c)}, nil
+}
+
+// syntaxError explains why raw is not JSON. Compact does not say where, so
+// the rare bad event is scanned again by a parser that does.
+func syntaxError(raw []byte, err error) error {
+	var se *json.SyntaxError
+	if errors.As(json.Unmarshal(raw, new(json.RawMessage)), &se) {
+		if se.Offset >= int64(len(raw)) {
+			return fmt.Errorf("invalid JSON: the event ends early, after %d bytes", len(raw))
+		}
+		return fmt.Errorf("invalid JSON at column %d of the event: %s", se.Offset, se.Error())
+	}
+	return fmt.Errorf("invalid JSON: %v", err)
+}
+
+// keep copies the compacted event out of the reused buffer.
+func (v *validator) keep(c []byte) json.RawMessage {
+	if len(c) > slabSize/4 {
+		return append(json.RawMessage(nil), c...)
+	}
+	if len(v.slab)+len(c) > cap(v.slab) {
+		v.slab = make([]byte, 0, slabSize)
+	}
+	n := len(v.slab)
+	v.slab = append(v.slab, c...)
+	return v.slab[n:len(v.slab):len(v.slab)]
+}
+
+var fieldNames = [...]string{"uuid", "published", "eventType"}
+
+// fieldSlot says which required field a key names, or -1.
+func fieldSlot(key, quoted []byte) int {
+	if bytes.IndexByte(key, '\\') >= 0 {
+		var k string
+		json.Unmarshal(quoted, &k) //nolint:errcheck // quoted is valid JSON
+		key = []byte(k)
+	}
+	switch string(key) {
+	case "uuid":
+		return 0
+	case "published":
+		return 1
+	case "eventType":
+		return 2
+	}
+	return -1
+}
+
+// missingFields lists the absent required fields, all at once, so a producer
+// learns everything it must fix from one rejection.
+func missingFields(vals ...[]byte) string {
+	var names []string
+	for i, v := range vals {
+		if v == nil {
+			names = append(names, fieldNames[i])
+		}
+	}
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// unquote returns a required string field's value.
+func unquote(val []byte, name string) (string, error) {
+	var s string
+	if bytes.IndexByte(val, '\\') < 0 {
+		s = string(val[1 : len(val)-1])
+	} else if err := json.Unmarshal(val, &s); err != nil {
+		return "", fmt.Errorf("%s: %v", name, err)
+	}
+	if s == "" {
+		return "", fmt.Errorf("%s is empty", name)
+	}
+	return s, nil
+}
+
+// stringEnd returns the index just past the string starting at c[i] == '"'.
+func stringEnd(c []byte, i int) int {
+	for i++; ; i++ {
+		switch c[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+}
+
+// valueEnd returns the index just past the compact JSON value at c[i].
+func valueEnd(c []byte, i int) int {
+	depth := 0
+	for {
+		switch c[i] {
+		case '"':
+			i = stringEnd(c, i)
+			if depth == 0 {
+				return i
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i // the end of a scalar at the end of the object
+			}
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		case ',':
+			if depth == 0 {
+				return i
+			}
+		}
+		i++
+	}
+}
+
+func kind(c byte) string {
+	switch c {
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}

@@ -1,0 +1,246 @@
+package ingest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/idlog/idlog/internal/filter"
+	"github.com/idlog/idlog/internal/store"
+)
+
+// memStore is the least of a store that Ingest needs: Append with the
+// interface's duplicate rule. The real backends run the storetest suite.
+type memStore struct {
+	store.Store // nil: any other method panics, which would be a bug here
+	mu          sync.Mutex
+	byUUID      map[string]store.Event
+	batches     []int
+	fail        error // returned by Append when set
+}
+
+func newMemStore() *memStore { return &memStore{byUUID: map[string]store.Event{}} }
+
+func (m *memStore) Append(ctx context.Context, events []store.Event) (store.AppendResult, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return store.AppendResult{}, m.fail
+	}
+	var r store.AppendResult
+	for _, e := range events {
+		if _, ok := m.byUUID[e.UUID]; ok {
+			r.Duplicates++
+			continue
+		}
+		e.Seq = int64(len(m.byUUID) + 1)
+		m.byUUID[e.UUID] = e
+		r.Added++
+	}
+	m.batches = append(m.batches, len(events))
+	return r, nil
+}
+
+var _ = filter.Path{} // keep the import honest if memStore grows
+
+func TestIngest(t *testing.T) {
+	in := strings.Join([]string{
+		ev("a"), ev("b"), `{"uuid":"c","eventType":"x"}`, ev("a"), "", "not json", ev("d"), ev("b"),
+	}, "\n")
+	st := newMemStore()
+	res, err := New(st, Options{BatchEvents: 2}).Ingest(context.Background(), strings.NewReader(in), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Result{Accepted: 3, Duplicates: 2, RejectedCount: 2, Rejected: []Rejection{
+		{Index: 2, Line: 3, Error: "missing published"},
+		{Index: 4, Line: 6, Error: "invalid JSON at column 2 of the event: invalid character 'o' in literal null (expecting 'u')"},
+	}}
+	if fmt.Sprint(res) != fmt.Sprint(want) {
+		t.Errorf("result\n got %+v\nwant %+v", res, want)
+	}
+	if len(st.byUUID) != 3 {
+		t.Errorf("stored %d events, want 3", len(st.byUUID))
+	}
+	for _, n := range st.batches {
+		if n > 2 {
+			t.Errorf("batch of %d events, over BatchEvents 2", n)
+		}
+	}
+	js, _ := json.Marshal(res)
+	if !strings.HasPrefix(string(js), `{"accepted":3,"duplicates":2,"rejected":[{"index":2,"line":3,"error":"missing published"}`) {
+		t.Errorf("JSON = %s", js)
+	}
+}
+
+func TestIngestArrayHasNoLines(t *testing.T) {
+	res, err := New(newMemStore(), Options{}).Ingest(context.Background(), strings.NewReader("["+ev("a")+`,{"uuid":"b"}]`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := json.Marshal(res)
+	if want := `{"accepted":1,"duplicates":0,"rejected":[{"index":1,"error":"missing published and eventType"}],"rejectedCount":1}`; string(js) != want {
+		t.Errorf("JSON = %s\nwant   %s", js, want)
+	}
+}
+
+func TestIngestEmptyRejectedIsAnArray(t *testing.T) {
+	res, err := New(newMemStore(), Options{}).Ingest(context.Background(), strings.NewReader(""), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := json.Marshal(res)
+	if want := `{"accepted":0,"duplicates":0,"rejected":[],"rejectedCount":0}`; string(js) != want {
+		t.Errorf("JSON = %s, want %s", js, want)
+	}
+}
+
+func TestIngestKeepsBoundedRejections(t *testing.T) {
+	in := strings.Repeat("x\n", 50) + ev("a")
+	res, err := New(newMemStore(), Options{MaxRejections: 10}).Ingest(context.Background(), strings.NewReader(in), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rejected) != 10 || res.RejectedCount != 50 || res.Accepted != 1 {
+		t.Errorf("kept %d of %d rejections, accepted %d; want 10 of 50, 1", len(res.Rejected), res.RejectedCount, res.Accepted)
+	}
+	if res.Rejected[9].Line != 10 {
+		t.Errorf("10th kept rejection is line %d, want 10", res.Rejected[9].Line)
+	}
+}
+
+func TestIngestStoreFailure(t *testing.T) {
+	st := newMemStore()
+	st.fail = errors.New("disk full")
+	var in strings.Builder
+	for i := range 100 {
+		in.WriteString(ev(fmt.Sprint(i)) + "\n")
+	}
+	_, err := New(st, Options{BatchEvents: 10}).Ingest(context.Background(), strings.NewReader(in.String()), nil)
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("err = %v, want the store's error", err)
+	}
+}
+
+// slowStore makes Append wait so the test can see the decoder held back.
+type slowStore struct {
+	*memStore
+	release chan struct{}
+}
+
+func (s *slowStore) Append(ctx context.Context, events []store.Event) (store.AppendResult, error) {
+	<-s.release
+	return s.memStore.Append(ctx, events)
+}
+
+func TestIngestBackPressure(t *testing.T) {
+	st := &slowStore{memStore: newMemStore(), release: make(chan struct{})}
+	const n = 1000
+	var in strings.Builder
+	for i := range n {
+		in.WriteString(ev(fmt.Sprint(i)) + "\n")
+	}
+	cr := &countingReader{r: strings.NewReader(in.String())}
+	done := make(chan Result)
+	go func() {
+		res, err := New(st, Options{BatchEvents: 10}).Ingest(context.Background(), struct{ io.Reader }{cr}, nil)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- res
+	}()
+	time.Sleep(50 * time.Millisecond)
+	// With the store stuck, the decoder may fill one batch in Append, one
+	// in the queue and one in hand: far from all 1,000 events. The bufio
+	// read-ahead is 64 KiB, about 600 events here, so count decoded bytes
+	// through the store instead: nothing may be stored yet.
+	if len(st.byUUID) != 0 {
+		t.Fatalf("stored %d events while Append was blocked", len(st.byUUID))
+	}
+	close(st.release)
+	res := <-done
+	if res.Accepted != n {
+		t.Fatalf("accepted %d, want %d", res.Accepted, n)
+	}
+}
+
+func TestIngestCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := New(newMemStore(), Options{}).Ingest(ctx, strings.NewReader(ev("a")+"\n"+ev("b")), nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+func TestIngestProgress(t *testing.T) {
+	var in strings.Builder
+	for i := range 25 {
+		in.WriteString(ev(fmt.Sprint(i)) + "\n")
+	}
+	in.WriteString("bad\n")
+	var got []Progress
+	res, err := New(newMemStore(), Options{BatchEvents: 10}).Ingest(context.Background(), strings.NewReader(in.String()), func(p Progress) {
+		got = append(got, p)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("%d progress reports, want 3 (batches of 10, 10, 5): %+v", len(got), got)
+	}
+	last := got[len(got)-1]
+	if last.Accepted != res.Accepted || last.Events != 26 || last.Rejected != 1 || last.Bytes != int64(in.Len()) {
+		t.Errorf("last progress %+v, result %+v, input %d bytes", last, res, in.Len())
+	}
+	if got[0].Accepted != 10 || got[0].Events != 10 {
+		t.Errorf("first progress %+v", got[0])
+	}
+}
+
+func TestAppendBatches(t *testing.T) {
+	st := newMemStore()
+	var evs []store.Event
+	for i := range 7 {
+		e, err := ParseEvent([]byte(ev(fmt.Sprint(i % 5))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, e)
+	}
+	ar, err := New(st, Options{BatchEvents: 3}).Append(context.Background(), evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ar.Added != 5 || ar.Duplicates != 2 || fmt.Sprint(st.batches) != "[3 3 1]" {
+		t.Errorf("Append = %+v in batches %v, want 5 added, 2 duplicates in [3 3 1]", ar, st.batches)
+	}
+}
+
+func TestDecompress(t *testing.T) {
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(ev("a")))
+	zw.Close()
+	for name, in := range map[string][]byte{"gzip": gz.Bytes(), "plain": []byte(ev("a")), "empty": nil} {
+		r, err := Decompress(bytes.NewReader(in))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		out, err := io.ReadAll(r)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if name != "empty" && string(out) != ev("a") {
+			t.Errorf("%s: got %q", name, out)
+		}
+	}
+}
