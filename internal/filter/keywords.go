@@ -58,14 +58,12 @@ func ParseKeywords(q string) ([]string, error) {
 // the whole value; its words, split at every character that is not a letter,
 // a digit or one of . @ _ - :; and the parts of each word split at '-'.
 func Tokens(doc any) []string {
-	set := make(map[string]struct{}, 64)
-	addTokens(doc, set)
-	out := make([]string, 0, len(set))
-	for t := range set {
-		out = append(out, t)
-	}
+	// A slice sorted and compacted once is cheaper than a map here: an
+	// event has a few hundred tokens with few duplicates.
+	out := make([]string, 0, 256)
+	out = appendTokens(out, doc)
 	slices.Sort(out)
-	return out
+	return slices.Compact(out)
 }
 
 // MatchKeywords reports whether every keyword, lower-cased, is a token of
@@ -74,43 +72,43 @@ func MatchKeywords(kw []string, doc any) bool {
 	if len(kw) == 0 {
 		return true
 	}
-	set := make(map[string]struct{}, 64)
-	addTokens(doc, set)
+	toks := Tokens(doc)
 	for _, k := range kw {
-		if _, ok := set[strings.ToLower(k)]; !ok {
+		if _, ok := slices.BinarySearch(toks, strings.ToLower(k)); !ok {
 			return false
 		}
 	}
 	return true
 }
 
-func addTokens(v any, set map[string]struct{}) {
+func appendTokens(out []string, v any) []string {
 	switch x := v.(type) {
 	case map[string]any:
 		for _, el := range x {
-			addTokens(el, set)
+			out = appendTokens(out, el)
 		}
 	case []any:
 		for _, el := range x {
-			addTokens(el, set)
+			out = appendTokens(out, el)
 		}
 	case string:
-		addValueTokens(strings.ToLower(x), set)
+		out = appendValueTokens(out, strings.ToLower(x))
 	case json.Number:
-		addValueTokens(strings.ToLower(string(x)), set)
+		out = appendValueTokens(out, strings.ToLower(string(x)))
 	case float64:
-		addValueTokens(strconv.FormatFloat(x, 'g', -1, 64), set)
+		out = appendValueTokens(out, strconv.FormatFloat(x, 'g', -1, 64))
 	case bool:
-		set[strconv.FormatBool(x)] = struct{}{}
+		out = append(out, strconv.FormatBool(x))
 	}
+	return out
 }
 
-// addValueTokens adds the tokens of one lower-cased value.
-func addValueTokens(s string, set map[string]struct{}) {
+// appendValueTokens appends the tokens of one lower-cased value.
+func appendValueTokens(out []string, s string) []string {
 	if s == "" {
-		return
+		return out
 	}
-	set[s] = struct{}{}
+	out = append(out, s)
 	for i := 0; i < len(s); {
 		// Skip separators.
 		for i < len(s) {
@@ -121,35 +119,47 @@ func addValueTokens(s string, set map[string]struct{}) {
 			i += w
 		}
 		start := i
+		hyphen := false
 		for i < len(s) {
 			w, ok := wordChar(s, i)
 			if !ok {
 				break
 			}
+			hyphen = hyphen || s[i] == '-'
 			i += w
 		}
 		if start == i {
 			continue
 		}
 		word := s[start:i]
-		set[word] = struct{}{}
-		if strings.IndexByte(word, '-') >= 0 {
+		if start > 0 || i < len(s) {
+			out = append(out, word) // else it is the whole value, already in
+		}
+		if hyphen {
 			for part := range strings.SplitSeq(word, "-") {
 				if part != "" {
-					set[part] = struct{}{}
+					out = append(out, part)
 				}
 			}
 		}
 	}
+	return out
 }
+
+// asciiWord marks the ASCII characters that belong to words.
+var asciiWord = func() (t [utf8.RuneSelf]bool) {
+	for c := range utf8.RuneSelf {
+		t[c] = 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || 'A' <= c && c <= 'Z' ||
+			c == '.' || c == '@' || c == '_' || c == '-' || c == ':'
+	}
+	return t
+}()
 
 // wordChar reports the width of the character at s[i] and whether it
 // belongs to a word.
 func wordChar(s string, i int) (int, bool) {
-	c := s[i]
-	if c < utf8.RuneSelf {
-		return 1, 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || 'A' <= c && c <= 'Z' ||
-			c == '.' || c == '@' || c == '_' || c == '-' || c == ':'
+	if c := s[i]; c < utf8.RuneSelf {
+		return 1, asciiWord[c]
 	}
 	r, w := utf8.DecodeRuneInString(s[i:])
 	return w, unicode.IsLetter(r) || unicode.IsDigit(r)
