@@ -39,8 +39,6 @@ type lexer struct {
 	start int // start of the current item
 	pos   int // current position
 	items []item
-	// errEnd is where a lexing error's range ends, when it is not pos.
-	errPos, errEnd int
 }
 
 const eof = -1

@@ -158,7 +158,9 @@ func (p *parser) unary(open *item) (Expr, error) {
 		c := p.peek()
 		if c.typ != itemRParen {
 			if c.typ == itemEOF {
-				return nil, p.errAt(c.pos, c.end, expectClose, fmt.Sprintf("Missing ')' for the '(' at offset %d", it.pos))
+				// Point at the '(' left open: at the end of a long query
+				// the caret alone would not say which one.
+				return nil, p.errAt(it.pos, it.end, "", "Unclosed '(': the filter ends before its ')'")
 			}
 			return nil, p.unexpected(c, expectClose)
 		}

@@ -109,7 +109,7 @@ var testExpr = []struct {
 	},
 	{
 		input: `(eventType eq "x"`,
-		err:   &Error{Pos: 17, End: 17, Code: CodeInvalidFilter, Msg: "Missing ')' for the '(' at offset 0", Expected: expectClose},
+		err:   &Error{Pos: 0, End: 1, Code: CodeInvalidFilter, Msg: "Unclosed '(': the filter ends before its ')'"},
 	},
 	{
 		input: `eventType eq "x")`,
@@ -185,10 +185,10 @@ var invalidCases = []struct{ in, msg string }{
 	{`(`, "Unexpected end of filter"},
 	{`)`, "Unexpected ')'"},
 	{`()`, "Empty parentheses"},
-	{`((uuid pr)`, "Missing ')'"},
+	{`((uuid pr)`, "Unclosed '('"},
 	{`(uuid pr))`, "Unexpected ')'"},
 	{`uuid pr)`, "Unexpected ')'"},
-	{`(uuid pr`, "Missing ')'"},
+	{`(uuid pr`, "Unclosed '('"},
 	{`uuid`, "Missing attribute operator after 'uuid'"},
 	{`uuid eqq "x"`, "Unrecognized attribute operator 'eqq'"},
 	{`uuid = "x"`, "Unexpected character '='"},
@@ -330,7 +330,7 @@ func TestCaret(t *testing.T) {
 	cases := []struct{ in, want string }{
 		{`uuid eqq "x"`, "uuid eqq \"x\"\n     ^^^"},
 		{"uuid pr and\n\tfoo eq \"x\"", "\tfoo eq \"x\"\n\t^^^"},
-		{"(uuid pr", "(uuid pr\n        ^"},
+		{"(uuid pr", "(uuid pr\n^"},
 		{"uuid eq \"é\" and\r\n  ☃ pr", "  ☃ pr\n  ^"},
 	}
 	for _, tc := range cases {
