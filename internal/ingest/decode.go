@@ -318,6 +318,16 @@ func (s *scanner) element() (size int, msg string, err error) {
 					break scan
 				}
 			case inStr:
+				if !esc {
+					// Most of an event is string bytes: skip them in a tight loop.
+					for i < len(buf) && plain[buf[i]] {
+						i++
+					}
+					if i == len(buf) {
+						break scan
+					}
+					c = buf[i]
+				}
 				if esc {
 					esc = false
 				} else if c == '\\' {

@@ -26,56 +26,36 @@ func ParseEvent(raw []byte) (store.Event, error) {
 
 // validator keeps the buffers that parse reuses from event to event.
 type validator struct {
-	buf  bytes.Buffer
+	c    compactor
+	out  []byte
 	slab []byte // events' Raw are carved from it, to allocate per slab, not per event
 }
 
 const slabSize = 256 << 10
 
 func (v *validator) parse(raw []byte) (store.Event, error) {
-	v.buf.Reset()
-	if err := json.Compact(&v.buf, raw); err != nil {
-		return store.Event{}, syntaxError(raw, err)
+	out, err := v.c.compact(v.out[:0], raw)
+	v.out = out
+	if err != nil {
+		return store.Event{}, err
 	}
-	c := v.buf.Bytes()
-	if c[0] != '{' {
-		return store.Event{}, fmt.Errorf("event must be a JSON object, not %s", kind(c[0]))
+	if out[0] != '{' {
+		return store.Event{}, fmt.Errorf("event must be a JSON object, not %s", kind(out[0]))
 	}
-	var uuid, published, eventType []byte
-	var seen [3]bool
-	// c is valid compact JSON, so the walk needs no error handling: keys are
-	// strings, every key is followed by ':' and every value by ',' or '}'.
-	for i := 1; c[i] != '}'; {
-		kstart := i
-		kend := stringEnd(c, i)
-		key := c[kstart+1 : kend-1]
-		i = kend + 1 // past ':'
-		vend := valueEnd(c, i)
-		val := c[i:vend]
-		slot := fieldSlot(key, c[kstart:kend])
-		if slot >= 0 {
-			name := fieldNames[slot]
-			if seen[slot] {
-				return store.Event{}, fmt.Errorf("%s appears twice", name)
-			}
-			seen[slot] = true
-			if val[0] != '"' {
-				return store.Event{}, fmt.Errorf("%s must be a string, not %s", name, kind(val[0]))
-			}
-			switch slot {
-			case 0:
-				uuid = val
-			case 1:
-				published = val
-			case 2:
-				eventType = val
-			}
+	if v.c.dupe >= 0 {
+		return store.Event{}, fmt.Errorf("%s appears twice", fieldNames[v.c.dupe])
+	}
+	var vals [3][]byte
+	for k, f := range v.c.fields {
+		if f[0] < 0 {
+			continue
 		}
-		i = vend
-		if c[i] == ',' {
-			i++
+		vals[k] = out[f[0]:f[1]]
+		if vals[k][0] != '"' {
+			return store.Event{}, fmt.Errorf("%s must be a string, not %s", fieldNames[k], kind(vals[k][0]))
 		}
 	}
+	uuid, published, eventType := vals[0], vals[1], vals[2]
 	if missing := missingFields(uuid, published, eventType); missing != "" {
 		return store.Event{}, errors.New("missing " + missing)
 	}
@@ -90,27 +70,14 @@ func (v *validator) parse(raw []byte) (store.Event, error) {
 	if err != nil {
 		return store.Event{}, err
 	}
-	if _, err := unquote(eventType, "eventType"); err != nil {
-		return store.Event{}, err
+	if len(eventType) == 2 { // "": any escape would make it longer
+		return store.Event{}, errors.New("eventType is empty")
 	}
 	t, err := time.Parse(time.RFC3339Nano, ps)
 	if err != nil {
 		return store.Event{}, fmt.Errorf("published %q is not an RFC 3339 time such as 2026-03-02T14:05:09.123Z", ps)
 	}
-	return store.Event{UUID: id, Published: t.UTC(), Raw: v.keep(c)}, nil
-}
-
-// syntaxError explains why raw is not JSON. Compact does not say where, so
-// the rare bad event is scanned again by a parser that does.
-func syntaxError(raw []byte, err error) error {
-	var se *json.SyntaxError
-	if errors.As(json.Unmarshal(raw, new(json.RawMessage)), &se) {
-		if se.Offset >= int64(len(raw)) {
-			return fmt.Errorf("invalid JSON: the event ends early, after %d bytes", len(raw))
-		}
-		return fmt.Errorf("invalid JSON at column %d of the event: %s", se.Offset, se.Error())
-	}
-	return fmt.Errorf("invalid JSON: %v", err)
+	return store.Event{UUID: id, Published: t.UTC(), Raw: v.keep(out)}, nil
 }
 
 // keep copies the compacted event out of the reused buffer.
@@ -176,48 +143,6 @@ func unquote(val []byte, name string) (string, error) {
 		return "", fmt.Errorf("%s is empty", name)
 	}
 	return s, nil
-}
-
-// stringEnd returns the index just past the string starting at c[i] == '"'.
-func stringEnd(c []byte, i int) int {
-	for i++; ; i++ {
-		switch c[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-}
-
-// valueEnd returns the index just past the compact JSON value at c[i].
-func valueEnd(c []byte, i int) int {
-	depth := 0
-	for {
-		switch c[i] {
-		case '"':
-			i = stringEnd(c, i)
-			if depth == 0 {
-				return i
-			}
-			continue
-		case '{', '[':
-			depth++
-		case '}', ']':
-			if depth == 0 {
-				return i // the end of a scalar at the end of the object
-			}
-			depth--
-			if depth == 0 {
-				return i + 1
-			}
-		case ',':
-			if depth == 0 {
-				return i
-			}
-		}
-		i++
-	}
 }
 
 func kind(c byte) string {

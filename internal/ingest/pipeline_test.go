@@ -62,7 +62,7 @@ func TestIngest(t *testing.T) {
 	}
 	want := Result{Accepted: 3, Duplicates: 2, RejectedCount: 2, Rejected: []Rejection{
 		{Index: 2, Line: 3, Error: "missing published"},
-		{Index: 4, Line: 6, Error: "invalid JSON at column 2 of the event: invalid character 'o' in literal null (expecting 'u')"},
+		{Index: 4, Line: 6, Error: "invalid JSON at column 1 of the event: \"not\" is not a JSON value"},
 	}}
 	if fmt.Sprint(res) != fmt.Sprint(want) {
 		t.Errorf("result\n got %+v\nwant %+v", res, want)
