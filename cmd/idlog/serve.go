@@ -1,0 +1,354 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/idlog/idlog/internal/api"
+	"github.com/idlog/idlog/internal/auth"
+	"github.com/idlog/idlog/internal/cursor"
+	"github.com/idlog/idlog/internal/ingest"
+	"github.com/idlog/idlog/internal/store"
+	"github.com/idlog/idlog/internal/storeurl"
+)
+
+func init() {
+	register(&command{name: "serve", summary: "serve Okta's System Log API (and the web page) over a store", run: runServe})
+}
+
+// serveConfig is every setting of idlog serve; each has a flag and an
+// IDLOG_* environment variable (the flag wins).
+type serveConfig struct {
+	addr, storeURL, dataDir   string
+	tlsCert, tlsKey           string
+	bodyLimit                 byteSizeFlag
+	queryTimeout, retention   time.Duration
+	shutdownTimeout           time.Duration
+	rateLimit                 int
+	trustProxy, demo, logJSON bool
+}
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	var c serveConfig
+	c.bodyLimit = 256 << 20
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen `address` (host:port; :0 picks a free port)")
+	fs.StringVar(&c.storeURL, "store", storeurl.Default, "the store `URL`: "+strings.Join(storeurl.Schemes(), " or "))
+	fs.StringVar(&c.dataDir, "data-dir", "", "`directory` for tokens, the cursor key and stored long queries (default: the DuckDB file's directory, else ./idlog-data)")
+	fs.StringVar(&c.tlsCert, "tls-cert", "", "serve HTTPS with this certificate `file` (PEM; needs --tls-key)")
+	fs.StringVar(&c.tlsKey, "tls-key", "", "the TLS private key `file` (PEM)")
+	fs.Var(&c.bodyLimit, "body-limit", "largest POST /api/v1/logs body, after gunzip too (e.g. 256MiB, 1GiB)")
+	fs.DurationVar(&c.queryTimeout, "query-timeout", 30*time.Second, "give up on a store query after this long (answers 500 E0000009, as Okta does)")
+	fs.IntVar(&c.rateLimit, "rate-limit", 600, "requests per token and minute (0: no limit)")
+	fs.DurationVar(&c.retention, "retention", 0, "delete events published longer ago than this, checked hourly (e.g. 2160h for 90 days; 0 keeps everything)")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, wait this long for requests and ingests to finish")
+	fs.BoolVar(&c.trustProxy, "trust-proxy", false, "build links from X-Forwarded-Proto/-Host (only behind a reverse proxy you run)")
+	fs.BoolVar(&c.demo, "demo", false, "fill an empty store with a month of a generated 200-user org (with attacks) and print a read token")
+	fs.BoolVar(&c.logJSON, "log-json", false, "write request logs as JSON lines instead of text")
+	fs.Usage = func() {
+		fmt.Fprint(e.stderr, `Usage: idlog serve [flags]
+
+Serves Okta's System Log API (GET /api/v1/logs) over the store, so Okta's
+SDKs and collectors work against it unchanged, plus POST /api/v1/logs to
+ingest and the idlog endpoints under /api/idlog/v1/. Every request needs an
+API token ('idlog token create'); send it as "Authorization: SSWS <token>".
+
+Examples:
+  idlog serve --demo                      # try it: generated data and a token
+  idlog serve --addr :8443 --tls-cert cert.pem --tls-key key.pem
+  IDLOG_STORE=duckdb:/var/lib/idlog/events.duckdb idlog serve --retention 2160h
+
+Every flag can also be set as IDLOG_<FLAG> (IDLOG_ADDR, IDLOG_RATE_LIMIT, …).
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "idlog serve: unexpected argument %q\n", fs.Arg(0))
+		return errUsage
+	}
+	if err := flagsFromEnv(fs, e.getenv); err != nil {
+		return &exitError{code: 2, msg: err.Error()}
+	}
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		return &exitError{code: 2, msg: "serve: --tls-cert and --tls-key go together"}
+	}
+	if c.dataDir == "" {
+		c.dataDir = defaultDataDir(c.storeURL)
+	}
+	return serve(ctx, e, c, nil)
+}
+
+// flagsFromEnv sets every flag not given on the command line from
+// IDLOG_<NAME>, with dashes as underscores.
+func flagsFromEnv(fs *flag.FlagSet, getenv func(string) string) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || err != nil {
+			return
+		}
+		name := "IDLOG_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(name); v != "" {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("%s=%q: %v", name, v, e)
+			}
+		}
+	})
+	return err
+}
+
+// defaultDataDir keeps tokens and keys beside an embedded store's file.
+func defaultDataDir(storeURL string) string {
+	if p, ok := strings.CutPrefix(storeURL, "duckdb:"); ok && p != "" && !strings.HasPrefix(p, ":memory:") {
+		return filepath.Dir(p)
+	}
+	return "idlog-data"
+}
+
+// serve runs the server until ctx ends. ready, if not nil, gets the base
+// URL once the server listens (tests use it).
+func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) error {
+	var handler slog.Handler = slog.NewTextHandler(e.stderr, nil)
+	if c.logJSON {
+		handler = slog.NewJSONHandler(e.stderr, nil)
+	}
+	log := slog.New(handler)
+
+	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
+		return err
+	}
+	st, err := storeurl.Open(ctx, c.storeURL)
+	if errors.Is(err, store.ErrLocked) {
+		return fmt.Errorf("%w\n(another idlog holds the store: stop it, or point this command at its server)", err)
+	}
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	codec, err := cursor.Open(c.dataDir)
+	if err != nil {
+		return err
+	}
+	tokens := auth.OpenTokens(c.dataDir)
+	pipeline := ingest.New(st, ingest.Options{})
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	scheme := "http"
+	if c.tlsCert != "" {
+		scheme = "https"
+	}
+	base := scheme + "://" + displayAddr(ln.Addr().String())
+
+	var demoToken string
+	if c.demo {
+		if demoToken, err = runDemo(ctx, e, st, pipeline, tokens, c.dataDir); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+
+	srv, err := api.New(st, api.Options{
+		Authenticator:  auth.Chain{tokens},
+		Cursors:        codec,
+		RateLimit:      c.rateLimit,
+		BodyLimit:      int64(c.bodyLimit),
+		QueryTimeout:   c.queryTimeout,
+		TrustForwarded: c.trustProxy,
+		Ingest:         api.PipelineIngest(pipeline),
+		Scenarios:      scenarioList(),
+		Logger:         log,
+	})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
+	}
+	if c.tlsCert != "" {
+		hs.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+
+	if c.retention > 0 {
+		go pruneLoop(ctx, log, st, c.retention)
+	}
+
+	errc := make(chan error, 1)
+	go func() {
+		if c.tlsCert != "" {
+			errc <- hs.ServeTLS(ln, c.tlsCert, c.tlsKey)
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
+	fmt.Fprintf(e.stdout, "idlog: serving %s/ (store %s, data %s)\n", base, c.storeURL, c.dataDir)
+	if c.demo {
+		fmt.Fprintf(e.stdout, "\nOpen the System Log:  %s/report/system_log_2\nAPI token (read):     %s\nTry:\n  curl -H 'Authorization: SSWS %s' '%s/api/v1/logs?limit=2&filter=eventType+eq+%%22user.session.start%%22'\n\n",
+			base, demoToken, demoToken, base)
+	}
+	if ready != nil {
+		ready(base)
+	}
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", c.shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
+	defer cancel()
+	err = hs.Shutdown(sctx)
+	if werr := srv.WaitIngests(sctx); werr != nil && err == nil {
+		err = werr
+	}
+	if err != nil {
+		log.Warn("shutdown did not finish cleanly", "err", err)
+	}
+	return nil
+}
+
+// displayAddr turns a listen address into one a browser can open.
+func displayAddr(a string) string {
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return a
+	}
+	switch host {
+	case "", "0.0.0.0", "::":
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// pruneLoop deletes events older than keep, now and then every hour.
+func pruneLoop(ctx context.Context, log *slog.Logger, st store.Store, keep time.Duration) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		before := time.Now().Add(-keep)
+		n, err := st.DeleteBefore(ctx, before)
+		if err != nil && ctx.Err() == nil {
+			log.Error("retention: prune failed", "err", err)
+		} else if n > 0 {
+			log.Info("retention: pruned", "before", before.UTC().Format(time.RFC3339), "deleted", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// byteSizeFlag is a size such as 256MiB, 1GiB, 500MB or a plain number of
+// bytes.
+type byteSizeFlag int64
+
+func (b *byteSizeFlag) String() string { return strconv.FormatInt(int64(*b), 10) }
+
+func (b *byteSizeFlag) Set(s string) error {
+	s = strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if v, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = strings.TrimSpace(v), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return errors.New("want a positive size such as 256MiB")
+	}
+	*b = byteSizeFlag(n * mult)
+	return nil
+}
+
+// demoTokenFile keeps the demo's read token in the clear, so that running
+// --demo again prints the same token. It is a read-only token made for a
+// demo; real tokens are only ever stored hashed.
+const demoTokenFile = "demo-token"
+
+// runDemo fills an empty store with generated events and returns a read
+// token for them (the same one on every run while it exists).
+func runDemo(ctx context.Context, e *env, st store.Store, p *ingest.Pipeline, tokens *auth.Tokens, dataDir string) (string, error) {
+	stats, err := st.Stats(ctx)
+	if err != nil {
+		return "", err
+	}
+	if stats.Events == 0 {
+		if err := generateDemo(ctx, e, p); err != nil {
+			return "", err
+		}
+	} else {
+		fmt.Fprintf(e.stdout, "idlog: the store already holds %d events; not generating demo data\n", stats.Events)
+	}
+	path := filepath.Join(dataDir, demoTokenFile)
+	if b, err := os.ReadFile(path); err == nil {
+		secret := strings.TrimSpace(string(b))
+		if pr, err := tokens.Lookup(secret); err == nil && pr.Has(auth.ScopeRead) {
+			return secret, nil
+		}
+	}
+	// The saved token is gone or was revoked: make a new one.
+	name := "demo"
+	list, err := tokens.List()
+	if err != nil {
+		return "", err
+	}
+	for _, t := range list {
+		if t.Name == name {
+			if _, err := tokens.Revoke(t.ID); err != nil {
+				return "", err
+			}
+		}
+	}
+	secret, _, err := tokens.Create(name, []auth.Scope{auth.ScopeRead})
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	return secret, nil
+}
+
+// generateDemo is a placeholder until the simulator lands.
+func generateDemo(ctx context.Context, e *env, p *ingest.Pipeline) error {
+	return errors.New("serve --demo: the simulator is not built yet")
+}
+
+// scenarioList is a placeholder until the scenarios land.
+func scenarioList() []api.Scenario { return nil }

@@ -1,0 +1,127 @@
+package api
+
+import (
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/idlog/idlog/internal/ingest"
+)
+
+// postLogs is POST /api/v1/logs, idlog's ingest endpoint. The body is
+// newline-delimited LogEvent JSON or one JSON array, optionally gzipped;
+// it is read as a stream, so its size costs no memory, and it is capped
+// (after decompression too) by Options.BodyLimit.
+func (s *Server) postLogs(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.Ingest == nil {
+		return errNotFound
+	}
+	s.mu.Lock()
+	if s.draining {
+		s.mu.Unlock()
+		return errShuttingDown
+	}
+	s.ingests.Add(1)
+	s.mu.Unlock()
+	defer s.ingests.Done()
+
+	limit := s.opts.BodyLimit
+	if r.ContentLength > limit {
+		return s.tooLarge()
+	}
+	raw := &cappedReader{r: r.Body, left: limit}
+	var body io.Reader = raw
+	inflated := raw
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		gz, err := gzip.NewReader(raw)
+		if err != nil {
+			if raw.over {
+				return s.tooLarge()
+			}
+			return validationError("body", "is not gzip data: "+err.Error())
+		}
+		defer gz.Close()
+		inflated = &cappedReader{r: gz, left: limit}
+		body = inflated
+	default:
+		return validationError("Content-Encoding", enc+" is not supported (send gzip or nothing).")
+	}
+
+	res, err := s.opts.Ingest(r.Context(), body)
+	if raw.over || inflated.over {
+		// Events before the limit may be stored: a retry of the whole
+		// body is harmless, since events are deduplicated by uuid.
+		s.metrics.ingested(res)
+		return s.tooLarge()
+	}
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return e
+		}
+		return storeError(r.Context(), err)
+	}
+	s.metrics.ingested(res)
+	if res.Rejected == nil {
+		res.Rejected = []ingest.Rejection{}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	return json.NewEncoder(w).Encode(res)
+}
+
+func (s *Server) tooLarge() error {
+	return &Error{kind: kindTooLarge, Code: codeTooLarge,
+		Summary: fmt.Sprintf("Api validation failed: the request body is larger than this server's limit of %s (idlog serve --body-limit). Send it in smaller parts.", byteSize(s.opts.BodyLimit))}
+}
+
+// errBodyTooLarge is what a cappedReader returns past its limit.
+var errBodyTooLarge = errors.New("request body too large")
+
+// cappedReader reads at most left bytes, then fails (and remembers it) if
+// there is more.
+type cappedReader struct {
+	r    io.Reader
+	left int64
+	over bool
+}
+
+func (c *cappedReader) Read(p []byte) (int, error) {
+	if c.over {
+		return 0, errBodyTooLarge
+	}
+	if c.left <= 0 {
+		// Only more data makes the body too large, not reaching the
+		// limit exactly.
+		var one [1]byte
+		n, err := c.r.Read(one[:])
+		if n > 0 {
+			c.over = true
+			return 0, errBodyTooLarge
+		}
+		return 0, err
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
+}
+
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

@@ -1,0 +1,289 @@
+// Package api is idlog's HTTP server: Okta's System Log API
+// (GET /api/v1/logs) over a store, an ingest endpoint
+// (POST /api/v1/logs), the idlog extension endpoints the web page and the
+// CLI use (/api/idlog/v1/…), health and metrics.
+//
+// Every handler returns an error; respondError turns it into Okta's error
+// JSON with the status its kind maps to, so there is one place that decides
+// what a refusal looks like.
+package api
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/idlog/idlog/internal/auth"
+	"github.com/idlog/idlog/internal/cursor"
+	"github.com/idlog/idlog/internal/ingest"
+	"github.com/idlog/idlog/internal/store"
+)
+
+// Options configure a Server. Zero values pick the defaults noted.
+type Options struct {
+	// Authenticator finds the caller; required. The server uses
+	// auth.Chain, so a cookie session can be put before the tokens.
+	Authenticator auth.Authenticator
+	// Cursors signs next-link cursors; required.
+	Cursors *cursor.Codec
+	// RateLimit is requests per caller and minute; 0 turns it off.
+	RateLimit int
+	// BodyLimit caps a POST /api/v1/logs body, after gzip decompression
+	// too. Default 256 MiB.
+	BodyLimit int64
+	// QueryTimeout bounds each store query. Default 30 s (Okta's).
+	QueryTimeout time.Duration
+	// TrustForwarded makes links use X-Forwarded-Proto and
+	// X-Forwarded-Host, for a server behind a reverse proxy.
+	TrustForwarded bool
+	// Ingest stores a POST body; nil answers POST /api/v1/logs with 404.
+	Ingest IngestFunc
+	// Scenarios are listed by GET /api/idlog/v1/scenarios.
+	Scenarios []Scenario
+	// Logger gets one line per request; default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// IngestFunc reads newline-delimited (or array) LogEvent JSON from r and
+// stores it, returning the JSON-encodable result. It must return only after
+// the stored events are durable.
+type IngestFunc func(ctx context.Context, r io.Reader) (IngestResult, error)
+
+// IngestResult is the answer to POST /api/v1/logs: the ingest pipeline's
+// own result, field for field.
+type IngestResult = ingest.Result
+
+// PipelineIngest adapts an ingest pipeline to Options.Ingest.
+func PipelineIngest(p *ingest.Pipeline) IngestFunc {
+	return func(ctx context.Context, r io.Reader) (IngestResult, error) {
+		return p.Ingest(ctx, r, nil)
+	}
+}
+
+// Server serves the API over one store.
+type Server struct {
+	st      store.Store
+	opts    Options
+	log     *slog.Logger
+	limiter *auth.Limiter
+	mux     *http.ServeMux
+	metrics *metrics
+
+	// ingests counts in-flight POSTs so Shutdown can wait for them even
+	// when the HTTP server's own shutdown gives up on the connection.
+	ingests  sync.WaitGroup
+	mu       sync.Mutex
+	draining bool
+}
+
+// New returns a server over st.
+func New(st store.Store, opts Options) (*Server, error) {
+	if opts.Authenticator == nil || opts.Cursors == nil {
+		return nil, errors.New("api: Authenticator and Cursors are required")
+	}
+	if opts.BodyLimit <= 0 {
+		opts.BodyLimit = 256 << 20
+	}
+	if opts.QueryTimeout <= 0 {
+		opts.QueryTimeout = 30 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Server{st: st, opts: opts, log: opts.Logger, limiter: auth.NewLimiter(opts.RateLimit),
+		mux: http.NewServeMux(), metrics: newMetrics()}
+	s.routes()
+	return s, nil
+}
+
+// handlerFunc is a handler that reports failure by returning an error.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	})
+	s.route("GET /metrics", "", s.serveMetrics)
+	s.route("GET /api/v1/logs", auth.ScopeRead, s.listLogs)
+	s.route("POST /api/v1/logs", auth.ScopeWrite, s.postLogs)
+	s.route("GET /api/idlog/v1/stats", auth.ScopeRead, s.stats)
+	s.route("GET /api/idlog/v1/count", auth.ScopeRead, s.count)
+	s.route("GET /api/idlog/v1/histogram", auth.ScopeRead, s.histogram)
+	s.route("GET /api/idlog/v1/top", auth.ScopeRead, s.top)
+	s.route("GET /api/idlog/v1/eventtypes", auth.ScopeRead, s.eventTypes)
+	s.route("GET /api/idlog/v1/scenarios", auth.ScopeRead, s.scenarios)
+	s.route("GET /api/idlog/v1/events/{uuid}", auth.ScopeRead, s.getEvent)
+	s.route("POST /api/idlog/v1/prune", auth.ScopeAdmin, s.prune)
+	// Anything else under /api answers in Okta's shape too.
+	s.mux.Handle("/api/", s.wrap("/api/", "", func(w http.ResponseWriter, r *http.Request) error {
+		return errNotFound
+	}))
+}
+
+// route registers an authenticated handler. scope "" means any valid
+// caller.
+func (s *Server) route(pattern string, scope auth.Scope, h handlerFunc) {
+	s.mux.Handle(pattern, s.wrap(pattern, scope, h))
+}
+
+// Handle mounts another handler on the server's mux, behind the same
+// authentication, scope check, rate limit, metrics and request log as the
+// API. public true skips authentication (a sign-in page, static assets).
+// It is how the web UI joins the server; call it before serving.
+func (s *Server) Handle(pattern string, scope auth.Scope, public bool, h http.Handler) {
+	if public {
+		s.mux.Handle(pattern, s.instrument(pattern, h))
+		return
+	}
+	s.mux.Handle(pattern, s.wrap(pattern, scope, func(w http.ResponseWriter, r *http.Request) error {
+		h.ServeHTTP(w, r)
+		return nil
+	}))
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// wrap adds authentication, scope, rate limit and error mapping to h.
+func (s *Server) wrap(pattern string, scope auth.Scope, h handlerFunc) http.Handler {
+	return s.instrument(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.opts.Authenticator.Authenticate(r)
+		if err != nil || p == nil {
+			if err != nil && !errors.Is(err, auth.ErrInvalid) && !errors.Is(err, auth.ErrNoCredentials) {
+				s.log.Error("authentication failed", "err", err)
+			}
+			respondError(w, s.log, errInvalidToken)
+			return
+		}
+		if scope != "" && !p.Has(scope) {
+			respondError(w, s.log, errForbidden)
+			return
+		}
+		if s.limiter.Enabled() {
+			d := s.limiter.Allow(p.ID)
+			hd := w.Header()
+			hd.Set("X-Rate-Limit-Limit", strconv.Itoa(d.Limit))
+			hd.Set("X-Rate-Limit-Remaining", strconv.Itoa(d.Remaining))
+			hd.Set("X-Rate-Limit-Reset", strconv.FormatInt(d.Reset.Unix(), 10))
+			if !d.OK {
+				respondError(w, s.log, errRateLimited)
+				return
+			}
+		}
+		r = r.WithContext(auth.WithPrincipal(r.Context(), p))
+		if err := h(w, r); err != nil {
+			if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+				return // the client went away; nobody to answer
+			}
+			respondError(w, s.log, err)
+		}
+	}))
+}
+
+// statusWriter remembers the status for metrics and logs.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// instrument records metrics and writes one structured log line per
+// request.
+func (s *Server) instrument(route string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		h.ServeHTTP(sw, r)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		d := time.Since(start)
+		s.metrics.observe(route, sw.status, d)
+		lvl := slog.LevelInfo
+		if sw.status >= 500 {
+			lvl = slog.LevelError
+		}
+		attrs := []slog.Attr{
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", sw.status), slog.Int64("bytes", sw.bytes),
+			slog.Duration("duration", d), slog.String("remote", r.RemoteAddr),
+		}
+		if p := auth.FromContext(r.Context()); p != nil {
+			attrs = append(attrs, slog.String("caller", p.ID))
+		}
+		s.log.LogAttrs(r.Context(), lvl, "request", attrs...)
+	})
+}
+
+// WaitIngests waits until every in-flight POST has finished, or ctx ends.
+// Call it after http.Server.Shutdown during a graceful stop.
+func (s *Server) WaitIngests(ctx context.Context) error {
+	s.mu.Lock()
+	s.draining = true
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.ingests.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func callerID(r *http.Request) string {
+	if p := auth.FromContext(r.Context()); p != nil {
+		return p.ID
+	}
+	return ""
+}
+
+// queryContext bounds a store call by the query timeout.
+func (s *Server) queryContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.opts.QueryTimeout)
+}
+
+// storeError maps a failed store call: a timeout is Okta's E0000009 "took
+// too long", anything else internal.
+func storeError(ctx context.Context, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return errTimeout
+	}
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return internalError(err)
+}

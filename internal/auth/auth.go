@@ -1,0 +1,121 @@
+// Package auth decides who is calling the server and what they may do: API
+// tokens kept hashed in a file of the data directory, scopes, and a
+// per-caller rate limit. Other ways to sign in (the web page's cookie
+// session) plug in as further Authenticators.
+package auth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// Scope is a permission a token carries.
+type Scope string
+
+const (
+	ScopeRead  Scope = "logs.read"  // read events and the idlog read endpoints
+	ScopeWrite Scope = "logs.write" // ingest events
+	ScopeAdmin Scope = "admin"      // everything, including prune and metrics
+)
+
+// Scopes lists the valid scopes, for help texts and validation.
+var Scopes = []Scope{ScopeRead, ScopeWrite, ScopeAdmin}
+
+// ParseScope checks a scope name.
+func ParseScope(s string) (Scope, error) {
+	for _, sc := range Scopes {
+		if string(sc) == s {
+			return sc, nil
+		}
+	}
+	return "", errors.New("unknown scope " + strings.TrimSpace(s) + " (use logs.read, logs.write or admin)")
+}
+
+// Principal is an authenticated caller.
+type Principal struct {
+	// ID identifies the caller for rate limiting and logs (a token id, or a
+	// session id); it is never a secret.
+	ID     string
+	Name   string
+	Scopes []Scope
+}
+
+// Has reports whether the caller may act with scope s. Admin implies every
+// scope.
+func (p *Principal) Has(s Scope) bool {
+	return p != nil && (slices.Contains(p.Scopes, s) || slices.Contains(p.Scopes, ScopeAdmin))
+}
+
+var (
+	// ErrNoCredentials means the request carries nothing this authenticator
+	// understands; a Chain then asks the next one.
+	ErrNoCredentials = errors.New("auth: no credentials")
+	// ErrInvalid means the request carries credentials that are wrong.
+	ErrInvalid = errors.New("auth: invalid credentials")
+)
+
+// Authenticator finds the caller of a request. It returns ErrNoCredentials
+// when the request has no credentials of its kind, so that several kinds can
+// be chained, and ErrInvalid (or another error) when they are bad.
+type Authenticator interface {
+	Authenticate(r *http.Request) (*Principal, error)
+}
+
+// Chain tries each authenticator in turn and returns the first answer that
+// is not ErrNoCredentials. An empty chain, or one where every member says
+// ErrNoCredentials, answers ErrNoCredentials.
+type Chain []Authenticator
+
+func (c Chain) Authenticate(r *http.Request) (*Principal, error) {
+	for _, a := range c {
+		p, err := a.Authenticate(r)
+		if errors.Is(err, ErrNoCredentials) {
+			continue
+		}
+		return p, err
+	}
+	return nil, ErrNoCredentials
+}
+
+type ctxKey struct{}
+
+// WithPrincipal returns ctx carrying p.
+func WithPrincipal(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, ctxKey{}, p)
+}
+
+// FromContext returns the caller that the server authenticated, or nil.
+func FromContext(ctx context.Context) *Principal {
+	p, _ := ctx.Value(ctxKey{}).(*Principal)
+	return p
+}
+
+// BearerToken extracts an API token from an Authorization header. It
+// accepts Okta's "SSWS <token>", the "SSWS<token>" that Okta's Python SDK
+// sends (no space), and "Bearer <token>"; scheme names are
+// case-insensitive. ok is false when the header is present but has none of
+// these forms; token is "" when there is no header at all.
+func BearerToken(header string) (token string, ok bool) {
+	h := strings.TrimSpace(header)
+	if h == "" {
+		return "", true
+	}
+	for _, scheme := range []string{"SSWS", "Bearer"} {
+		if len(h) > len(scheme) && strings.EqualFold(h[:len(scheme)], scheme) {
+			rest := h[len(scheme):]
+			t := strings.TrimSpace(rest)
+			if t == "" || strings.ContainsAny(t, " \t") {
+				return "", false
+			}
+			// "Bearer" needs its space; "SSWS" may go without.
+			if scheme == "Bearer" && rest[0] != ' ' && rest[0] != '\t' {
+				return "", false
+			}
+			return t, true
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,237 @@
+package auth
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// TokenPrefix starts every idlog API token, so a leaked one is easy to
+// recognise (secret scanners, logs).
+const TokenPrefix = "idl_"
+
+// FileName is the tokens file inside the data directory.
+const FileName = "tokens.json"
+
+// Token is one API token as the tokens file keeps it: never the token
+// itself, only its SHA-256 (see docs/decisions.md: the tokens are 192
+// random bits, so a fast hash is as good as a slow one here).
+type Token struct {
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	Scopes  []Scope   `json:"scopes"`
+	Hash    string    `json:"sha256"`
+	Hint    string    `json:"hint"` // the first characters, to tell tokens apart
+	Created time.Time `json:"created"`
+}
+
+type tokenFile struct {
+	Tokens []Token `json:"tokens"`
+}
+
+// Tokens is the tokens file of a data directory. The CLI edits it; the
+// server reads it and notices when it changes, so tokens can be created and
+// revoked while the server runs.
+type Tokens struct {
+	path string
+
+	mu      sync.Mutex
+	checked time.Time // last time the file's stat was compared
+	stamp   fileStamp
+	byHash  map[string]*Principal
+}
+
+type fileStamp struct {
+	mod  time.Time
+	size int64
+}
+
+// OpenTokens returns the tokens file of dir. The file need not exist yet.
+func OpenTokens(dir string) *Tokens {
+	return &Tokens{path: filepath.Join(dir, FileName)}
+}
+
+// Path is the tokens file's path.
+func (t *Tokens) Path() string { return t.path }
+
+func (t *Tokens) read() (tokenFile, error) {
+	var f tokenFile
+	b, err := os.ReadFile(t.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return f, nil
+	}
+	if err != nil {
+		return f, err
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		return f, fmt.Errorf("%s: %w", t.path, err)
+	}
+	return f, nil
+}
+
+func (t *Tokens) write(f tokenFile) error {
+	if err := os.MkdirAll(filepath.Dir(t.path), 0o700); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(t.path), ".tokens-*.json")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	tmp.Close()
+	// Rename so the server never reads a half-written file.
+	if err := os.Rename(tmp.Name(), t.path); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return nil
+}
+
+// Create makes a new token and returns it; this is the only time the token
+// itself is known. Names must be unique.
+func (t *Tokens) Create(name string, scopes []Scope) (secret string, tok Token, err error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return "", Token{}, errors.New("a token needs a name")
+	}
+	if len(scopes) == 0 {
+		return "", Token{}, errors.New("a token needs at least one scope")
+	}
+	f, err := t.read()
+	if err != nil {
+		return "", Token{}, err
+	}
+	for _, old := range f.Tokens {
+		if old.Name == name {
+			return "", Token{}, fmt.Errorf("a token named %q exists already (id %s)", name, old.ID)
+		}
+	}
+	var raw [24]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", Token{}, err
+	}
+	secret = TokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
+	var id [6]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return "", Token{}, err
+	}
+	tok = Token{
+		ID:      "tok" + hex.EncodeToString(id[:]),
+		Name:    name,
+		Scopes:  slices.Clone(scopes),
+		Hash:    hashToken(secret),
+		Hint:    secret[:len(TokenPrefix)+4],
+		Created: time.Now().UTC().Truncate(time.Second),
+	}
+	f.Tokens = append(f.Tokens, tok)
+	if err := t.write(f); err != nil {
+		return "", Token{}, err
+	}
+	return secret, tok, nil
+}
+
+// List returns the tokens, oldest first.
+func (t *Tokens) List() ([]Token, error) {
+	f, err := t.read()
+	return f.Tokens, err
+}
+
+// Revoke removes the token with this name or id.
+func (t *Tokens) Revoke(nameOrID string) (Token, error) {
+	f, err := t.read()
+	if err != nil {
+		return Token{}, err
+	}
+	for i, tok := range f.Tokens {
+		if tok.ID == nameOrID || tok.Name == nameOrID {
+			f.Tokens = slices.Delete(f.Tokens, i, i+1)
+			return tok, t.write(f)
+		}
+	}
+	return Token{}, fmt.Errorf("no token named or with id %q", nameOrID)
+}
+
+// Lookup returns the principal of a token, or ErrInvalid.
+func (t *Tokens) Lookup(secret string) (*Principal, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.refresh(); err != nil {
+		return nil, err
+	}
+	if p := t.byHash[hashToken(secret)]; p != nil {
+		return p, nil
+	}
+	return nil, ErrInvalid
+}
+
+// refresh rereads the file when its size or time changed; it looks at most
+// once every 250 ms, so a revoked token stops working within that time.
+func (t *Tokens) refresh() error {
+	now := time.Now()
+	if t.byHash != nil && now.Sub(t.checked) < 250*time.Millisecond {
+		return nil
+	}
+	t.checked = now
+	var st fileStamp
+	if fi, err := os.Stat(t.path); err == nil {
+		st = fileStamp{fi.ModTime(), fi.Size()}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if t.byHash != nil && st == t.stamp {
+		return nil
+	}
+	f, err := t.read()
+	if err != nil {
+		return err
+	}
+	m := make(map[string]*Principal, len(f.Tokens))
+	for _, tok := range f.Tokens {
+		m[tok.Hash] = &Principal{ID: tok.ID, Name: tok.Name, Scopes: tok.Scopes}
+	}
+	t.byHash, t.stamp = m, st
+	return nil
+}
+
+// Authenticate implements Authenticator for API tokens in the Authorization
+// header.
+func (t *Tokens) Authenticate(r *http.Request) (*Principal, error) {
+	h := r.Header.Get("Authorization")
+	secret, ok := BearerToken(h)
+	if !ok {
+		return nil, ErrInvalid
+	}
+	if secret == "" {
+		return nil, ErrNoCredentials
+	}
+	return t.Lookup(secret)
+}
+
+func hashToken(secret string) string {
+	s := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(s[:])
+}
