@@ -8,14 +8,14 @@ import (
 // EventType is one entry of idlog's catalog of System Log event types: what
 // an analyst needs to read an event and to know which flows it belongs to.
 type EventType struct {
-	Name     string // the eventType value, e.g. "user.session.start"
-	Category string // one of Categories()
+	Name     string `json:"name"`     // the eventType value, e.g. "user.session.start"
+	Category string `json:"category"` // one of Categories()
 	// Description is ours, written for an analyst reading the event list.
-	Description string
+	Description string `json:"description"`
 	// LegacyEventType is the Events API name Okta also records, where known.
-	LegacyEventType string
+	LegacyEventType string `json:"legacyEventType,omitempty"`
 	// Flows names the flows the type takes part in (see the Flow constants).
-	Flows []string
+	Flows []string `json:"flows"`
 }
 
 // Flow kinds. Each is a sequence of events the seed document describes; the
@@ -189,6 +189,11 @@ var (
 func index() {
 	sortOnce.Do(func() {
 		sorted = append([]EventType(nil), catalog...)
+		for i := range sorted {
+			if sorted[i].Flows == nil {
+				sorted[i].Flows = []string{} // JSON [] rather than null
+			}
+		}
 		sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
 		byName = make(map[string]int, len(sorted))
 		for i, t := range sorted {
