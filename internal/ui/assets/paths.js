@@ -1,0 +1,25 @@
+// Attribute paths offered as the analyst types. Any path under a top-level
+// field is valid (debugData is an open map); these are the common ones.
+export const PATHS = [
+  "uuid", "published", "eventType", "version", "severity", "legacyEventType", "displayMessage",
+  "actor.id", "actor.type", "actor.alternateId", "actor.displayName",
+  "client.ipAddress", "client.zone", "client.device", "client.id",
+  "client.userAgent.rawUserAgent", "client.userAgent.os", "client.userAgent.browser",
+  "client.geographicalContext.city", "client.geographicalContext.state",
+  "client.geographicalContext.country", "client.geographicalContext.postalCode",
+  "client.geographicalContext.geolocation.lat", "client.geographicalContext.geolocation.lon",
+  "device.id", "device.name", "device.os_platform", "device.managed", "device.registered",
+  "outcome.result", "outcome.reason",
+  "target.id", "target.type", "target.alternateId", "target.displayName",
+  "transaction.type", "transaction.id", "transaction.detail.requestApiTokenId",
+  "debugContext.debugData.requestId", "debugContext.debugData.requestUri", "debugContext.debugData.url",
+  "debugContext.debugData.dtHash", "debugContext.debugData.threatSuspected", "debugContext.debugData.behaviors",
+  "debugContext.debugData.risk", "debugContext.debugData.logOnlySecurityData", "debugContext.debugData.factor",
+  "authenticationContext.externalSessionId", "authenticationContext.rootSessionId",
+  "authenticationContext.authenticationProvider", "authenticationContext.credentialProvider",
+  "authenticationContext.credentialType", "authenticationContext.interface", "authenticationContext.authenticationStep",
+  "authenticationContext.issuer.id", "authenticationContext.issuer.type",
+  "securityContext.asNumber", "securityContext.asOrg", "securityContext.isp", "securityContext.domain", "securityContext.isProxy",
+  "request.ipChain.ip", "request.ipChain.version", "request.ipChain.source",
+  "request.ipChain.geographicalContext.city", "request.ipChain.geographicalContext.country",
+];

@@ -1,0 +1,262 @@
+// Package ui is the web System Log page: a sign-in page that turns an API
+// token into a cookie session, and the report page at /report/system_log_2,
+// whose address bar holds Okta's share-link state. The page is plain
+// HTML, CSS and JavaScript modules embedded in the binary; it reads events
+// through the same API as every other client (GET /api/v1/logs and
+// /api/idlog/v1/*), authorized by the session (see Sessions).
+package ui
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/idlog/idlog/internal/auth"
+)
+
+//go:embed assets templates
+var files embed.FS
+
+// ReportPath is where the page lives, as in Okta.
+const ReportPath = "/report/system_log_2"
+
+// UI serves the page, its assets and the sign-in flow.
+type UI struct {
+	sessions *Sessions
+	log      *slog.Logger
+	tmpl     *template.Template
+	assets   map[string]asset
+	// Secure marks the cookie Secure even when the request did not come
+	// over TLS (a TLS-terminating proxy in front).
+	Secure bool
+}
+
+type asset struct {
+	body  []byte
+	etag  string
+	ctype string
+}
+
+// New returns the UI over a session store. log may be nil.
+func New(s *Sessions, log *slog.Logger) *UI {
+	if log == nil {
+		log = slog.Default()
+	}
+	u := &UI{sessions: s, log: log, assets: map[string]asset{}}
+	u.tmpl = template.Must(template.ParseFS(files, "templates/*.html"))
+	types := map[string]string{".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
+	err := fs.WalkDir(files, "assets", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := files.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		u.assets["/"+p] = asset{body: b, etag: `"` + hex.EncodeToString(sum[:8]) + `"`, ctype: types[path.Ext(p)]}
+		return nil
+	})
+	if err != nil {
+		panic(err) // the embedded tree is fixed at build time
+	}
+	return u
+}
+
+// Mounter is what the API server offers to join it (api.Server.Handle).
+type Mounter interface {
+	Handle(pattern string, scope auth.Scope, public bool, h http.Handler)
+}
+
+// Mount registers the page's routes on the server. They are public to the
+// server's token check: the UI does its own session check and redirects to
+// sign-in rather than answering with an API error.
+func (u *UI) Mount(m Mounter) {
+	for _, p := range []string{"/{$}", "/signin", "/signout", ReportPath, "/assets/"} {
+		m.Handle(p, "", true, u)
+	}
+}
+
+// ServeHTTP routes the UI's paths; anything else is 404.
+func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+	switch p := r.URL.Path; {
+	case strings.HasPrefix(p, "/assets/"):
+		u.serveAsset(w, r)
+	case p == "/":
+		if !safeMethod(w, r) {
+			return
+		}
+		http.Redirect(w, r, ReportPath, http.StatusFound)
+	case p == ReportPath:
+		u.serveReport(w, r)
+	case p == "/signin":
+		u.serveSignIn(w, r)
+	case p == "/signout":
+		u.serveSignOut(w, r)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func safeMethod(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	w.Header().Set("Allow", "GET, HEAD")
+	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	return false
+}
+
+func (u *UI) serveAsset(w http.ResponseWriter, r *http.Request) {
+	if !safeMethod(w, r) {
+		return
+	}
+	a, ok := u.assets[r.URL.Path]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("ETag", a.etag)
+	// Revalidate every time: the files change with the binary, and a 304
+	// costs one small round trip.
+	h.Set("Cache-Control", "no-cache")
+	if a.ctype != "" {
+		h.Set("Content-Type", a.ctype)
+	}
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
+}
+
+func (u *UI) render(w http.ResponseWriter, name string, status int, data any) {
+	var b bytes.Buffer
+	if err := u.tmpl.ExecuteTemplate(&b, name, data); err != nil {
+		u.log.Error("ui: template", "name", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(b.Bytes())
+}
+
+func (u *UI) serveReport(w http.ResponseWriter, r *http.Request) {
+	if !safeMethod(w, r) {
+		return
+	}
+	_, v, p := u.sessions.current(r)
+	if v == nil {
+		http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return
+	}
+	u.render(w, "report.html", http.StatusOK, map[string]string{"Name": p.Name, "CSRF": v.csrf})
+}
+
+// localNext accepts only a path on this site as the place to return to
+// after sign-in, so the sign-in page cannot be used to bounce users to
+// another site.
+func localNext(s string) string {
+	if s == "" || !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.HasPrefix(s, "/\\") || strings.ContainsAny(s, "\r\n") {
+		return ReportPath
+	}
+	if u, err := url.Parse(s); err != nil || u.Scheme != "" || u.Host != "" {
+		return ReportPath
+	}
+	return s
+}
+
+// sameOrigin is the CSRF check of every POST (with SameSite=Strict on the
+// cookie and a per-session token on sign-out): the browser's Origin header
+// must name this server. Browsers send Origin on every form POST; a
+// request without it (and without a same-origin Sec-Fetch-Site) is
+// refused.
+func sameOrigin(r *http.Request) bool {
+	if o := r.Header.Get("Origin"); o != "" {
+		u, err := url.Parse(o)
+		return err == nil && u.Host == r.Host && (u.Scheme == "http" || u.Scheme == "https")
+	}
+	return r.Header.Get("Sec-Fetch-Site") == "same-origin"
+}
+
+func (u *UI) serveSignIn(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		next := localNext(r.URL.Query().Get("next"))
+		if _, v, _ := u.sessions.current(r); v != nil {
+			http.Redirect(w, r, next, http.StatusSeeOther)
+			return
+		}
+		u.render(w, "signin.html", http.StatusOK, map[string]string{"Next": next})
+	case http.MethodPost:
+		if !sameOrigin(r) {
+			http.Error(w, "cross-site sign-in refused", http.StatusForbidden)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+		if err := r.ParseForm(); err != nil {
+			http.Error(w, "bad form", http.StatusBadRequest)
+			return
+		}
+		next := localNext(r.PostForm.Get("next"))
+		token := strings.TrimSpace(r.PostForm.Get("token"))
+		p, err := u.sessions.lookup(token)
+		if token == "" || err != nil || !p.Has(auth.ScopeRead) {
+			msg := "That token is not valid."
+			if err == nil && token != "" {
+				msg = "That token lacks the logs.read scope."
+			}
+			u.render(w, "signin.html", http.StatusUnauthorized, map[string]string{"Next": next, "Error": msg})
+			return
+		}
+		id, _ := u.sessions.create(token, p)
+		http.SetCookie(w, &http.Cookie{Name: CookieName, Value: id, Path: "/", HttpOnly: true,
+			SameSite: http.SameSiteStrictMode, Secure: u.Secure || r.TLS != nil, MaxAge: int(u.sessions.Max / time.Second)})
+		u.log.Info("ui: signed in", "token", p.ID, "name", p.Name)
+		http.Redirect(w, r, next, http.StatusSeeOther)
+	default:
+		w.Header().Set("Allow", "GET, HEAD, POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	}
+}
+
+func (u *UI) serveSignOut(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if !sameOrigin(r) {
+		http.Error(w, "cross-site sign-out refused", http.StatusForbidden)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	if id, v := u.sessions.get(r); v != nil {
+		if !v.checkCSRF(r.PostForm.Get("csrf")) {
+			http.Error(w, "stale or missing form token; reload the page", http.StatusForbidden)
+			return
+		}
+		u.sessions.delete(id)
+	}
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: u.Secure || r.TLS != nil, MaxAge: -1})
+	http.Redirect(w, r, "/signin", http.StatusSeeOther)
+}
