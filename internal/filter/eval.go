@@ -118,7 +118,7 @@ func anyValue(doc any, p Path, op Op, lit Value) bool {
 			if !ok {
 				return false
 			}
-			got, ok := parseTime(s)
+			got, ok := PublishedMillis(s)
 			return ok && order(op, cmpInt(got, want))
 		})
 	}

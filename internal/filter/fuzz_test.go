@@ -67,3 +67,57 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMatch evaluates fuzzed filters on fuzzed events and checks the
+// identities the semantics promise: ne is not eq, eq null is not pr,
+// ne null is pr, and no panic on any JSON shape.
+func FuzzMatch(f *testing.F) {
+	raw, err := os.ReadFile("testdata/event.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(string(raw), `target.id eq "0oaz9fj21WKqTeaqs1d6"`)
+	f.Add(`{"target":[{"id":[1,"1",null,[true]]}],"published":"2026-01-01T00:00:00Z"}`, `target.id ge 1`)
+	f.Add(`{"published":"2026-01-01T00:00:00.5+01:00"}`, `published lt "2026-01-01T00:00:00Z"`)
+	f.Add(`{"debugContext":{"debugData":{"x":""}}}`, `debugContext.debugData.x pr`)
+	f.Fuzz(func(t *testing.T, js, src string) {
+		doc, err := DecodeJSON([]byte(js))
+		if err != nil {
+			return
+		}
+		e, err := Parse(src)
+		if err != nil {
+			return
+		}
+		Walk(e, func(x Expr) bool {
+			c, ok := x.(*Compare)
+			if !ok {
+				return true
+			}
+			got := Match(c, doc)
+			flip := func(op Op, v Value) bool {
+				d := *c
+				d.Op, d.Value = op, v
+				return Match(&d, doc)
+			}
+			switch {
+			case c.Op == OpNe:
+				if got != !flip(OpEq, c.Value) {
+					t.Fatalf("%s is not the negation of eq on %s", c, js)
+				}
+			case c.Op == OpEq && c.Value.Kind == Null:
+				if got != !flip(OpPr, Value{}) {
+					t.Fatalf("%s is not not-pr on %s", c, js)
+				}
+			case c.Op == OpGe && c.Value.Kind != Null && c.Value.Kind != Bool && !isPublished(c.Path):
+				// Some value is ≥ v iff some value is > v or = v.
+				if got != (flip(OpGt, c.Value) || flip(OpEq, c.Value)) {
+					t.Fatalf("%s is not gt or eq on %s", c, js)
+				}
+			}
+			return true
+		})
+		Match(e, doc)
+		MatchKeywords(Tokens(doc), doc)
+	})
+}

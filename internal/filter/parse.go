@@ -3,6 +3,7 @@ package filter
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,13 +30,24 @@ const (
 	expectEnd   = "and, or, end of filter"
 )
 
-// TopLevel is the set of LogEvent top-level fields a path may start with.
-var TopLevel = map[string]bool{
+// topLevel is the set of LogEvent top-level fields a path may start with.
+var topLevel = map[string]bool{
 	"uuid": true, "published": true, "eventType": true, "version": true,
 	"severity": true, "legacyEventType": true, "displayMessage": true,
 	"actor": true, "client": true, "device": true, "outcome": true,
 	"target": true, "transaction": true, "debugContext": true,
 	"authenticationContext": true, "securityContext": true, "request": true,
+}
+
+// TopLevelFields returns the LogEvent top-level fields a path may start
+// with, sorted.
+func TopLevelFields() []string {
+	fs := make([]string, 0, len(topLevel))
+	for f := range topLevel {
+		fs = append(fs, f)
+	}
+	slices.Sort(fs)
+	return fs
 }
 
 // Parse parses and validates a filter. Any error is an *Error.
@@ -287,7 +299,7 @@ func validate(src string, e Expr) error {
 }
 
 func validateCompare(src string, c *Compare) *Error {
-	if !TopLevel[c.Path[0]] {
+	if !topLevel[c.Path[0]] {
 		return &Error{Src: src, Pos: c.From, End: c.From + Pos(len(c.Path[0])), Code: CodeInvalidFilter,
 			Msg: "field is not valid: " + c.Path[0], summary: true}
 	}
@@ -324,11 +336,14 @@ func publishedLiteral(v Value) (int64, bool) {
 	if v.Kind != String {
 		return 0, false
 	}
-	return parseTime(v.Str)
+	return PublishedMillis(v.Str)
 }
 
-// parseTime parses an RFC 3339 time to Unix milliseconds (rounded down).
-func parseTime(s string) (int64, bool) {
+// PublishedMillis parses an RFC 3339 time to Unix milliseconds, rounded
+// down: the instant that published comparisons use, for a literal and for a
+// stored value alike. Backends that store published as a time must agree
+// with it.
+func PublishedMillis(s string) (int64, bool) {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return 0, false
