@@ -189,12 +189,12 @@ var results = []string{"SUCCESS", "FAILURE", "ALLOW", "DENY", "CHALLENGE"}
 // filters and keywords.
 func genEvent(r *rand.Rand, i int, published time.Time) []byte {
 	ev := map[string]any{
-		"uuid":           fmt.Sprintf("%08x-0000-4000-8000-%012x", r.Uint32(), i),
-		"published":      published.UTC().Format("2006-01-02T15:04:05.000Z"),
-		"eventType":      eventTypes[r.IntN(len(eventTypes))],
-		"version":        "0",
-		"severity":       "INFO",
-		"displayMessage": "Event number " + fmt.Sprint(i),
+		"uuid":            fmt.Sprintf("%08x-0000-4000-8000-%012x", r.Uint32(), i),
+		"published":       published.UTC().Format("2006-01-02T15:04:05.000Z"),
+		"eventType":       eventTypes[r.IntN(len(eventTypes))],
+		"version":         "0",
+		"severity":        "INFO",
+		"displayMessage":  "Event number " + fmt.Sprint(i),
 		"legacyEventType": nil,
 		"actor": map[string]any{"id": fmt.Sprintf("00u%03d", r.IntN(40)), "type": "User",
 			"alternateId": fmt.Sprintf("user%d@example.com", r.IntN(40)), "displayName": "User", "detailEntry": nil},
@@ -203,8 +203,8 @@ func genEvent(r *rand.Rand, i int, published time.Time) []byte {
 		"outcome": map[string]any{"result": results[r.IntN(len(results))], "reason": nil},
 		"target": []any{map[string]any{"id": fmt.Sprintf("0oa%02d", r.IntN(9)), "type": "AppInstance",
 			"alternateId": "App", "displayName": "App", "detailEntry": nil}},
-		"transaction":  map[string]any{"type": "WEB", "id": fmt.Sprintf("tx%d", i), "detail": map[string]any{}},
-		"debugContext": map[string]any{"debugData": map[string]any{"requestUri": "/idp/idx/identify", "threatSuspected": "false"}},
+		"transaction":           map[string]any{"type": "WEB", "id": fmt.Sprintf("tx%d", i), "detail": map[string]any{}},
+		"debugContext":          map[string]any{"debugData": map[string]any{"requestUri": "/idp/idx/identify", "threatSuspected": "false"}},
 		"authenticationContext": map[string]any{"externalSessionId": fmt.Sprintf("idx%d", r.IntN(100)), "authenticationStep": 0},
 	}
 	b, err := json.Marshal(ev)
@@ -242,4 +242,12 @@ func newEnvFrom(t *testing.T, e *env, opts api.Options) *api.Server {
 	e.ts = httptest.NewServer(e.srv)
 	t.Cleanup(e.ts.Close)
 	return e.srv
+}
+
+func scopes(names ...string) []auth.Scope {
+	out := make([]auth.Scope, len(names))
+	for i, n := range names {
+		out[i] = auth.Scope(n)
+	}
+	return out
 }
