@@ -97,6 +97,7 @@ func isNameChar(r rune) bool { return isNameStart(r) || '0' <= r && r <= '9' }
 // pasted from web pages that use no-break spaces) and dispatches on the next
 // character.
 func lexSpace(l *lexer) stateFn {
+	last := l.pos // end of the previous token
 	for isSpace(l.peek()) {
 		l.next()
 	}
@@ -104,7 +105,10 @@ func lexSpace(l *lexer) stateFn {
 	r := l.next()
 	switch {
 	case r == eof:
-		l.pos = len(l.src)
+		// The end sits right after the last token, not after trailing
+		// whitespace, so "missing value" carets stay on the line that
+		// needs the value.
+		l.start, l.pos = last, last
 		l.emit(itemEOF, "")
 		return nil
 	case r == '(':

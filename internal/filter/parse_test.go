@@ -136,6 +136,10 @@ var testExpr = []struct {
 		err:   &Error{Pos: 7, End: 7, Code: CodeInvalidFilter, Msg: "Missing value after 'eq'", Expected: expectValue},
 	},
 	{
+		input: "uuid eq \n\t",
+		err:   &Error{Pos: 7, End: 7, Code: CodeInvalidFilter, Msg: "Missing value after 'eq'", Expected: expectValue},
+	},
+	{
 		input: `uuid eq "a" and`,
 		err:   &Error{Pos: 15, End: 15, Code: CodeInvalidFilter, Msg: "Missing expression after 'and'", Expected: expectStart},
 	},
@@ -331,6 +335,7 @@ func TestCaret(t *testing.T) {
 		{`uuid eqq "x"`, "uuid eqq \"x\"\n     ^^^"},
 		{"uuid pr and\n\tfoo eq \"x\"", "\tfoo eq \"x\"\n\t^^^"},
 		{"(uuid pr", "(uuid pr\n^"},
+		{"uuid pr and\n  \n", "uuid pr and\n           ^"},
 		{"uuid eq \"é\" and\r\n  ☃ pr", "  ☃ pr\n  ^"},
 	}
 	for _, tc := range cases {
