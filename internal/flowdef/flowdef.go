@@ -88,7 +88,8 @@ var (
 		"system.sms.send_phone_verification_message",
 		"system.voice.send_phone_verification_call",
 	}
-	mfaVerifyTypes = []string{"user.authentication.auth_via_mfa"}
+	// Classic Engine logs a refused Okta Verify push as its own event.
+	mfaVerifyTypes = []string{"user.authentication.auth_via_mfa", "user.mfa.okta_verify.deny_push"}
 	mfaEnrollTypes = []string{"user.mfa.factor.activate"}
 )
 
@@ -101,7 +102,10 @@ func mfaSteps() []Step {
 		{Name: "mfa_challenge", EventTypes: mfaChallengeTypes, Optional: true, Repeatable: true,
 			Ends: []End{{Result: "DENY", Status: Failed}}},
 		{Name: "mfa_verify", EventTypes: mfaVerifyTypes, Optional: true, Repeatable: true,
-			Ends: []End{{Result: "FAILURE", Status: Failed, Then: []string{"mfa_verify"}}}},
+			Ends: []End{
+				{EventType: "user.mfa.okta_verify.deny_push", Status: Failed},
+				{Result: "FAILURE", Status: Failed, Then: []string{"mfa_verify"}},
+			}},
 		{Name: "mfa_enroll", EventTypes: mfaEnrollTypes, Optional: true},
 	}
 }
@@ -150,6 +154,7 @@ var all = []Flow{
 			Ends: []End{{Result: "DENY", Status: Failed}}},
 		{Name: "mfa_verify", EventTypes: mfaVerifyTypes, Repeatable: true,
 			Ends: []End{
+				{EventType: "user.mfa.okta_verify.deny_push", Status: Failed},
 				{Result: "SUCCESS", Status: Completed, Then: []string{"mfa_enroll"}},
 				{Result: "FAILURE", Status: Failed, Then: []string{"mfa_verify"}},
 			}},

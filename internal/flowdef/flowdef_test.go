@@ -34,6 +34,8 @@ func TestCheck(t *testing.T) {
 		{SignIn, "policy.evaluate_sign_on=ALLOW user.authentication.verify=SUCCESS", "", "", "required step \"session_start\""},
 		{SignIn, "user.session.start=SUCCESS user.authentication.verify=SUCCESS", "", "", "required step \"policy\""},
 		{SignIn, "user.session.start=SUCCESS user.session.start=SUCCESS", "", "", "required step \"policy\""},
+		{SignIn, "user.session.start=SUCCESS policy.evaluate_sign_on=CHALLENGE system.push.send_factor_verify_push=SUCCESS user.mfa.okta_verify.deny_push=FAILURE", Failed, "mfa_verify", ""},
+		{MFA, "system.push.send_factor_verify_push=SUCCESS user.mfa.okta_verify.deny_push=FAILURE user.authentication.auth_via_mfa=SUCCESS", "", "", "follows the end"},
 		{AppSignIn, "user.authentication.sso=SUCCESS", Completed, "", ""},
 		{AppSignIn, "application.policy.sign_on.deny_access=DENY", Denied, "access", ""},
 		{AppSignIn, "system.sms.send_factor_verify_message=SUCCESS user.authentication.auth_via_mfa=SUCCESS user.authentication.sso=SUCCESS", Completed, "", ""},

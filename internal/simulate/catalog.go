@@ -17,6 +17,7 @@ const (
 	tPolicyEval
 	tAuthVerify
 	tAuthViaMFA
+	tDenyPush
 	tSSO
 	tAppDeny
 	tFactorActivate
@@ -59,6 +60,7 @@ var etypes = [numTypes]etype{
 	tPolicyEval:           {"policy.evaluate_sign_on", "", "", "Sign-on policy evaluated", true},
 	tAuthVerify:           {"user.authentication.verify", "", "", "User verified for sign-in", true},
 	tAuthViaMFA:           {"user.authentication.auth_via_mfa", "core.user.factor.attempt_success", "core.user.factor.attempt_fail", "User verified with a second factor", true},
+	tDenyPush:             {"user.mfa.okta_verify.deny_push", "core.user.factor.push_rejected", "", "User refused an Okta Verify push", true},
 	tSSO:                  {"user.authentication.sso", "app.auth.sso", "", "User signed in to an app through SSO", true},
 	tAppDeny:              {"application.policy.sign_on.deny_access", "", "", "App sign-on policy refused access", true},
 	tFactorActivate:       {"user.mfa.factor.activate", "core.user.factor.activate", "", "Authenticator enrolled for user", false},

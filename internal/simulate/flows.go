@@ -202,6 +202,11 @@ func (g *Generator) mfa(u *user, mode mfaMode) bool {
 		return false
 	}
 	g.request(answer)
+	if mode == mfaDenied && f.classic {
+		// Classic Engine records the refusal as its own event.
+		g.add(tDenyPush, rFailure).targets(u.p, fp).factor = fi.debug
+		return false
+	}
 	if mode == mfaDenied || (mode == mfaWrongCode && fac != fPush) {
 		e := g.add(tAuthViaMFA, rFailure).targets(fp)
 		e.factor, e.cred, e.reason = fi.debug, fi.cred, "INVALID_CREDENTIALS"
