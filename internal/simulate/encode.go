@@ -47,23 +47,20 @@ func (g *Generator) token(prefix string, n int) string {
 	return string(b)
 }
 
-// requestID has the shape of Okta's transaction ids: 27 characters ending
-// in "AA" and a few more, like ZCCzm8j2wTvzwele2NwLnwAADSc.
-func (g *Generator) requestID() string {
-	var b [27]byte
-	v := g.r.Uint64()
+// appendRequestID writes a transaction id from 64 random bits, in the shape
+// of Okta's: 27 characters with "AAA" near the end, like
+// ZCCzm8j2wTvzwele2NwLnwAADSc. Ids are kept as numbers until written so the
+// hot path allocates no strings for them.
+func appendRequestID(b []byte, v uint64) []byte {
+	w := v
 	for i := 0; i < 22; i++ {
-		b[i] = alnum[v%62]
-		v /= 62
-		if v < 62 {
-			v = g.r.Uint64()
+		b = append(b, alnum[w%62])
+		w /= 62
+		if w < 62 {
+			w = v*0x9E3779B97F4A7C15 + uint64(i)
 		}
 	}
-	copy(b[22:], "AAA")
-	b[25] = alnum[10+v%26]
-	v /= 26
-	b[26] = alnum[v%62]
-	return string(b[:])
+	return append(b, 'A', 'A', 'A', alnum[10+v%26], alnum[v>>7%62])
 }
 
 func (g *Generator) hex(n int) string {
@@ -235,7 +232,7 @@ func (g *Generator) appendEvent(b []byte, e *event) []byte {
 		b = append(b, "JOB"...)
 	}
 	b = append(b, `","id":"`...)
-	b = append(b, e.tx...)
+	b = appendRequestID(b, e.tx)
 	b = append(b, `","detail":{`...)
 	if e.apiToken != "" {
 		b = append(b, `"requestApiTokenId":"`...)
@@ -273,7 +270,7 @@ func (g *Generator) appendEvent(b []byte, e *event) []byte {
 
 func (g *Generator) appendDebug(b []byte, e *event) []byte {
 	b = append(b, `"requestId":"`...)
-	b = append(b, e.tx...)
+	b = appendRequestID(b, e.tx)
 	b = append(b, '"')
 	if e.uri != "" {
 		// URIs are ours and need no escaping.

@@ -14,7 +14,7 @@ type flowBuf struct {
 	t       int64
 	net     *netCtx
 	sess    string
-	tx      string
+	tx      uint64
 	uri     string
 	classic bool // Classic Engine /api/v1/authn sign-in (102… sessions)
 }
@@ -30,7 +30,7 @@ func (g *Generator) begin(kind string, u *user, t int64, net *netCtx, sess strin
 
 // request starts a new HTTP request within the flow: a new transaction id.
 func (g *Generator) request(uri string) {
-	g.fl.tx = g.requestID()
+	g.fl.tx = g.r.Uint64()
 	g.fl.uri = uri
 }
 
@@ -365,12 +365,7 @@ func (p *party) alternateID() string {
 // appSignIn generates a sign-in to an app within a session.
 func (g *Generator) appSignIn(u *user, t int64, a *app, sess string, net *netCtx, deny bool, mode mfaMode, stepUp bool) int64 {
 	g.begin(flowdef.AppSignIn, u, t, net, sess)
-	sso := "/app/" + a.def.name + "/" + a.inst.id + "/sso/saml"
-	if a.def.mode == "OPENID_CONNECT" {
-		sso = "/oauth2/v1/authorize"
-	} else if a.def.mode == "WS_FEDERATION" {
-		sso = "/app/" + a.def.name + "/" + a.inst.id + "/sso/wsfed/passive"
-	}
+	sso := a.ssoURI
 	if deny {
 		g.request(sso)
 		e := g.add(tAppDeny, rDeny).targets(a.inst, u.p)
@@ -404,7 +399,7 @@ func (g *Generator) logout(u *user, t int64) int64 {
 	n := 0
 	for _, a := range u.used {
 		if n < 2 && a.def.mode == "SAML_2_0" && g.chance(0.08) {
-			g.request("/app/" + a.def.name + "/" + a.inst.id + "/slo/saml")
+			g.request(a.sloURI)
 			g.add(tSLO, rSuccess).targets(a.inst).app = a
 			n++
 		}

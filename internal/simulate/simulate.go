@@ -51,6 +51,7 @@ type Generator struct {
 	appUsr map[[2]int]*party
 
 	pending []event
+	spare   []event // the other half of pending's double buffer
 	keys    []uint64
 	fl      flowBuf
 	truth   func([]byte) error
@@ -76,7 +77,7 @@ type event struct {
 	tg       [3]*party
 	net      *netCtx
 	sess     string
-	tx       string
+	tx       uint64 // transaction id, written by appendRequestID
 	uri      string
 	factor   string
 	apiToken string
@@ -198,6 +199,8 @@ type app struct {
 	inst     *party
 	mode     string // debugData signOnMode
 	audience string
+	ssoURI   string
+	sloURI   string
 	idx      int
 }
 
@@ -309,7 +312,15 @@ func (g *Generator) buildOrg() {
 			def: d, idx: i, mode: mode,
 			inst:     newParty(id, "AppInstance", d.label, d.label, `{"signOnModeType":"`+d.mode+`"}`),
 			audience: "https://" + d.name + ".example-sp.com/sso/" + id,
+			ssoURI:   "/app/" + d.name + "/" + id + "/sso/saml",
+			sloURI:   "/app/" + d.name + "/" + id + "/slo/saml",
 		})
+		switch d.mode {
+		case "OPENID_CONNECT":
+			g.apps[i].ssoURI = "/oauth2/v1/authorize"
+		case "WS_FEDERATION":
+			g.apps[i].ssoURI = "/app/" + d.name + "/" + id + "/sso/wsfed/passive"
+		}
 	}
 
 	var offices, homes []*city
@@ -559,10 +570,10 @@ func (g *Generator) flush(upTo int64, buf []byte, emit func([]byte) error) ([]by
 		}
 		n++
 	}
-	rest := make([]event, 0, len(g.keys)-n+len(g.pending)/4)
+	rest := g.spare[:0]
 	for _, k := range g.keys[n:] {
 		rest = append(rest, g.pending[k&(1<<28-1)])
 	}
-	g.pending = rest
+	g.pending, g.spare = rest, g.pending[:0]
 	return buf, nil
 }
