@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func ev(uuid string) string {
+	return fmt.Sprintf(`{"uuid":%q,"published":"2026-03-02T10:00:00.000Z","eventType":"user.session.start","actor":{"id":"00u1"}}`, uuid)
+}
+
+// summaryRE reads import's summary line.
+var summaryRE = regexp.MustCompile(`^imported ([\d,]+), duplicates ([\d,]+), rejected ([\d,]+) \(`)
+
+func summaryOf(t *testing.T, r result) string {
+	t.Helper()
+	m := summaryRE.FindStringSubmatch(r.stdout)
+	if m == nil {
+		t.Fatalf("no summary in stdout %q (stderr %q)", r.stdout, r.stderr)
+	}
+	return strings.ReplaceAll(m[1]+" "+m[2]+" "+m[3], ",", "")
+}
+
+func lines(b []byte) int { return bytes.Count(b, []byte("\n")) }
+
+func TestImportSimulatedTwice(t *testing.T) {
+	data := simulated(t, 2)
+	n := lines(data)
+	file := writeFile(t, "sim.ndjson", data)
+	st := tempStore(t)
+
+	r := idlog(t, nil, "", "import", "--store", st, file)
+	if r.code != 0 || summaryOf(t, r) != fmt.Sprintf("%d 0 0", n) {
+		t.Fatalf("first import: exit %d, stdout %q, stderr %q; want %d imported", r.code, r.stdout, r.stderr, n)
+	}
+	// Short, non-terminal imports print no progress lines.
+	if r.stderr != "" {
+		t.Errorf("stderr %q, want nothing", r.stderr)
+	}
+	r = idlog(t, nil, "", "import", file, "--store", st) // flags after the file work too
+	if r.code != 0 || summaryOf(t, r) != fmt.Sprintf("0 %d 0", n) {
+		t.Fatalf("second import: exit %d, %q %q; want all %d duplicates", r.code, r.stdout, r.stderr, n)
+	}
+	r = idlog(t, nil, "", "stats", "--store", st)
+	if r.code != 0 || !regexp.MustCompile(`(?m)^events\s+`+thousands(int64(n))+`$`).MatchString(r.stdout) {
+		t.Fatalf("stats after import: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestImportFormats(t *testing.T) {
+	nd := ev("a") + "\n" + ev("b") + "\n"
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(nd))
+	zw.Close()
+	tests := []struct {
+		name, file, stdin string
+		data              []byte
+	}{
+		{name: "ndjson file", file: "e.ndjson", data: []byte(nd)},
+		{name: "gzip by magic bytes, any name", file: "e.data", data: gz.Bytes()},
+		{name: "json array", file: "page.json", data: []byte("[" + ev("a") + ",\n" + ev("b") + "]")},
+		{name: "stdin", stdin: nd},
+		{name: "gzip stdin", stdin: gz.String()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			arg := "-"
+			if tt.file != "" {
+				arg = writeFile(t, tt.file, tt.data)
+			}
+			r := idlog(t, nil, tt.stdin, "import", "--store", tempStore(t), arg)
+			if r.code != 0 || summaryOf(t, r) != "2 0 0" {
+				t.Fatalf("exit %d, %q %q", r.code, r.stdout, r.stderr)
+			}
+		})
+	}
+}
+
+func TestImportRejections(t *testing.T) {
+	bad := strings.Join([]string{
+		ev("a"),
+		`{"uuid":"b","eventType":"x"}`,
+		"",
+		`{"uuid":"c","published":"yesterday","eventType":"x"}`,
+		ev("a"),
+		`{"uuid":`,
+		ev("d"),
+	}, "\n")
+	nd := writeFile(t, "bad.ndjson", []byte(bad))
+	arr := writeFile(t, "page.json", []byte("["+ev("e")+`,{"uuid":"f"},`+ev("g")+"]"))
+	st := tempStore(t)
+	r := idlog(t, nil, "", "import", "--store", st, nd, arr)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1 (stderr %q)", r.code, r.stderr)
+	}
+	if got := summaryOf(t, r); got != "4 1 4" {
+		t.Errorf("summary %q, want 4 imported, 1 duplicate, 4 rejected", got)
+	}
+	for _, want := range []string{
+		"idlog import: " + nd + ":2: missing published\n",
+		"idlog import: " + nd + `:4: published "yesterday" is not an RFC 3339 time`,
+		"idlog import: " + nd + ":6: invalid JSON: the event ends early, after 8 bytes\n",
+		"idlog import: " + arr + ": event #1: missing published and eventType\n",
+		"idlog: 4 events were rejected; the valid events were stored\n",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	// The valid ones are stored.
+	q := idlog(t, nil, "", "query", "--store", st, "--since", "2026-03-01", "--until", "2026-03-03", "--all")
+	if q.code != 0 || lines([]byte(q.stdout)) != 4 {
+		t.Errorf("query after import: exit %d, %d events, want 4: %s", q.code, lines([]byte(q.stdout)), q.stderr)
+	}
+}
+
+func TestImportReasonsAreCapped(t *testing.T) {
+	in := strings.Repeat("nope\n", 12) + ev("a") + "\n"
+	r := idlog(t, nil, in, "import", "--store", tempStore(t), "-")
+	if r.code != 1 || summaryOf(t, r) != "1 0 12" {
+		t.Fatalf("exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if n := strings.Count(r.stderr, "idlog import: stdin:"); n != maxReasons {
+		t.Errorf("%d reasons printed, want %d:\n%s", n, maxReasons, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "stdin:1: invalid JSON at column 1 of the event: \"nope\" is not a JSON value") ||
+		!strings.Contains(r.stderr, "… and 7 more") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+}
+
+func TestImportUsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"import"}, 2, "name at least one FILE"},
+		{[]string{"import", "--nope", "x"}, 2, "flag provided but not defined"},
+		{[]string{"import", "/does/not/exist.ndjson"}, 1, "no such file"},
+		{[]string{"import", "--store", "nosuch:x", "-"}, 1, `unknown store "nosuch:x"`},
+		{[]string{"import", "--store", "duckdb:x", "--server", "http://h", "-"}, 2, "exclude each other"},
+		{[]string{"import", "--server", "localhost:8080", "-"}, 2, "not an http:// or https:// URL"},
+	}
+	for _, tt := range tests {
+		r := idlog(t, nil, "", tt.args...)
+		if r.code != tt.code || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("%q: exit %d, stderr %q; want %d and %q", tt.args, r.code, r.stderr, tt.code, tt.want)
+		}
+	}
+	if r := idlog(t, nil, "", "import", "-h"); r.code != 0 || !strings.Contains(r.stderr, "imported N, duplicates D, rejected R") {
+		t.Errorf("import -h: exit %d %q", r.code, r.stderr)
+	}
+}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/idlog/idlog/internal/timeparse"
+)
+
+func init() {
+	register(&command{name: "prune", summary: "delete events published before a time", run: runPrune})
+}
+
+func runPrune(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("prune", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	sf := addStoreFlags(fs, true)
+	before := fs.String("before", "", "delete events published before `T` (required); "+timeparse.Help)
+	fs.Usage = func() {
+		fmt.Fprint(e.stderr, `Usage: idlog prune --before T [flags]
+
+Deletes every event published before T and prints how many were removed.
+It asks nothing first: check with 'idlog query --until T --limit 5' if unsure.
+Through a server it needs a token with the admin scope.
+
+`+storeFlagsHelp+`
+Examples:
+  idlog prune --before -90d            # keep Okta's 90 days
+  idlog prune --before 2026-01-01
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if _, help, err := parseFlags(fs, e, args, false); help || err != nil {
+		return err
+	}
+	if *before == "" {
+		fmt.Fprintln(e.stderr, "idlog prune: --before is required (e.g. --before -90d)")
+		return errUsage
+	}
+	t, err := timeparse.Parse(*before, time.Now())
+	if err != nil {
+		return &exitError{code: 2, msg: "prune: --before: " + err.Error()}
+	}
+	if err := sf.resolve(e); err != nil {
+		return err
+	}
+	b, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	n, err := b.prune(ctx, t)
+	if err != nil {
+		return fmt.Errorf("prune: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "removed %s %s published before %s\n", thousands(n), plural(int(n), "event", "events"), t.UTC().Format(time.RFC3339))
+	return nil
+}
