@@ -1,189 +1,539 @@
 package event
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"reflect"
-	"sort"
-	"sync"
+	"math"
+	"slices"
+	"strconv"
+	"unicode/utf8"
 )
 
-// The one codec every object of the model goes through. A struct takes part
-// by having nilable fields with json tags and a field named Extra; the table
-// of its members is built once by reflection and cached.
+// The one codec every object of the model goes through. Each struct has a
+// table (tables.go) listing its members in Okta's order, each with a reader
+// and a writer for its typed field, plus where its Extra map lives. The rules
+// are in the package comment; in short: null → field nil and Extra[name] =
+// null; a value that does not fit the field → field nil and the raw value in
+// Extra; an unknown member → Extra.
 
-type member struct {
-	name  string
-	index int
-	kind  reflect.Kind // Pointer, Slice or Map
-	typ   reflect.Type
+// errMismatch reports that a value does not fit a typed field. The caller
+// rewinds and keeps the raw value instead.
+var errMismatch = errors.New("value does not fit the field")
+
+type fieldCodec[T any] struct {
+	name string
+	key  []byte // `"name":`
+	// read decodes the value at d.i into t, or returns errMismatch without
+	// having changed t.
+	read func(d *decoder, t *T) error
+	// write appends the value when the field is set.
+	write func(b []byte, t *T) ([]byte, bool, error)
+	clear func(t *T)
 }
 
-type codec struct {
-	members []member
-	byName  map[string]int
-	extra   int // field index of Extra
+type structCodec[T any] struct {
+	fields []fieldCodec[T]
+	extra  func(t *T) *Extra
 }
 
-var codecs sync.Map // reflect.Type -> *codec
-
-func codecFor(t reflect.Type) *codec {
-	if c, ok := codecs.Load(t); ok {
-		return c.(*codec)
+func newCodec[T any](extra func(*T) *Extra, fields ...fieldCodec[T]) *structCodec[T] {
+	for i := range fields {
+		k, _ := json.Marshal(fields[i].name)
+		fields[i].key = append(k, ':')
 	}
-	c := &codec{byName: map[string]int{}, extra: -1}
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if f.Name == "Extra" {
-			c.extra = i
-			continue
-		}
-		name := f.Tag.Get("json")
-		switch f.Type.Kind() {
-		case reflect.Pointer, reflect.Slice, reflect.Map:
-		default:
-			// A programming error in this package, caught by its tests.
-			panic(fmt.Sprintf("event: %s.%s must be a pointer, slice or map", t.Name(), f.Name))
-		}
-		c.byName[name] = len(c.members)
-		c.members = append(c.members, member{name: name, index: i, kind: f.Type.Kind(), typ: f.Type})
-	}
-	if c.extra < 0 {
-		panic("event: " + t.Name() + " has no Extra field")
-	}
-	codecs.Store(t, c)
-	return c
+	return &structCodec[T]{fields: fields, extra: extra}
 }
 
-var null = json.RawMessage("null")
-
-func isNull(b []byte) bool { return bytes.Equal(bytes.TrimSpace(b), null) }
-
-// decodeObject fills the struct v points to from the JSON object b,
-// replacing whatever it held.
-func decodeObject(b []byte, v any) error {
-	rv := reflect.ValueOf(v).Elem()
-	c := codecFor(rv.Type())
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(b, &raw); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return fmt.Errorf("want a JSON object, got %s", te.Value)
+func (c *structCodec[T]) field(name string) int {
+	for i := range c.fields {
+		if c.fields[i].name == name {
+			return i
 		}
+	}
+	return -1
+}
+
+// read decodes the object at d.i into t, replacing what t held.
+func (c *structCodec[T]) read(d *decoder, t *T) error {
+	if d.peek() != '{' {
+		return errMismatch
+	}
+	var zero T
+	*t = zero
+	extra := c.extra(t)
+	return d.object(func(key string) error {
+		i := c.field(key)
+		start, depth := d.i, d.depth
+		if i >= 0 {
+			f := &c.fields[i]
+			f.clear(t) // a repeated member replaces the earlier one
+			delete(*extra, key)
+			if d.peekByte() != 'n' {
+				err := f.read(d, t)
+				if err == nil {
+					return nil
+				}
+				if err != errMismatch {
+					return err
+				}
+				f.clear(t)
+				d.i, d.depth = start, depth
+			}
+		}
+		raw, err := d.skip()
+		if err != nil {
+			return err
+		}
+		if *extra == nil {
+			*extra = make(Extra, 2)
+		}
+		(*extra)[key] = append(json.RawMessage(nil), raw...) // never alias the input
+		return nil
+	})
+}
+
+func (c *structCodec[T]) unmarshal(b []byte, t *T) error {
+	d := &decoder{b: b}
+	err := c.read(d, t)
+	if err == errMismatch {
+		return &SyntaxError{Offset: d.i, Msg: "want a JSON object"}
+	}
+	if err != nil {
 		return err
 	}
-	if raw == nil {
-		return errors.New("want a JSON object, got null")
+	if d.peek() != 0 {
+		return d.fail("unexpected data after the object")
 	}
-	rv.SetZero()
-	var extra Extra
-	for name, r := range raw {
-		i, known := c.byName[name]
-		if known && !isNull(r) {
-			if decodeMember(rv.Field(c.members[i].index), c.members[i], r) == nil {
+	return nil
+}
+
+// write appends t as a JSON object.
+func (c *structCodec[T]) write(b []byte, t *T) ([]byte, error) {
+	extra := *c.extra(t)
+	b = append(b, '{')
+	n := 0
+	for i := range c.fields {
+		f := &c.fields[i]
+		mark := len(b)
+		if n > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, f.key...)
+		var set bool
+		var err error
+		b, set, err = f.write(b, t)
+		if err != nil {
+			return nil, errors.New(f.name + ": " + err.Error())
+		}
+		if !set {
+			raw, ok := extra[f.name]
+			if !ok {
+				b = b[:mark]
 				continue
 			}
-		}
-		if extra == nil {
-			extra = make(Extra, 4)
-		}
-		extra[name] = r
-	}
-	rv.Field(c.extra).Set(reflect.ValueOf(extra))
-	return nil
-}
-
-var errNullElement = errors.New("null array element")
-
-// decodeMember decodes a non-null value into field f. On error f is left nil
-// and the caller keeps the raw value.
-func decodeMember(f reflect.Value, m member, r []byte) error {
-	switch m.kind {
-	case reflect.Pointer:
-		p := reflect.New(m.typ.Elem())
-		if err := json.Unmarshal(r, p.Interface()); err != nil {
-			return err
-		}
-		f.Set(p)
-	case reflect.Map:
-		d := json.NewDecoder(bytes.NewReader(r))
-		d.UseNumber()
-		var mp map[string]any
-		if err := d.Decode(&mp); err != nil {
-			return err
-		}
-		f.Set(reflect.ValueOf(mp))
-	case reflect.Slice:
-		var elems []json.RawMessage
-		if err := json.Unmarshal(r, &elems); err != nil {
-			return err
-		}
-		s := reflect.MakeSlice(m.typ, len(elems), len(elems))
-		for i, e := range elems {
-			// A null element would come back as a zero value ("" or {}),
-			// which is not the same JSON; keep such arrays raw instead.
-			if isNull(e) {
-				return errNullElement
+			if !json.Valid(raw) {
+				return nil, errors.New(f.name + ": Extra holds invalid JSON")
 			}
-			if err := json.Unmarshal(e, s.Index(i).Addr().Interface()); err != nil {
-				return err
-			}
+			b = append(b, raw...)
 		}
-		f.Set(s)
-	}
-	return nil
-}
-
-// encodeObject writes the struct v points to as a JSON object.
-func encodeObject(v any) ([]byte, error) {
-	rv := reflect.ValueOf(v).Elem()
-	c := codecFor(rv.Type())
-	extra, _ := rv.Field(c.extra).Interface().(Extra)
-	buf := make([]byte, 0, 256)
-	buf = append(buf, '{')
-	first := true
-	add := func(name string, val []byte) {
-		if !first {
-			buf = append(buf, ',')
-		}
-		first = false
-		k, _ := json.Marshal(name)
-		buf = append(buf, k...)
-		buf = append(buf, ':')
-		buf = append(buf, val...)
-	}
-	for _, m := range c.members {
-		f := rv.Field(m.index)
-		if !f.IsNil() {
-			val, err := json.Marshal(f.Interface())
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", m.name, err)
-			}
-			add(m.name, val)
-			continue
-		}
-		if r, ok := extra[m.name]; ok {
-			if !json.Valid(r) {
-				return nil, fmt.Errorf("%s: Extra holds invalid JSON", m.name)
-			}
-			add(m.name, r)
-		}
+		n++
 	}
 	var unknown []string
 	for name := range extra {
-		if _, known := c.byName[name]; !known {
+		if c.field(name) < 0 {
 			unknown = append(unknown, name)
 		}
 	}
-	sort.Strings(unknown)
+	slices.Sort(unknown)
 	for _, name := range unknown {
-		r := extra[name]
-		if !json.Valid(r) {
-			return nil, fmt.Errorf("%s: Extra holds invalid JSON", name)
+		raw := extra[name]
+		if !json.Valid(raw) {
+			return nil, errors.New(name + ": Extra holds invalid JSON")
 		}
-		add(name, r)
+		if n > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, name)
+		b = append(b, ':')
+		b = append(b, raw...)
+		n++
 	}
-	return append(buf, '}'), nil
+	return append(b, '}'), nil
+}
+
+func (c *structCodec[T]) marshal(t *T) ([]byte, error) { return c.write(make([]byte, 0, 512), t) }
+
+// Field constructors, one per kind of typed field.
+
+func strField[T any](name string, p func(*T) **string) fieldCodec[T] {
+	return fieldCodec[T]{
+		name: name,
+		read: func(d *decoder, t *T) error {
+			if d.peekByte() != '"' {
+				return errMismatch
+			}
+			s, err := d.str()
+			if err == nil {
+				*p(t) = &s
+			}
+			return err
+		},
+		write: func(b []byte, t *T) ([]byte, bool, error) {
+			v := *p(t)
+			if v == nil {
+				return b, false, nil
+			}
+			return appendString(b, *v), true, nil
+		},
+		clear: func(t *T) { *p(t) = nil },
+	}
+}
+
+func intField[T any](name string, p func(*T) **int64) fieldCodec[T] {
+	return fieldCodec[T]{
+		name: name,
+		read: func(d *decoder, t *T) error {
+			c := d.peekByte()
+			if c != '-' && !isDigit(c) {
+				return errMismatch
+			}
+			num, err := d.number()
+			if err != nil {
+				return err
+			}
+			v, err := strconv.ParseInt(string(num), 10, 64)
+			if err != nil {
+				return errMismatch // 1.5, 1e3, or out of range: keep the text
+			}
+			*p(t) = &v
+			return nil
+		},
+		write: func(b []byte, t *T) ([]byte, bool, error) {
+			v := *p(t)
+			if v == nil {
+				return b, false, nil
+			}
+			return strconv.AppendInt(b, *v, 10), true, nil
+		},
+		clear: func(t *T) { *p(t) = nil },
+	}
+}
+
+func floatField[T any](name string, p func(*T) **float64) fieldCodec[T] {
+	return fieldCodec[T]{
+		name: name,
+		read: func(d *decoder, t *T) error {
+			c := d.peekByte()
+			if c != '-' && !isDigit(c) {
+				return errMismatch
+			}
+			num, err := d.number()
+			if err != nil {
+				return err
+			}
+			v, err := strconv.ParseFloat(string(num), 64)
+			if err != nil {
+				return errMismatch // beyond float64: keep the text
+			}
+			*p(t) = &v
+			return nil
+		},
+		write: func(b []byte, t *T) ([]byte, bool, error) {
+			v := *p(t)
+			if v == nil {
+				return b, false, nil
+			}
+			return appendFloat(b, *v)
+		},
+		clear: func(t *T) { *p(t) = nil },
+	}
+}
+
+func boolField[T any](name string, p func(*T) **bool) fieldCodec[T] {
+	return fieldCodec[T]{
+		name: name,
+		read: func(d *decoder, t *T) error {
+			var v bool
+			switch d.peekByte() {
+			case 't':
+				v = true
+				if err := d.lit("true"); err != nil {
+					return err
+				}
+			case 'f':
+				if err := d.lit("false"); err != nil {
+					return err
+				}
+			default:
+				return errMismatch
+			}
+			*p(t) = &v
+			return nil
+		},
+		write: func(b []byte, t *T) ([]byte, bool, error) {
+			v := *p(t)
+			if v == nil {
+				return b, false, nil
+			}
+			return strconv.AppendBool(b, *v), true, nil
+		},
+		clear: func(t *T) { *p(t) = nil },
+	}
+}
+
+func mapField[T any](name string, p func(*T) *map[string]any) fieldCodec[T] {
+	return fieldCodec[T]{
+		name: name,
+		read: func(d *decoder, t *T) error {
+			if d.peekByte() != '{' {
+				return errMismatch
+			}
+			m, err := d.anyObject()
+			if err == nil {
+				*p(t) = m
+			}
+			return err
+		},
+		write: func(b []byte, t *T) ([]byte, bool, error) {
+			m := *p(t)
+			if m == nil {
+				return b, false, nil
+			}
+			b, err := appendAny(b, m)
+			return b, true, err
+		},
+		clear: func(t *T) { *p(t) = nil },
+	}
+}
+
+func objField[T, U any](name string, c *structCodec[U], p func(*T) **U) fieldCodec[T] {
+	return fieldCodec[T]{
+		name: name,
+		read: func(d *decoder, t *T) error {
+			if d.peekByte() != '{' {
+				return errMismatch
+			}
+			u := new(U)
+			if err := c.read(d, u); err != nil {
+				return err
+			}
+			*p(t) = u
+			return nil
+		},
+		write: func(b []byte, t *T) ([]byte, bool, error) {
+			u := *p(t)
+			if u == nil {
+				return b, false, nil
+			}
+			b, err := c.write(b, u)
+			return b, true, err
+		},
+		clear: func(t *T) { *p(t) = nil },
+	}
+}
+
+// arrField is an array of objects. A null or non-object element makes the
+// whole array a mismatch: a zero struct would not write back as null.
+func arrField[T, U any](name string, c *structCodec[U], p func(*T) *[]U) fieldCodec[T] {
+	return fieldCodec[T]{
+		name: name,
+		read: func(d *decoder, t *T) error {
+			if d.peekByte() != '[' {
+				return errMismatch
+			}
+			s := []U{}
+			err := d.array(func() error {
+				var u U
+				err := c.read(d, &u)
+				s = append(s, u)
+				return err
+			})
+			if err == nil {
+				*p(t) = s
+			}
+			return err
+		},
+		write: func(b []byte, t *T) ([]byte, bool, error) {
+			s := *p(t)
+			if s == nil {
+				return b, false, nil
+			}
+			b = append(b, '[')
+			for i := range s {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				var err error
+				if b, err = c.write(b, &s[i]); err != nil {
+					return nil, false, err
+				}
+			}
+			return append(b, ']'), true, nil
+		},
+		clear: func(t *T) { *p(t) = nil },
+	}
+}
+
+func strsField[T any](name string, p func(*T) *[]string) fieldCodec[T] {
+	return fieldCodec[T]{
+		name: name,
+		read: func(d *decoder, t *T) error {
+			if d.peekByte() != '[' {
+				return errMismatch
+			}
+			s := []string{}
+			err := d.array(func() error {
+				if d.peekByte() != '"' {
+					return errMismatch
+				}
+				v, err := d.str()
+				s = append(s, v)
+				return err
+			})
+			if err == nil {
+				*p(t) = s
+			}
+			return err
+		},
+		write: func(b []byte, t *T) ([]byte, bool, error) {
+			s := *p(t)
+			if s == nil {
+				return b, false, nil
+			}
+			b = append(b, '[')
+			for i, v := range s {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = appendString(b, v)
+			}
+			return append(b, ']'), true, nil
+		},
+		clear: func(t *T) { *p(t) = nil },
+	}
+}
+
+// Writers.
+
+const hexDigits = "0123456789abcdef"
+
+// appendString writes s as a JSON string. Like encoding/json it replaces
+// invalid UTF-8 with U+FFFD and escapes U+2028 and U+2029; unlike it, it
+// leaves <, > and & alone.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+func appendFloat(b []byte, f float64) ([]byte, bool, error) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil, false, errors.New("NaN and infinities have no JSON form")
+	}
+	return strconv.AppendFloat(b, f, 'g', -1, 64), true, nil
+}
+
+// appendAny writes a value of an open map: what the decoder produces
+// (map[string]any, []any, string, json.Number, bool, nil) natively, common Go
+// types set by code, and anything else through encoding/json.
+func appendAny(b []byte, v any) ([]byte, error) {
+	switch v := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case string:
+		return appendString(b, v), nil
+	case json.Number:
+		d := decoder{b: []byte(v)}
+		if _, err := d.number(); err != nil || d.i != len(v) {
+			return nil, errors.New("invalid json.Number " + strconv.Quote(string(v)))
+		}
+		return append(b, v...), nil
+	case bool:
+		return strconv.AppendBool(b, v), nil
+	case float64:
+		b, _, err := appendFloat(b, v)
+		return b, err
+	case int:
+		return strconv.AppendInt(b, int64(v), 10), nil
+	case int64:
+		return strconv.AppendInt(b, v, 10), nil
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, k)
+			b = append(b, ':')
+			var err error
+			if b, err = appendAny(b, v[k]); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, '}'), nil
+	case []any:
+		b = append(b, '[')
+		for i, e := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = appendAny(b, e); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, ']'), nil
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, raw...), nil
 }

@@ -257,7 +257,7 @@ type IPChainEntry struct {
 // object; see the package comment for what happens to unexpected members.
 func Decode(raw []byte) (*LogEvent, error) {
 	e := new(LogEvent)
-	if err := e.UnmarshalJSON(raw); err != nil {
+	if err := eventCodec.unmarshal(raw, e); err != nil {
 		return nil, fmt.Errorf("event: %w", err)
 	}
 	return e, nil
@@ -291,48 +291,3 @@ func SetNull(x *Extra, name string) {
 	}
 	(*x)[name] = json.RawMessage("null")
 }
-
-func (e *LogEvent) UnmarshalJSON(b []byte) error              { return decodeObject(b, e) }
-func (e LogEvent) MarshalJSON() ([]byte, error)               { return encodeObject(&e) }
-func (a *Actor) UnmarshalJSON(b []byte) error                 { return decodeObject(b, a) }
-func (a Actor) MarshalJSON() ([]byte, error)                  { return encodeObject(&a) }
-func (c *Client) UnmarshalJSON(b []byte) error                { return decodeObject(b, c) }
-func (c Client) MarshalJSON() ([]byte, error)                 { return encodeObject(&c) }
-func (u *UserAgent) UnmarshalJSON(b []byte) error             { return decodeObject(b, u) }
-func (u UserAgent) MarshalJSON() ([]byte, error)              { return encodeObject(&u) }
-func (g *GeographicalContext) UnmarshalJSON(b []byte) error   { return decodeObject(b, g) }
-func (g GeographicalContext) MarshalJSON() ([]byte, error)    { return encodeObject(&g) }
-func (g *Geolocation) UnmarshalJSON(b []byte) error           { return decodeObject(b, g) }
-func (g Geolocation) MarshalJSON() ([]byte, error)            { return encodeObject(&g) }
-func (d *Device) UnmarshalJSON(b []byte) error                { return decodeObject(b, d) }
-func (d Device) MarshalJSON() ([]byte, error)                 { return encodeObject(&d) }
-func (o *Outcome) UnmarshalJSON(b []byte) error               { return decodeObject(b, o) }
-func (o Outcome) MarshalJSON() ([]byte, error)                { return encodeObject(&o) }
-func (t *Target) UnmarshalJSON(b []byte) error                { return decodeObject(b, t) }
-func (t Target) MarshalJSON() ([]byte, error)                 { return encodeObject(&t) }
-func (c *ChangeDetails) UnmarshalJSON(b []byte) error         { return decodeObject(b, c) }
-func (c ChangeDetails) MarshalJSON() ([]byte, error)          { return encodeObject(&c) }
-func (t *Transaction) UnmarshalJSON(b []byte) error           { return decodeObject(b, t) }
-func (t Transaction) MarshalJSON() ([]byte, error)            { return encodeObject(&t) }
-func (d *DebugContext) UnmarshalJSON(b []byte) error          { return decodeObject(b, d) }
-func (d DebugContext) MarshalJSON() ([]byte, error)           { return encodeObject(&d) }
-func (a *AuthenticationContext) UnmarshalJSON(b []byte) error { return decodeObject(b, a) }
-func (a AuthenticationContext) MarshalJSON() ([]byte, error)  { return encodeObject(&a) }
-func (i *Issuer) UnmarshalJSON(b []byte) error                { return decodeObject(b, i) }
-func (i Issuer) MarshalJSON() ([]byte, error)                 { return encodeObject(&i) }
-func (s *SecurityContext) UnmarshalJSON(b []byte) error       { return decodeObject(b, s) }
-func (s SecurityContext) MarshalJSON() ([]byte, error)        { return encodeObject(&s) }
-func (i *IPDetails) UnmarshalJSON(b []byte) error             { return decodeObject(b, i) }
-func (i IPDetails) MarshalJSON() ([]byte, error)              { return encodeObject(&i) }
-func (i *IPServiceCategory) UnmarshalJSON(b []byte) error     { return decodeObject(b, i) }
-func (i IPServiceCategory) MarshalJSON() ([]byte, error)      { return encodeObject(&i) }
-func (r *Risk) UnmarshalJSON(b []byte) error                  { return decodeObject(b, r) }
-func (r Risk) MarshalJSON() ([]byte, error)                   { return encodeObject(&r) }
-func (u *UserBehavior) UnmarshalJSON(b []byte) error          { return decodeObject(b, u) }
-func (u UserBehavior) MarshalJSON() ([]byte, error)           { return encodeObject(&u) }
-func (b *BotProtection) UnmarshalJSON(d []byte) error         { return decodeObject(d, b) }
-func (b BotProtection) MarshalJSON() ([]byte, error)          { return encodeObject(&b) }
-func (r *Request) UnmarshalJSON(b []byte) error               { return decodeObject(b, r) }
-func (r Request) MarshalJSON() ([]byte, error)                { return encodeObject(&r) }
-func (i *IPChainEntry) UnmarshalJSON(b []byte) error          { return decodeObject(b, i) }
-func (i IPChainEntry) MarshalJSON() ([]byte, error)           { return encodeObject(&i) }

@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"testing"
@@ -19,6 +20,11 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		e, err := Decode(in)
+		// Decode accepts exactly the JSON objects encoding/json accepts.
+		trimmed := bytes.TrimLeft(in, " \t\r\n")
+		if isObject := json.Valid(in) && len(trimmed) > 0 && trimmed[0] == '{'; isObject != (err == nil) {
+			t.Fatalf("Decode error %v, but json.Valid = %v\nin: %q", err, json.Valid(in), in)
+		}
 		if err != nil {
 			return
 		}
