@@ -3,6 +3,7 @@ package filter
 import (
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -137,4 +138,41 @@ func checkPositions(t *testing.T, src string, e Expr) {
 		}
 		return true
 	})
+}
+
+// TestSeedVerbatim checks the seed queries against the source document when
+// it is present (it lives outside the repository): each must appear in it
+// character for character, and share_link.txt must be its share link's
+// search parameter, decoded.
+func TestSeedVerbatim(t *testing.T) {
+	doc, err := os.ReadFile("../../../shared/seed/000_91bef5db34cbad62.txt")
+	if err != nil {
+		t.Skip("seed document not present:", err)
+	}
+	files, _ := filepath.Glob("testdata/seed/*.txt")
+	for _, f := range files {
+		q, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Base(f) == "share_link.txt" {
+			s := string(doc)
+			i := strings.Index(s, "?search=")
+			j := strings.Index(s, "&fromTime=")
+			if i < 0 || j < i {
+				t.Fatal("share link not found in the seed document")
+			}
+			dec, err := url.QueryUnescape(s[i+len("?search=") : j])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if dec != string(q) {
+				t.Errorf("%s is not the decoded search parameter", f)
+			}
+			continue
+		}
+		if !strings.Contains(string(doc), string(q)) {
+			t.Errorf("%s does not appear verbatim in the seed document", f)
+		}
+	}
 }
