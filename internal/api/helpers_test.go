@@ -133,25 +133,6 @@ func (e *env) add(raws ...[]byte) {
 	}
 }
 
-// links returns the Link header lines by rel.
-func links(t *testing.T, h http.Header) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	for i, l := range h.Values("Link") {
-		if strings.Contains(l, ",") && strings.Count(l, "rel=") > 1 {
-			t.Fatalf("Link line %d joins several links: %s", i, l)
-		}
-		u, rest, ok := strings.Cut(strings.TrimPrefix(l, "<"), ">")
-		if !ok {
-			t.Fatalf("bad Link line %q", l)
-		}
-		rel := strings.Trim(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(rest), ";")), " ")
-		rel = strings.TrimSuffix(strings.TrimPrefix(rel, `rel="`), `"`)
-		out[rel] = u
-	}
-	return out
-}
-
 type oktaError struct {
 	ErrorCode    string `json:"errorCode"`
 	ErrorSummary string `json:"errorSummary"`

@@ -297,17 +297,15 @@ func (s *Spill) get(ref string) (string, string, error) {
 	return q.Filter, q.Q, nil
 }
 
+// appendTime writes a presence byte, then seconds and nanoseconds (so any
+// year fits, not only those UnixNano can hold).
 func appendTime(p []byte, t time.Time) []byte {
 	if t.IsZero() {
-		return binary.AppendVarint(p, 0)
+		return append(p, 0)
 	}
-	// Nanoseconds since the epoch; 0 is kept for "none" (the epoch
-	// itself is encoded as 1ns earlier, which no event carries).
-	n := t.UnixNano()
-	if n == 0 {
-		n = -1
-	}
-	return binary.AppendVarint(p, n)
+	p = append(p, 1)
+	p = binary.AppendVarint(p, t.Unix())
+	return binary.AppendUvarint(p, uint64(t.Nanosecond()))
 }
 
 func appendString(p []byte, s string) []byte {
@@ -358,11 +356,19 @@ func (r *reader) varint() int64 {
 }
 
 func (r *reader) time() time.Time {
-	n := r.varint()
-	if n == 0 {
+	switch r.byte() {
+	case 0:
 		return time.Time{}
+	case 1:
+		sec, nsec := r.varint(), r.uvarint()
+		if nsec >= 1e9 {
+			r.fail()
+			return time.Time{}
+		}
+		return time.Unix(sec, int64(nsec)).UTC()
 	}
-	return time.Unix(0, n).UTC()
+	r.fail()
+	return time.Time{}
 }
 
 func (r *reader) string() string {
