@@ -4,27 +4,35 @@
 // Lossless decoding. Okta adds fields without notice and other producers add
 // their own, and idlog must hand back exactly what it stored. So every object
 // of the model carries an Extra map beside its typed fields, and one generic
-// codec (codec.go) moves members between the two:
+// codec (codec.go, driven by the member tables in tables.go) moves members
+// between the two:
 //
 //   - a member the model has no field for is kept, as raw JSON, in Extra;
 //   - a known member whose value is JSON null leaves its field nil and is
 //     remembered as null in Extra, because a nil pointer alone cannot say
 //     whether Okta sent null or nothing at all;
 //   - a known member whose value does not fit the documented type (a string
-//     where Okta documents a number, say) also leaves its field nil and keeps
-//     the raw value in Extra. Decode therefore fails only on input that is not
-//     a JSON object; validating required fields is the ingest pipeline's job.
+//     where Okta documents a number, an array with a null element) also
+//     leaves its field nil and keeps the raw value in Extra. Decode therefore
+//     fails only on input that is not a JSON object; checking required
+//     fields is the ingest pipeline's job.
 //
 // Encoding writes the typed fields in Okta's order, falls back to Extra for a
 // field that is nil, and then writes the unknown members sorted by name. A
 // field set in code always wins over what Extra remembers for that name.
 // Decode followed by json.Marshal gives back the input as a JSON value: the
-// same members, nulls and values, though not the same whitespace or key order.
+// same members, nulls and values (numbers compared as float64, as
+// encoding/json does), though not the same whitespace or key order. A
+// repeated member name keeps the last value, as encoding/json does.
 //
 // Every typed field is a pointer, slice or map so that "not there" is
 // representable. Open-ended maps (detailEntry, debugData, transaction.detail,
-// changeDetails) are map[string]any decoded with json.Number, so numbers keep
-// their exact text.
+// changeDetails) are map[string]any holding json.Number for numbers, so they
+// keep their exact text.
+//
+// The reader (scan.go) validates and decodes in one pass over the bytes; it
+// accepts exactly the documents encoding/json accepts. Decoded events never
+// share memory with the input.
 package event
 
 import (

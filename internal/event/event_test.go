@@ -2,6 +2,7 @@ package event
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"reflect"
 	"strings"
@@ -225,5 +226,94 @@ func TestTablesMatchStructs(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: table %v, struct %v", typ.Name(), got, want)
 		}
+	}
+}
+
+// Every documented field, set, lands in its typed field (so the json names
+// in the model are right), and nothing is left in any Extra.
+func TestFullEventTypedAccess(t *testing.T) {
+	in, err := os.ReadFile("testdata/full-event.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	roundTrip(t, in)
+	e, _ := Decode(in)
+	sc := e.SecurityContext
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"severity", Str(e.Severity), "INFO"},
+		{"legacyEventType", Str(e.LegacyEventType), "core.user.factor.attempt_success"},
+		{"actor.alternateId", Str(e.Actor.AlternateID), "zoë@example.com"},
+		{"actor.detailEntry", e.Actor.DetailEntry["department"], "Finance"},
+		{"client.id", Str(e.Client.ID), "0oa1client"},
+		{"client.device", Str(e.Client.Device), "Computer"},
+		{"geo.city", Str(e.Client.GeographicalContext.City), "São Paulo"},
+		{"geo.lon", *e.Client.GeographicalContext.Geolocation.Lon, -46.6333},
+		{"device.os_platform", Str(e.Device.OSPlatform), "LINUX"},
+		{"device.managed", *e.Device.Managed, true},
+		{"device.jailbreak", *e.Device.Jailbreak, false},
+		{"device.disk_encryption_type", Str(e.Device.DiskEncryptionType), "ALL_INTERNAL_VOLUMES"},
+		{"device.secure_hardware_present", *e.Device.SecureHardwarePresent, true},
+		{"device.device_integrator", e.Device.DeviceIntegrator["name"], "none"},
+		{"outcome.reason", Str(e.Outcome.Reason), "INVALID_CREDENTIALS"},
+		{"target.changeDetails.to", e.Target[0].ChangeDetails.To["status"], "SUSPENDED"},
+		{"transaction.detail", e.Transaction.Detail["requestApiTokenId"], "00T94e3cn9kSEO3c51s5"},
+		{"debugData number keeps its text", e.DebugContext.DebugData["count"], json.Number("3")},
+		{"issuer.type", Str(e.AuthenticationContext.Issuer.Type), "OKTA"},
+		{"rootSessionId", Str(e.AuthenticationContext.RootSessionID), "102rootSession"},
+		{"interface", Str(e.AuthenticationContext.Interface), "Okta Verify"},
+		{"asNumber", *sc.ASNumber, int64(64500)},
+		{"isProxy", *sc.IsProxy, true},
+		{"ipServiceCategories", Str(sc.IPDetails.IPServiceCategories[0].Operator), "ExampleVPN"},
+		{"isAnonymous", *sc.IPDetails.IPServiceCategories[0].IsAnonymous, true},
+		{"risk.reasons", sc.Risk.Reasons, []string{"Anomalous Location", "New Device"}},
+		{"risk.detectionName", Str(sc.Risk.DetectionName), "Session Influenced User Risk"},
+		{"userBehaviors", Str(sc.UserBehaviors[0].Result), "POSITIVE"},
+		{"botProtection", Str(sc.BotProtection.Level), "LOW"},
+		{"ipChain.version", Str(e.Request.IPChain[0].Version), "V6"},
+		{"ipChain.ipDetails", *e.Request.IPChain[0].IPDetails.ASNumber, int64(64500)},
+	}
+	for _, c := range checks {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s = %#v, want %#v", c.name, c.got, c.want)
+		}
+	}
+	// Only request.ipChain[0].source (null) may sit in an Extra.
+	out, _ := json.Marshal(e)
+	if n := strings.Count(string(out), "null"); n != 1 {
+		t.Errorf("%d nulls in the output, want 1", n)
+	}
+	if len(e.Extra)+len(e.Actor.Extra)+len(e.Client.Extra)+len(e.Device.Extra)+len(sc.Extra)+len(sc.Risk.Extra)+len(e.Request.IPChain[0].Extra) != 1 {
+		t.Error("a documented member ended up in Extra")
+	}
+}
+
+// Decoded events must not share memory with the input: ingest reuses its
+// line buffers.
+func TestDecodeDoesNotAliasInput(t *testing.T) {
+	in := []byte(`{"uuid":"abc","newTop":{"k":"v"},"client":{"x":"yy"},"debugContext":{"debugData":{"a":"b"}}}`)
+	e, err := Decode(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.Marshal(e)
+	for i := range in {
+		if in[i] >= 'a' && in[i] <= 'z' {
+			in[i] = 'Q'
+		}
+	}
+	got, _ := json.Marshal(e)
+	if string(got) != string(want) {
+		t.Errorf("event changed with its input:\n%s\n%s", want, got)
+	}
+}
+
+func TestDecodeErrorHasOffset(t *testing.T) {
+	_, err := Decode([]byte(`{"uuid":"a",  "x": tru}`))
+	var se *SyntaxError
+	if !errors.As(err, &se) || se.Offset != 19 {
+		t.Fatalf("err = %v, want a SyntaxError at byte 19", err)
 	}
 }
