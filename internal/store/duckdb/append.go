@@ -1,0 +1,348 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	duck "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/idlog/idlog/internal/filter"
+	"github.com/idlog/idlog/internal/store"
+)
+
+// row is an event ready for the table: decoded and projected by the caller's
+// goroutine, so the single writer only deduplicates and inserts.
+type row struct {
+	uuid      string
+	published time.Time
+	odd       bool
+	kwplain   bool
+	cols      []any
+	raw       string
+}
+
+func prepare(events []store.Event) ([]row, error) {
+	rows := make([]row, len(events))
+	for i, e := range events {
+		if e.UUID == "" {
+			return nil, fmt.Errorf("duckdb: event %d: no uuid", i)
+		}
+		if e.Published.IsZero() {
+			return nil, fmt.Errorf("duckdb: event %d (%s): no published time", i, e.UUID)
+		}
+		doc, err := filter.DecodeJSON(e.Raw)
+		if err != nil {
+			return nil, fmt.Errorf("duckdb: event %d (%s): %w", i, e.UUID, err)
+		}
+		if _, ok := doc.(map[string]any); !ok {
+			return nil, fmt.Errorf("duckdb: event %d (%s): not a JSON object", i, e.UUID)
+		}
+		cols, odd := project(doc)
+		pub := ms(e.Published)
+		if !odd {
+			odd = !publishedAgrees(doc, pub) || oddKeys(doc)
+		}
+		raw := string(e.Raw)
+		rows[i] = row{uuid: e.UUID, published: pub, odd: odd, kwplain: plainText(raw), cols: cols, raw: raw}
+	}
+	return rows, nil
+}
+
+// publishedAgrees: the published column answers filters on published, which
+// filter.Match reads from the document.
+func publishedAgrees(doc any, pub time.Time) bool {
+	rs := filter.Resolve(doc, filter.Path{"published"})
+	if len(rs) != 1 {
+		return false
+	}
+	s, ok := rs[0].(string)
+	if !ok {
+		return false
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	return err == nil && t.UnixMilli() == pub.UnixMilli()
+}
+
+// oddKeys reports object keys that json_tree's full keys cannot spell
+// unambiguously (it does not quote them).
+func oddKeys(v any) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, el := range x {
+			if k == "" || strings.ContainsAny(k, `.[]"\$*`) || hasControl(k) || oddKeys(el) {
+				return true
+			}
+		}
+	case []any:
+		for _, el := range x {
+			if oddKeys(el) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 {
+			return true
+		}
+	}
+	return false
+}
+
+// plainText: the JSON text is ASCII without escapes, so every string value
+// appears in it verbatim and ASCII lower-casing agrees with strings.ToLower.
+// The q prefilter relies on it (query.go).
+func plainText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 || s[i] == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+type job struct {
+	ctx  context.Context
+	rows []row
+	ckpt *[2]string
+	fn   func(*sql.Conn) error // a write that is not an append
+	done chan result
+}
+
+type result struct {
+	res store.AppendResult
+	err error
+}
+
+// writer owns the one connection that writes. Appends queued while a
+// transaction runs are merged into the next one (group commit), so many
+// small concurrent appends share a commit.
+type writer struct {
+	conn    *sql.Conn
+	jobs    chan *job
+	quit    chan struct{}
+	stopped chan struct{}
+	lastSeq int64
+}
+
+// maxGroup bounds the events merged into one transaction.
+const maxGroup = 50000
+
+func newWriter(db *sql.DB) (*writer, error) {
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	w := &writer{conn: conn, jobs: make(chan *job, 64), quit: make(chan struct{}), stopped: make(chan struct{})}
+	if err := conn.QueryRowContext(context.Background(), `SELECT last_seq FROM state WHERE id = 1`).Scan(&w.lastSeq); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	go w.loop()
+	return w, nil
+}
+
+var errClosed = errors.New("duckdb: store is closed")
+
+func (w *writer) submit(j *job) (store.AppendResult, error) {
+	j.done = make(chan result, 1)
+	select {
+	case w.jobs <- j:
+	case <-w.stopped:
+		return store.AppendResult{}, errClosed
+	case <-j.ctx.Done():
+		return store.AppendResult{}, j.ctx.Err()
+	}
+	// Once queued, the job runs to its end: the caller learns its outcome
+	// even if ctx ends meanwhile, because the batch may already be committed.
+	r := <-j.done
+	return r.res, r.err
+}
+
+func (w *writer) append(ctx context.Context, events []store.Event, ckpt *[2]string) (store.AppendResult, error) {
+	rows, err := prepare(events)
+	if err != nil {
+		return store.AppendResult{}, err
+	}
+	return w.submit(&job{ctx: ctx, rows: rows, ckpt: ckpt})
+}
+
+func (w *writer) do(ctx context.Context, fn func(*sql.Conn) error) error {
+	_, err := w.submit(&job{ctx: ctx, fn: fn})
+	return err
+}
+
+func (w *writer) close() {
+	select {
+	case <-w.stopped:
+		return
+	default:
+	}
+	close(w.quit)
+	<-w.stopped
+	w.conn.Close()
+}
+
+func (w *writer) loop() {
+	defer close(w.stopped)
+	for {
+		var j *job
+		select {
+		case j = <-w.jobs:
+		case <-w.quit:
+			return
+		}
+		if j.fn != nil {
+			j.done <- result{err: w.tx(j.fn)}
+			continue
+		}
+		group := []*job{j}
+		n := len(j.rows)
+		var next *job
+	drain:
+		for n < maxGroup {
+			select {
+			case j2 := <-w.jobs:
+				if j2.fn != nil {
+					next = j2
+					break drain
+				}
+				group = append(group, j2)
+				n += len(j2.rows)
+			default:
+				break drain
+			}
+		}
+		w.appendGroup(group)
+		if next != nil {
+			next.done <- result{err: w.tx(next.fn)}
+		}
+	}
+}
+
+func (w *writer) tx(fn func(*sql.Conn) error) error {
+	ctx := context.Background()
+	if _, err := w.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return err
+	}
+	if err := fn(w.conn); err != nil {
+		w.conn.ExecContext(ctx, "ROLLBACK")
+		return err
+	}
+	_, err := w.conn.ExecContext(ctx, "COMMIT")
+	return err
+}
+
+// appendGroup stores the jobs in one transaction. If it fails, each job is
+// retried alone, so one bad batch cannot fail its neighbours.
+func (w *writer) appendGroup(group []*job) {
+	res, err := w.store(group)
+	if err == nil {
+		for i, j := range group {
+			j.done <- result{res: res[i]}
+		}
+		return
+	}
+	if len(group) == 1 {
+		group[0].done <- result{err: fmt.Errorf("duckdb: append: %w", err)}
+		return
+	}
+	for _, j := range group {
+		w.appendGroup([]*job{j})
+	}
+}
+
+func (w *writer) store(group []*job) ([]store.AppendResult, error) {
+	ctx := context.Background()
+	var uuids []string
+	for _, j := range group {
+		for _, r := range j.rows {
+			uuids = append(uuids, r.uuid)
+		}
+	}
+	res := make([]store.AppendResult, len(group))
+	startSeq := w.lastSeq
+	err := w.tx(func(c *sql.Conn) error {
+		stored, err := existing(ctx, c, uuids)
+		if err != nil {
+			return err
+		}
+		seq := startSeq
+		err = c.Raw(func(dc any) error {
+			app, err := duck.NewAppenderFromConn(dc.(driver.Conn), "", "events")
+			if err != nil {
+				return err
+			}
+			vals := make([]driver.Value, 0, 6+len(columns))
+			for gi, j := range group {
+				for _, r := range j.rows {
+					if _, dup := stored[r.uuid]; dup {
+						res[gi].Duplicates++
+						continue
+					}
+					stored[r.uuid] = struct{}{}
+					seq++
+					res[gi].Added++
+					vals = append(vals[:0], seq, r.uuid, r.published, r.odd, r.kwplain)
+					for _, v := range r.cols {
+						vals = append(vals, v)
+					}
+					vals = append(vals, r.raw)
+					if err := app.AppendRow(vals...); err != nil {
+						app.Close()
+						return err
+					}
+				}
+			}
+			return app.Close()
+		})
+		if err != nil {
+			return err
+		}
+		for _, j := range group {
+			if j.ckpt != nil {
+				if _, err := c.ExecContext(ctx, `INSERT OR REPLACE INTO checkpoints VALUES ($1, $2)`, j.ckpt[0], j.ckpt[1]); err != nil {
+					return err
+				}
+			}
+		}
+		if seq != startSeq {
+			if _, err := c.ExecContext(ctx, `UPDATE state SET last_seq = $1 WHERE id = 1`, seq); err != nil {
+				return err
+			}
+		}
+		w.lastSeq = seq
+		return nil
+	})
+	if err != nil {
+		w.lastSeq = startSeq
+		return nil, err
+	}
+	return res, nil
+}
+
+// existing returns which of the uuids are already stored.
+func existing(ctx context.Context, c *sql.Conn, uuids []string) (map[string]struct{}, error) {
+	set := make(map[string]struct{}, len(uuids))
+	rows, err := c.QueryContext(ctx, `SELECT uuid FROM events WHERE uuid IN (SELECT unnest($1::VARCHAR[]))`, uuids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			return nil, err
+		}
+		set[u] = struct{}{}
+	}
+	return set, rows.Err()
+}

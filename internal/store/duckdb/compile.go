@@ -1,0 +1,283 @@
+package duckdb
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/idlog/idlog/internal/filter"
+)
+
+// A compiled filter is a pair of SQL conditions that bracket the exact answer:
+// every row matching lo matches the filter, and every row matching the filter
+// matches up. Where the SQL is exact the two are the same text. Rows that
+// match up but not lo are checked in Go with filter.Match (the reference
+// evaluator), so a backend answer can never differ from the definition.
+//
+// The SQL is exact for every operator on the typed columns and, through
+// json_tree, on every other path, except for events flagged odd: an event
+// whose typed paths hold values of an unexpected shape (a number where a
+// string was expected, two values where one was) or whose JSON has object
+// keys that json_tree's key paths cannot spell unambiguously (keys holding
+// . [ ] " or \). Those events always go to the Go check.
+type cond struct {
+	up, lo string
+}
+
+func (c cond) exact() bool { return c.up == c.lo }
+
+const (
+	sqlTrue  = "TRUE"
+	sqlFalse = "FALSE"
+)
+
+// compiler turns filter ASTs into SQL with numbered parameters ($1, $2, …),
+// so that one fragment can appear in both bounds without repeating its
+// arguments. Values are always parameters; column names come only from the
+// columns table.
+type compiler struct {
+	args []any
+}
+
+func (c *compiler) arg(v any) string {
+	c.args = append(c.args, v)
+	return "$" + strconv.Itoa(len(c.args))
+}
+
+func (c *compiler) expr(e filter.Expr) (cond, error) {
+	switch e := e.(type) {
+	case nil:
+		return cond{sqlTrue, sqlTrue}, nil
+	case *filter.Paren:
+		return c.expr(e.X)
+	case *filter.Not:
+		x, err := c.expr(e.X)
+		if err != nil {
+			return cond{}, err
+		}
+		if x.exact() {
+			s := "(NOT " + x.up + ")"
+			return cond{s, s}, nil
+		}
+		return cond{"(NOT " + x.lo + ")", "(NOT " + x.up + ")"}, nil
+	case *filter.Logical:
+		l, err := c.expr(e.Left)
+		if err != nil {
+			return cond{}, err
+		}
+		r, err := c.expr(e.Right)
+		if err != nil {
+			return cond{}, err
+		}
+		op := " OR "
+		if e.And {
+			op = " AND "
+		}
+		up := "(" + l.up + op + r.up + ")"
+		if l.exact() && r.exact() {
+			return cond{up, up}, nil
+		}
+		return cond{up, "(" + l.lo + op + r.lo + ")"}, nil
+	case *filter.Compare:
+		return c.compare(e)
+	}
+	return cond{}, fmt.Errorf("duckdb: unknown filter node %T", e)
+}
+
+func (c *compiler) compare(e *filter.Compare) (cond, error) {
+	op, val := e.Op, e.Value
+	if val.Kind == filter.String && !utf8.ValidString(val.Str) {
+		// DuckDB strings are UTF-8, so such a literal cannot be bound; yet a
+		// piece of a stored string can still contain it. Leave it to the Go
+		// check: every row is a candidate, none is certain.
+		return cond{sqlTrue, sqlFalse}, nil
+	}
+	// Null literals and ne are defined through pr and eq.
+	switch {
+	case op == filter.OpEq && val.Kind == filter.Null:
+		return c.expr(&filter.Not{X: &filter.Compare{Path: e.Path, Op: filter.OpPr}})
+	case op == filter.OpNe && val.Kind == filter.Null:
+		return c.expr(&filter.Compare{Path: e.Path, Op: filter.OpPr})
+	case op == filter.OpNe:
+		eq := *e
+		eq.Op = filter.OpEq
+		return c.expr(&filter.Not{X: &eq})
+	case val.Kind == filter.Null:
+		return cond{}, fmt.Errorf("duckdb: %s null is not a valid comparison", op)
+	}
+	path := e.Path.String()
+	if path == "published" {
+		return c.published(op, val)
+	}
+	if col := columnByPath[path]; col != nil {
+		s, err := c.typed(col, op, val)
+		if err != nil {
+			return cond{}, err
+		}
+		return bracket(s), nil
+	}
+	s, err := c.json(e.Path, op, val)
+	if err != nil {
+		return cond{}, err
+	}
+	return bracket(s), nil
+}
+
+// bracket wraps a condition that is exact on every event but the odd ones.
+func bracket(s string) cond {
+	if s == sqlFalse {
+		return cond{"odd", sqlFalse}
+	}
+	return cond{"(odd OR " + s + ")", "(NOT odd AND " + s + ")"}
+}
+
+var sqlOps = map[filter.Op]string{
+	filter.OpEq: "=", filter.OpGt: ">", filter.OpGe: ">=", filter.OpLt: "<", filter.OpLe: "<=",
+}
+
+// published compares the published column chronologically at millisecond
+// precision, as filter.Match does. Every stored event has a published time,
+// and ingest stores the document's own published value, so it is exact.
+func (c *compiler) published(op filter.Op, val filter.Value) (cond, error) {
+	if op == filter.OpPr {
+		return cond{sqlTrue, sqlTrue}, nil
+	}
+	if val.Kind != filter.String {
+		return cond{sqlFalse, sqlFalse}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, val.Str)
+	if err != nil {
+		return cond{sqlFalse, sqlFalse}, nil
+	}
+	sop, ok := sqlOps[op]
+	if !ok {
+		return cond{}, fmt.Errorf("duckdb: operator %s is not valid on published", op)
+	}
+	s := "(published " + sop + " " + c.arg(time.UnixMilli(t.UnixMilli()).UTC()) + ")"
+	return cond{s, s}, nil
+}
+
+// stringPred is the SQL of `x op lit` for a VARCHAR expression x.
+func (c *compiler) stringPred(x string, op filter.Op, lit string) (string, error) {
+	p := c.arg(lit)
+	switch op {
+	case filter.OpCo:
+		return "contains(" + x + ", " + p + ")", nil
+	case filter.OpSw:
+		return "starts_with(" + x + ", " + p + ")", nil
+	case filter.OpEw:
+		return "suffix(" + x + ", " + p + ")", nil
+	}
+	if sop, ok := sqlOps[op]; ok {
+		return x + " " + sop + " " + p, nil
+	}
+	return "", fmt.Errorf("duckdb: operator %s is not valid with a string", op)
+}
+
+func (c *compiler) numberPred(x string, op filter.Op, lit float64) (string, error) {
+	sop, ok := sqlOps[op]
+	if !ok {
+		return "", fmt.Errorf("duckdb: operator %s is not valid with a number", op)
+	}
+	return x + " " + sop + " " + c.arg(lit), nil
+}
+
+// typed compiles a comparison on a typed column. It is exact for events that
+// are not odd.
+func (c *compiler) typed(col *column, op filter.Op, val filter.Value) (string, error) {
+	switch col.kind {
+	case kString:
+		switch {
+		case op == filter.OpPr:
+			return "coalesce(" + col.name + " <> '', FALSE)", nil
+		case val.Kind == filter.String:
+			s, err := c.stringPred(col.name, op, val.Str)
+			return "coalesce(" + s + ", FALSE)", err
+		}
+		return sqlFalse, nil // the column holds only strings
+	case kNumber:
+		switch {
+		case op == filter.OpPr:
+			return "(" + col.name + " IS NOT NULL)", nil
+		case val.Kind == filter.Number:
+			s, err := c.numberPred(col.name, op, val.Num)
+			return "coalesce(" + s + ", FALSE)", err
+		}
+		return sqlFalse, nil
+	case kStringList:
+		var pred string
+		switch {
+		case op == filter.OpPr:
+			pred = "x <> ''"
+		case op == filter.OpEq && val.Kind == filter.String:
+			return "coalesce(list_contains(" + col.name + ", " + c.arg(val.Str) + "), FALSE)", nil
+		case val.Kind == filter.String:
+			s, err := c.stringPred("x", op, val.Str)
+			if err != nil {
+				return "", err
+			}
+			pred = s
+		default:
+			return sqlFalse, nil
+		}
+		return "coalesce(len(list_filter(" + col.name + ", x -> " + pred + ")) > 0, FALSE)", nil
+	}
+	return "", fmt.Errorf("duckdb: column %s has no kind", col.name)
+}
+
+var pathName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// keyPathRegexp matches the json_tree full keys of every value p resolves
+// to: each name may be followed by any number of array subscripts, which is
+// the fan-out of filter.Resolve.
+func keyPathRegexp(p filter.Path) (string, error) {
+	var b strings.Builder
+	b.WriteString(`\$`)
+	for _, n := range p {
+		if !pathName.MatchString(n) {
+			return "", fmt.Errorf("duckdb: attribute name %q is not valid", n)
+		}
+		b.WriteString(`\.` + n + `(\[[0-9]+\])*`)
+	}
+	return b.String(), nil
+}
+
+// json compiles a comparison on any path through json_tree over the kept
+// JSON: a row matches when some tree node on the path (arrays excluded, their
+// elements included; JSON null excluded) satisfies the typed comparison.
+func (c *compiler) json(p filter.Path, op filter.Op, val filter.Value) (string, error) {
+	rx, err := keyPathRegexp(p)
+	if err != nil {
+		return "", err
+	}
+	const str = "json_extract_string(t.atom, '$')"
+	var pred string
+	switch {
+	case op == filter.OpPr:
+		pred = "NOT (t.type = 'VARCHAR' AND " + str + " = '')"
+	case val.Kind == filter.String:
+		s, err := c.stringPred(str, op, val.Str)
+		if err != nil {
+			return "", err
+		}
+		pred = "t.type = 'VARCHAR' AND " + s
+	case val.Kind == filter.Number:
+		s, err := c.numberPred("CAST(t.atom AS DOUBLE)", op, val.Num)
+		if err != nil {
+			return "", err
+		}
+		pred = "t.type IN ('UBIGINT', 'BIGINT', 'DOUBLE', 'HUGEINT') AND " + s
+	case val.Kind == filter.Bool:
+		if op != filter.OpEq {
+			return "", fmt.Errorf("duckdb: operator %s is not valid with a boolean", op)
+		}
+		pred = "t.type = 'BOOLEAN' AND CAST(t.atom AS BOOLEAN) = " + c.arg(val.Bool)
+	default:
+		return "", fmt.Errorf("duckdb: unsupported literal %s", val)
+	}
+	return "EXISTS (SELECT 1 FROM json_tree(raw) t WHERE regexp_full_match(t.fullkey, " + c.arg(rx) +
+		") AND t.type NOT IN ('ARRAY', 'NULL') AND " + pred + ")", nil
+}

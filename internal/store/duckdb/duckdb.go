@@ -1,0 +1,189 @@
+// Package duckdb is the embedded idlog store: one DuckDB file holding every
+// event as a row of typed columns (the paths analysts filter on) plus the
+// event's JSON, kept whole. Filters compile to parameterised SQL (compile.go);
+// one writer goroutine groups concurrent appends into few transactions
+// (append.go).
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" database/sql driver
+
+	"github.com/idlog/idlog/internal/store"
+)
+
+// Store is a DuckDB-backed store.Store and store.Checkpointer.
+type Store struct {
+	db   *sql.DB
+	path string // "" for an in-memory store
+	w    *writer
+}
+
+var (
+	_ store.Store        = (*Store)(nil)
+	_ store.Checkpointer = (*Store)(nil)
+)
+
+// Open opens (creating if needed) the store in the DuckDB file at path, or an
+// in-memory store when path is "" or ":memory:". When another process holds
+// the file, the error wraps store.ErrLocked.
+func Open(path string) (*Store, error) {
+	if path == ":memory:" {
+		path = ""
+	}
+	if path != "" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, fmt.Errorf("duckdb: %w", err)
+		}
+	}
+	db, err := sql.Open("duckdb", path)
+	if err != nil {
+		return nil, openErr(path, err)
+	}
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, openErr(path, err)
+	}
+	s := &Store{db: db, path: path}
+	if err := s.init(); err != nil {
+		db.Close()
+		return nil, openErr(path, err)
+	}
+	w, err := newWriter(db)
+	if err != nil {
+		db.Close()
+		return nil, openErr(path, err)
+	}
+	s.w = w
+	return s, nil
+}
+
+// openErr recognises DuckDB's message for a file locked by another process.
+func openErr(path string, err error) error {
+	if strings.Contains(err.Error(), "Could not set lock") || strings.Contains(err.Error(), "Conflicting lock") {
+		return fmt.Errorf("duckdb: %s: %w (%v)", path, store.ErrLocked, err)
+	}
+	return fmt.Errorf("duckdb: open %s: %w", path, err)
+}
+
+func (s *Store) init() error {
+	var b strings.Builder
+	b.WriteString(`CREATE TABLE IF NOT EXISTS events (
+	seq BIGINT NOT NULL,
+	uuid VARCHAR NOT NULL,
+	published TIMESTAMP NOT NULL,
+	odd BOOLEAN NOT NULL,
+	kwplain BOOLEAN NOT NULL`)
+	for _, c := range columns {
+		typ := map[kind]string{kString: "VARCHAR", kNumber: "DOUBLE", kStringList: "VARCHAR[]"}[c.kind]
+		fmt.Fprintf(&b, ",\n\t%s %s", c.name, typ)
+	}
+	b.WriteString(",\n\traw VARCHAR NOT NULL\n)")
+	stmts := []string{
+		b.String(),
+		`CREATE TABLE IF NOT EXISTS checkpoints (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)`,
+		`CREATE TABLE IF NOT EXISTS state (id INTEGER PRIMARY KEY, last_seq BIGINT NOT NULL)`,
+		`INSERT INTO state VALUES (1, 0) ON CONFLICT DO NOTHING`,
+	}
+	for _, q := range stmts {
+		if _, err := s.db.Exec(q); err != nil {
+			return fmt.Errorf("%w\n%s", err, q)
+		}
+	}
+	return nil
+}
+
+// Close stops the writer and closes the database.
+func (s *Store) Close() error {
+	s.w.close()
+	return s.db.Close()
+}
+
+// Append implements store.Store.
+func (s *Store) Append(ctx context.Context, events []store.Event) (store.AppendResult, error) {
+	return s.w.append(ctx, events, nil)
+}
+
+// AppendCheckpoint implements store.Checkpointer.
+func (s *Store) AppendCheckpoint(ctx context.Context, events []store.Event, key, value string) (store.AppendResult, error) {
+	return s.w.append(ctx, events, &[2]string{key, value})
+}
+
+// Checkpoint implements store.Checkpointer.
+func (s *Store) Checkpoint(ctx context.Context, key string) (string, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM checkpoints WHERE key = $1`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return v, err
+}
+
+// Get implements store.Store.
+func (s *Store) Get(ctx context.Context, uuid string) (store.Event, error) {
+	var e store.Event
+	var raw string
+	err := s.db.QueryRowContext(ctx, `SELECT seq, uuid, published, raw FROM events WHERE uuid = $1`, uuid).
+		Scan(&e.Seq, &e.UUID, &e.Published, &raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, store.ErrNotFound
+	}
+	if err != nil {
+		return e, fmt.Errorf("duckdb: get: %w", err)
+	}
+	e.Raw = []byte(raw)
+	e.Published = e.Published.UTC()
+	return e, nil
+}
+
+// DeleteBefore implements store.Store. It runs on the writer, so it never
+// races an append for the table.
+func (s *Store) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
+	var n int64
+	err := s.w.do(ctx, func(tx *sql.Conn) error {
+		r, err := tx.ExecContext(ctx, `DELETE FROM events WHERE published < $1`, ms(t))
+		if err != nil {
+			return err
+		}
+		n, err = r.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("duckdb: delete: %w", err)
+	}
+	return n, nil
+}
+
+// Stats implements store.Store.
+func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
+	var st store.Stats
+	var oldest, newest sql.NullTime
+	err := s.db.QueryRowContext(ctx, `SELECT count(*), min(published), max(published), (SELECT last_seq FROM state WHERE id = 1) FROM events`).
+		Scan(&st.Events, &oldest, &newest, &st.MaxSeq)
+	if err != nil {
+		return st, fmt.Errorf("duckdb: stats: %w", err)
+	}
+	st.Oldest, st.Newest = oldest.Time.UTC(), newest.Time.UTC()
+	if !oldest.Valid {
+		st.Oldest, st.Newest = time.Time{}, time.Time{}
+	}
+	if s.path != "" {
+		for _, p := range []string{s.path, s.path + ".wal"} {
+			if fi, err := os.Stat(p); err == nil {
+				st.BytesOnDisk += fi.Size()
+			}
+		}
+	}
+	return st, nil
+}
+
+// ms truncates t to the millisecond precision of the published column.
+func ms(t time.Time) time.Time { return time.UnixMilli(t.UnixMilli()).UTC() }

@@ -1,0 +1,392 @@
+package duckdb
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/idlog/idlog/internal/filter"
+	"github.com/idlog/idlog/internal/store"
+)
+
+// plan is a query's WHERE clause in the two bounds of compile.go: up selects
+// the candidate rows, lo (a SELECT expression) says which candidates are
+// certain matches; the rest are checked in Go by verify.
+type plan struct {
+	up, lo string
+	args   []any
+	q      store.Query
+	c      *compiler
+}
+
+func (s *Store) plan(q store.Query) (*plan, error) {
+	c := &compiler{}
+	f, err := c.expr(q.Filter)
+	if err != nil {
+		return nil, err
+	}
+	up := []string{f.up}
+	lo := f.lo
+	if f.exact() {
+		lo = sqlTrue
+	}
+	// q: each keyword is a whole token of some value. Tokens are lower-cased
+	// substrings of the values, and in a plain event (ASCII, no escapes) every
+	// value appears verbatim in the JSON text, so "the lower-cased text
+	// contains the keyword" is a superset there; events that are not plain
+	// are always candidates. filter.MatchKeywords decides.
+	for _, kw := range q.Keywords {
+		kw = strings.ToLower(kw)
+		if plainText(kw) && kw != "" {
+			up = append(up, "(NOT kwplain OR contains(lower(raw), "+c.arg(kw)+"))")
+		} else {
+			up = append(up, "(NOT kwplain)")
+		}
+	}
+	if len(q.Keywords) > 0 {
+		lo = sqlFalse
+	}
+	if !q.Since.IsZero() {
+		up = append(up, "published >= "+c.arg(ms(q.Since)))
+	}
+	if !q.Until.IsZero() {
+		up = append(up, "published < "+c.arg(ms(q.Until)))
+	}
+	return &plan{up: strings.Join(up, " AND "), lo: lo, args: c.args, q: q, c: c}, nil
+}
+
+// exact reports whether SQL alone answers the query.
+func (p *plan) exact() bool { return p.lo == p.up || p.lo == sqlTrue }
+
+// verify is the final check of a candidate that SQL could not decide.
+func (p *plan) verify(raw string) (any, bool) {
+	doc, err := filter.DecodeJSON([]byte(raw))
+	if err != nil {
+		return nil, false
+	}
+	if p.q.Filter != nil && !filter.Match(p.q.Filter, doc) {
+		return doc, false
+	}
+	return doc, filter.MatchKeywords(p.q.Keywords, doc)
+}
+
+// Query implements store.Store.
+func (s *Store) Query(ctx context.Context, q store.Query) ([]store.Event, error) {
+	p, err := s.plan(q)
+	if err != nil {
+		return nil, err
+	}
+	order := "published, seq"
+	if q.Order == store.BySeq {
+		order = "seq"
+	}
+	if q.Descending {
+		order = strings.ReplaceAll(order, ",", " DESC,") + " DESC"
+	}
+	after := q.After
+	var out []store.Event
+	// When candidates need the Go check, fetch in chunks until the page is
+	// full: a chunk may hold fewer matches than candidates.
+	chunk := q.Limit
+	if !p.exact() && chunk > 0 && chunk < 1000 {
+		chunk = 1000
+	}
+	for {
+		c := *p.c
+		c.args = slices.Clone(p.args)
+		where := p.up
+		if after != nil {
+			where += " AND " + keyset(&c, q, after)
+		}
+		sqlq := "SELECT seq, uuid, published, raw, " + p.lo + " FROM events WHERE " + where + " ORDER BY " + order
+		if chunk > 0 {
+			sqlq += " LIMIT " + c.arg(chunk)
+		}
+		rows, err := s.db.QueryContext(ctx, sqlq, c.args...)
+		if err != nil {
+			return nil, fmt.Errorf("duckdb: query: %w", err)
+		}
+		n := 0
+		var last store.Event
+		for rows.Next() {
+			var e store.Event
+			var raw string
+			var sure bool
+			if err := rows.Scan(&e.Seq, &e.UUID, &e.Published, &raw, &sure); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("duckdb: query: %w", err)
+			}
+			e.Published = e.Published.UTC()
+			n++
+			last = e
+			if !sure {
+				if _, ok := p.verify(raw); !ok {
+					continue
+				}
+			}
+			e.Raw = []byte(raw)
+			out = append(out, e)
+			if q.Limit > 0 && len(out) == q.Limit {
+				break
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("duckdb: query: %w", err)
+		}
+		if chunk == 0 || n < chunk || (q.Limit > 0 && len(out) >= q.Limit) {
+			return out, nil
+		}
+		after = &store.Position{Published: last.Published, Seq: last.Seq}
+	}
+}
+
+// keyset is the condition "strictly after pos in q's order".
+func keyset(c *compiler, q store.Query, pos *store.Position) string {
+	cmp := ">"
+	if q.Descending {
+		cmp = "<"
+	}
+	s := c.arg(pos.Seq)
+	if q.Order == store.BySeq {
+		return "seq " + cmp + " " + s
+	}
+	t := c.arg(ms(pos.Published))
+	return "(published " + cmp + " " + t + " OR (published = " + t + " AND seq " + cmp + " " + s + "))"
+}
+
+// unsure streams the candidates SQL could not decide, with the columns
+// named in cols (n of them) before the raw JSON, calling fn with the values
+// of those columns for each candidate that matches.
+func (s *Store) unsure(ctx context.Context, p *plan, cols []string, fn func(doc any, vals []any) error) error {
+	if p.exact() {
+		return nil
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT "+strings.Join(cols, ", ")+", raw FROM events WHERE "+p.up+" AND NOT "+p.lo, p.args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	vals := make([]any, len(cols)+1)
+	ptrs := make([]any, len(vals))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		raw, _ := vals[len(cols)].(string)
+		doc, ok := p.verify(raw)
+		if !ok {
+			continue
+		}
+		if err := fn(doc, vals[:len(cols)]); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Count implements store.Store.
+func (s *Store) Count(ctx context.Context, q store.Query) (int64, error) {
+	p, err := s.plan(q)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	sure := p.up
+	if !p.exact() {
+		sure = p.up + " AND " + p.lo
+	}
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM events WHERE "+sure, p.args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("duckdb: count: %w", err)
+	}
+	err = s.unsure(ctx, p, []string{"seq"}, func(any, []any) error {
+		n++
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("duckdb: count: %w", err)
+	}
+	return n, nil
+}
+
+// Histogram implements store.Store.
+func (s *Store) Histogram(ctx context.Context, q store.Query, step time.Duration) ([]store.Bucket, error) {
+	stepMS := step.Milliseconds()
+	if stepMS <= 0 {
+		return nil, fmt.Errorf("duckdb: histogram step %v is below a millisecond", step)
+	}
+	p, err := s.plan(q)
+	if err != nil {
+		return nil, err
+	}
+	counts := map[int64]map[string]int64{}
+	add := func(b int64, result string, n int64) {
+		m := counts[b]
+		if m == nil {
+			m = map[string]int64{}
+			counts[b] = m
+		}
+		m[result] += n
+	}
+	sure := p.up
+	if !p.exact() {
+		sure = p.up + " AND " + p.lo
+	}
+	c := *p.c
+	c.args = slices.Clone(p.args)
+	st := c.arg(stepMS)
+	// Buckets are aligned to the epoch; the double modulo floors negative times too.
+	sqlq := "SELECT epoch_ms(published) - ((epoch_ms(published) % " + st + ") + " + st + ") % " + st +
+		" AS b, coalesce(outcome_result, ''), count(*) FROM events WHERE " + sure + " GROUP BY ALL"
+	rows, err := s.db.QueryContext(ctx, sqlq, c.args...)
+	if err != nil {
+		return nil, fmt.Errorf("duckdb: histogram: %w", err)
+	}
+	for rows.Next() {
+		var b, n int64
+		var r string
+		if err := rows.Scan(&b, &r, &n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		add(b, r, n)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	err = s.unsure(ctx, p, []string{"published", "coalesce(outcome_result, '')"}, func(_ any, vals []any) error {
+		t, _ := vals[0].(time.Time)
+		r, _ := vals[1].(string)
+		m := t.UnixMilli()
+		add(m-((m%stepMS)+stepMS)%stepMS, r, 1)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("duckdb: histogram: %w", err)
+	}
+	out := make([]store.Bucket, 0, len(counts))
+	for b, m := range counts {
+		out = append(out, store.Bucket{Start: time.UnixMilli(b).UTC(), Counts: m})
+	}
+	slices.SortFunc(out, func(a, b store.Bucket) int { return a.Start.Compare(b.Start) })
+	return out, nil
+}
+
+// TopValues implements store.Store. Values are strings as they are, numbers
+// as their JSON text, booleans as true/false; objects are not counted. Every
+// value the path fans out to counts, so an event with two targets counts twice.
+func (s *Store) TopValues(ctx context.Context, q store.Query, path filter.Path, n int) ([]store.ValueCount, error) {
+	p, err := s.plan(q)
+	if err != nil {
+		return nil, err
+	}
+	counts := map[string]int64{}
+	col := columnByPath[path.String()]
+	if col != nil && col.kind != kNumber {
+		sure := p.up + " AND NOT odd"
+		if !p.exact() {
+			sure += " AND " + p.lo
+		}
+		expr := col.name
+		if col.kind == kStringList {
+			expr = "unnest(" + col.name + ")"
+		}
+		sqlq := "SELECT v, count(*) FROM (SELECT " + expr + " AS v FROM events WHERE " + sure + ") WHERE v IS NOT NULL GROUP BY v"
+		rows, err := s.db.QueryContext(ctx, sqlq, p.args...)
+		if err != nil {
+			return nil, fmt.Errorf("duckdb: top values: %w", err)
+		}
+		for rows.Next() {
+			var v string
+			var c int64
+			if err := rows.Scan(&v, &c); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			counts[v] += c
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	// Everything SQL did not count is counted here from the JSON: odd rows
+	// and undecided candidates for typed columns, every row for other paths.
+	where := p.up
+	if col != nil && col.kind != kNumber {
+		where = p.up + " AND (odd OR NOT " + p.lo + ")"
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT raw, "+p.lo+" FROM events WHERE "+where, p.args...)
+	if err != nil {
+		return nil, fmt.Errorf("duckdb: top values: %w", err)
+	}
+	for rows.Next() {
+		var raw string
+		var sure bool
+		if err := rows.Scan(&raw, &sure); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		var doc any
+		if sure {
+			doc, err = filter.DecodeJSON([]byte(raw))
+			if err != nil {
+				continue
+			}
+		} else {
+			var ok bool
+			if doc, ok = p.verify(raw); !ok {
+				continue
+			}
+		}
+		for _, v := range filter.Resolve(doc, path) {
+			if s, ok := render(v); ok {
+				counts[s]++
+			}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]store.ValueCount, 0, len(counts))
+	for v, c := range counts {
+		out = append(out, store.ValueCount{Value: v, Count: c})
+	}
+	slices.SortFunc(out, func(a, b store.ValueCount) int {
+		if a.Count != b.Count {
+			if a.Count > b.Count {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Value, b.Value)
+	})
+	if n > 0 && len(out) > n {
+		out = out[:n]
+	}
+	return out, nil
+}
+
+// render is a resolved value as TopValues reports it.
+func render(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case bool:
+		if x {
+			return "true", true
+		}
+		return "false", true
+	case fmt.Stringer: // json.Number
+		return x.String(), true
+	}
+	return "", false
+}
+
