@@ -101,7 +101,7 @@ func (c *structCodec[T]) unmarshal(b []byte, t *T) error {
 	if err != nil {
 		return err
 	}
-	if d.peek() != 0 {
+	if d.ws(); d.i != len(d.b) {
 		return d.fail("unexpected data after the object")
 	}
 	return nil
