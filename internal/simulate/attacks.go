@@ -107,7 +107,7 @@ func (g *Generator) runAttack(p attackPlan) {
 		g.fl.actor = g.system
 		g.request("/idp/idx/identify")
 		e := g.add(tThreat, rAllow)
-		e.reason, e.threat, e.severity = "Password Spray, Login Failures", true, "WARN"
+		e.reason, e.threat, e.warn = "Password Spray, Login Failures", true, true
 		g.commit(flowdef.Completed, "")
 	case AttackPushBombing:
 		u := g.victim()

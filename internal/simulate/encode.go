@@ -193,9 +193,7 @@ func (g *Generator) appendEvent(b []byte, e *event) []byte {
 	b = append(b, `,"severity":"`...)
 	ok := e.result != rFailure && e.result != rDeny
 	switch {
-	case e.severity != "":
-		b = append(b, e.severity...)
-	case !ok && et.failSeverity:
+	case e.warn || (!ok && et.failSeverity):
 		b = append(b, "WARN"...)
 	default:
 		b = append(b, "INFO"...)
@@ -234,9 +232,9 @@ func (g *Generator) appendEvent(b []byte, e *event) []byte {
 	b = append(b, `","id":"`...)
 	b = appendRequestID(b, e.tx)
 	b = append(b, `","detail":{`...)
-	if e.apiToken != "" {
+	if e.apiToken != 0 {
 		b = append(b, `"requestApiTokenId":"`...)
-		b = append(b, e.apiToken...)
+		b = append(b, g.tokens[e.apiToken-1]...)
 		b = append(b, '"')
 	}
 	b = append(b, `}},"debugContext":{"debugData":{`...)

@@ -348,18 +348,10 @@ func (g *Generator) appUser(u *user, a *app) *party {
 	k := [2]int{u.idx, a.idx}
 	p := g.appUsr[k]
 	if p == nil {
-		p = newParty(g.oktaID("0ua"), "AppUser", u.p.alternateID(), u.p.name, "")
+		p = newParty(g.oktaID("0ua"), "AppUser", u.p.alt, u.p.name, "")
 		g.appUsr[k] = p
 	}
 	return p
-}
-
-func (p *party) alternateID() string {
-	// The alternateId sits between the type and displayName keys.
-	s := string(p.json)
-	i := indexOf(p.json, `"alternateId":"`) + len(`"alternateId":"`)
-	j := i + indexOf(p.json[i:], `"`)
-	return s[i:j]
 }
 
 // appSignIn generates a sign-in to an app within a session.
@@ -576,7 +568,7 @@ func (g *Generator) other(t int64, typ uint8) {
 		g.add(typ, rSuccess).targets(g.rules[0], g.policy)
 	}
 	if viaAPI {
-		g.fl.evs[0].apiToken = g.tokens[g.r.IntN(len(g.tokens))]
+		g.fl.evs[0].apiToken = uint8(1 + g.r.IntN(len(g.tokens)))
 		g.fl.actor = admin.p
 	}
 	g.commit(flowdef.Completed, "")

@@ -71,8 +71,9 @@ type event struct {
 	cred     uint8
 	nt       uint8
 	threat   bool
+	warn     bool  // severity WARN whatever the outcome
+	apiToken uint8 // 1 + index into Generator.tokens; 0 for none
 	reason   string
-	severity string
 	actor    *party
 	tg       [3]*party
 	net      *netCtx
@@ -80,7 +81,6 @@ type event struct {
 	tx       uint64 // transaction id, written by appendRequestID
 	uri      string
 	factor   string
-	apiToken string
 	app      *app
 	// behaviors and risk go to debugData on sign-in and policy events.
 	behaviors, risk string
@@ -88,8 +88,8 @@ type event struct {
 
 // party is an actor or target, with its JSON written once.
 type party struct {
-	id, name string
-	json     []byte
+	id, alt, name string
+	json          []byte
 }
 
 func newParty(id, typ, alt, name, detail string) *party {
@@ -107,7 +107,7 @@ func newParty(id, typ, alt, name, detail string) *party {
 		b = append(b, detail...)
 	}
 	b = append(b, '}')
-	return &party{id: id, name: name, json: b}
+	return &party{id: id, alt: alt, name: name, json: b}
 }
 
 // netCtx is where a request comes from: address, place, network and
@@ -273,6 +273,10 @@ func New(cfg Config) *Generator {
 	g.end = cfg.End.UnixMilli()
 	g.start = g.end - int64(cfg.Days)*86400000
 	g.buildOrg()
+	// About a day and a half of events is pending at a time; start the
+	// buffers near that size rather than growing them event by event.
+	g.pending = make([]event, 0, 64*cfg.Users)
+	g.spare = make([]event, 0, 64*cfg.Users)
 	return g
 }
 
