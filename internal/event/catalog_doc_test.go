@@ -39,6 +39,30 @@ idlog's own. **Flows** names the flows a type takes part in:
 The same table is printed by `+"`idlog eventtypes`"+` (`+"`--category`, `--flow`, `--output json`"+`).
 
 `, len(types))
+	b.WriteString("## Flow orders\n\nThe order of events in a complete run of each flow (`event.FlowDefs`). " +
+		"A step marked *optional* may be absent, and one marked (repeats) may occur several times in a row. " +
+		"A flow that fails or is abandoned stops part way (`FlowDef.MatchPrefix`).\n\n")
+	for _, f := range FlowDefs() {
+		fmt.Fprintf(&b, "**`%s`**: %s\n\n", f.Kind, f.Title)
+		for i, st := range f.Steps {
+			names := make([]string, len(st.OneOf))
+			for k, n := range st.OneOf {
+				names[k] = "`" + n + "`"
+			}
+			text := strings.Join(names, " or ")
+			if len(st.OneOf) > 3 {
+				text = "one of " + strings.Join(names, ", ")
+			}
+			if st.Repeat {
+				text += " (repeats)"
+			}
+			if st.Optional {
+				text = "*optional:* " + text
+			}
+			fmt.Fprintf(&b, "%d. %s\n", i+1, text)
+		}
+		b.WriteString("\n")
+	}
 	for _, cat := range Categories() {
 		fmt.Fprintf(&b, "## %s\n\n| Event type | Description | Flows | Legacy event type |\n|---|---|---|---|\n", cat)
 		for _, et := range types {
