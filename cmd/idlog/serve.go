@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -19,6 +21,8 @@ import (
 	"github.com/idlog/idlog/internal/auth"
 	"github.com/idlog/idlog/internal/cursor"
 	"github.com/idlog/idlog/internal/ingest"
+	"github.com/idlog/idlog/internal/scenario"
+	"github.com/idlog/idlog/internal/simulate"
 	"github.com/idlog/idlog/internal/store"
 	"github.com/idlog/idlog/internal/storeurl"
 )
@@ -345,10 +349,46 @@ func runDemo(ctx context.Context, e *env, st store.Store, p *ingest.Pipeline, to
 	return secret, nil
 }
 
-// generateDemo is a placeholder until the simulator lands.
+// generateDemo streams a month of a simulated 200-user org, attacks
+// included, through the ingest pipeline, reporting progress on stderr.
 func generateDemo(ctx context.Context, e *env, p *ingest.Pipeline) error {
-	return errors.New("serve --demo: the simulator is not built yet")
+	g := simulate.New(simulate.Config{Users: 200, Days: 30, Seed: 1, Attacks: true})
+	start, end := g.Window()
+	fmt.Fprintf(e.stderr, "idlog: generating a demo org: 200 users, %s to %s, with attacks\n",
+		start.Format("2006-01-02"), end.Format("2006-01-02"))
+	pr, pw := io.Pipe()
+	go func() {
+		w := bufio.NewWriterSize(pw, 256<<10)
+		err := g.Run(func(raw []byte) error {
+			if _, err := w.Write(raw); err != nil {
+				return err
+			}
+			return w.WriteByte('\n')
+		})
+		if err == nil {
+			err = w.Flush()
+		}
+		pw.CloseWithError(err)
+	}()
+	began := time.Now()
+	res, err := p.Ingest(ctx, pr, func(pg ingest.Progress) {
+		fmt.Fprintf(e.stderr, "\ridlog: stored %d events (%s)…", pg.Accepted, g.Position().Format("2006-01-02"))
+	})
+	pr.CloseWithError(err) // stops the generator if ingest gave up
+	fmt.Fprintln(e.stderr)
+	if err != nil {
+		return fmt.Errorf("demo data: %w", err)
+	}
+	fmt.Fprintf(e.stderr, "idlog: stored %d demo events in %s\n", res.Accepted, time.Since(began).Round(time.Second/10))
+	return nil
 }
 
-// scenarioList is a placeholder until the scenarios land.
-func scenarioList() []api.Scenario { return nil }
+// scenarioList is the catalog of saved investigations, for the web page.
+func scenarioList() []api.Scenario {
+	all := scenario.All()
+	out := make([]api.Scenario, len(all))
+	for i, s := range all {
+		out[i] = api.Scenario{Name: s.Name, Title: s.Title, Description: s.Description, Param: s.Param, Flow: s.Flow, Template: s.Template}
+	}
+	return out
+}

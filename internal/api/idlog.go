@@ -202,10 +202,12 @@ func (s *Server) eventTypes(w http.ResponseWriter, r *http.Request) error {
 // Scenario is one saved investigation the web page offers: a filter
 // template with one parameter.
 type Scenario struct {
-	Name     string `json:"name"`
-	Title    string `json:"title"`
-	Param    string `json:"param"`
-	Template string `json:"template"`
+	Name        string `json:"name"`
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
+	Param       string `json:"param"`          // user, ip or session
+	Flow        string `json:"flow,omitempty"` // the flow kind it shows
+	Template    string `json:"template"`       // filter text; "{value}" marks the parameter
 }
 
 func (s *Server) scenarios(w http.ResponseWriter, r *http.Request) error {
