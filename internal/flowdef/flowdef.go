@@ -152,7 +152,8 @@ var all = []Flow{
 	{Kind: MFA, Title: "Multifactor verification", Steps: []Step{
 		{Name: "mfa_challenge", EventTypes: mfaChallengeTypes, Optional: true, Repeatable: true,
 			Ends: []End{{Result: "DENY", Status: Failed}}},
-		{Name: "mfa_verify", EventTypes: mfaVerifyTypes, Repeatable: true,
+		// Optional: enrolling Okta Verify logs only the activation.
+		{Name: "mfa_verify", EventTypes: mfaVerifyTypes, Optional: true, Repeatable: true,
 			Ends: []End{
 				{EventType: "user.mfa.okta_verify.deny_push", Status: Failed},
 				{Result: "SUCCESS", Status: Completed, Then: []string{"mfa_enroll"}},

@@ -43,6 +43,8 @@ func TestCheck(t *testing.T) {
 		{MFA, "system.push.send_factor_verify_push=SUCCESS user.authentication.auth_via_mfa=SUCCESS", Completed, "", ""},
 		{MFA, "user.authentication.auth_via_mfa=FAILURE user.authentication.auth_via_mfa=SUCCESS", Completed, "", ""},
 		{MFA, "system.push.send_factor_verify_push=SUCCESS", Abandoned, "mfa_challenge", ""},
+		{MFA, "user.mfa.factor.activate=SUCCESS", Completed, "", ""},
+		{MFA, "user.authentication.verify=SUCCESS", "", "", "fits no later step"},
 		{SSPR, "system.sms.send_password_reset_message=SUCCESS user.account.reset_password=SUCCESS user.account.update_password=SUCCESS", Completed, "", ""},
 		{SSPR, "system.email.password_reset.sent_message=SUCCESS", Abandoned, "reset_start", ""},
 		{SSPR, "system.voice.send_password_reset_call=SUCCESS user.account.reset_password=SUCCESS", Abandoned, "reset_password", ""},

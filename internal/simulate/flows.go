@@ -366,6 +366,9 @@ func (g *Generator) appSignIn(u *user, t int64, a *app, sess string, net *netCtx
 		return g.fl.t
 	}
 	if stepUp {
+		if !u.enrolled {
+			mode = mfaEnroll // authenticators were reset since the sign-in
+		}
 		if !g.mfa(u, mode) {
 			if mode == mfaUnanswered {
 				g.commit(flowdef.Abandoned, whyUnanswered)
@@ -481,6 +484,9 @@ func (g *Generator) unlock(u *user, t int64, net *netCtx, abandon bool) int64 {
 // page), its own "mfa" flow.
 func (g *Generator) stepUp(u *user, t int64, mode mfaMode) int64 {
 	g.begin(flowdef.MFA, u, t, u.sessNet, u.sess)
+	if !u.enrolled {
+		mode = mfaEnroll
+	}
 	ok := g.mfa(u, mode)
 	switch {
 	case ok:
@@ -517,11 +523,15 @@ func (g *Generator) selfFactorChange(u *user, t int64) int64 {
 // adminFactorChange: an admin acts on a user's authenticators; the user is
 // the target.
 func (g *Generator) adminFactorChange(admin, u *user, t int64, typ uint8) int64 {
-	net := admin.office
-	if net == nil {
-		net = admin.homeNet
+	// From the admin's own session if they have one open.
+	net, sess := admin.sessNet, admin.sess
+	if sess == "" || t > admin.sessTo {
+		net, sess = admin.office, g.token("102", 22)
+		if net == nil {
+			net = admin.homeNet
+		}
 	}
-	g.begin(flowdef.FactorChange, u, t, net, g.token("102", 22))
+	g.begin(flowdef.FactorChange, u, t, net, sess)
 	g.fl.actor = admin.p
 	g.request("/api/v1/users/" + u.p.id + "/lifecycle/reset_factors")
 	fp := u.factors[u.factor]

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,6 +23,7 @@ type row struct {
 	published time.Time
 	odd       bool
 	kwplain   bool
+	arrays    []string
 	cols      []any
 	raw       string
 }
@@ -48,7 +50,14 @@ func prepare(events []store.Event) ([]row, error) {
 			odd = !publishedAgrees(doc, pub) || oddKeys(doc)
 		}
 		raw := string(e.Raw)
-		rows[i] = row{uuid: e.UUID, published: pub, odd: odd, kwplain: plainText(raw), cols: cols, raw: raw}
+		set := map[string]struct{}{}
+		arrayPaths(doc, "", set)
+		arrays := make([]string, 0, len(set))
+		for k := range set {
+			arrays = append(arrays, k)
+		}
+		slices.Sort(arrays)
+		rows[i] = row{uuid: e.UUID, published: pub, odd: odd, kwplain: plainText(raw), arrays: arrays, cols: cols, raw: raw}
 	}
 	return rows, nil
 }
@@ -66,6 +75,30 @@ func publishedAgrees(doc any, pub time.Time) bool {
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	return err == nil && t.UnixMilli() == pub.UnixMilli()
+}
+
+// arrayPaths collects the key paths (names joined by dots) that hold an
+// array, with "[]" appended for an array inside an array: the compiler's
+// json_extract forms are exact only where it knows where the arrays are.
+func arrayPaths(v any, key string, set map[string]struct{}) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, el := range x {
+			if key != "" {
+				k = key + "." + k
+			}
+			arrayPaths(el, k, set)
+		}
+	case []any:
+		set[key] = struct{}{}
+		for _, el := range x {
+			if _, ok := el.([]any); ok {
+				arrayPaths(el, key+"[]", set)
+			} else {
+				arrayPaths(el, key, set)
+			}
+		}
+	}
 }
 
 // oddKeys reports object keys that json_tree's full keys cannot spell
@@ -291,7 +324,7 @@ func (w *writer) store(group []*job) ([]store.AppendResult, error) {
 					stored[r.uuid] = struct{}{}
 					seq++
 					res[gi].Added++
-					vals = append(vals[:0], seq, r.uuid, r.published, r.odd, r.kwplain)
+					vals = append(vals[:0], seq, r.uuid, r.published, r.odd, r.kwplain, r.arrays)
 					for _, v := range r.cols {
 						vals = append(vals, v)
 					}

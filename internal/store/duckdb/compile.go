@@ -119,11 +119,7 @@ func (c *compiler) compare(e *filter.Compare) (cond, error) {
 		}
 		return bracket(s), nil
 	}
-	s, err := c.json(e.Path, op, val)
-	if err != nil {
-		return cond{}, err
-	}
-	return bracket(s), nil
+	return c.json(e.Path, op, val)
 }
 
 // bracket wraps a condition that is exact on every event but the odd ones.
@@ -230,54 +226,73 @@ func (c *compiler) typed(col *column, op filter.Op, val filter.Value) (string, e
 
 var pathName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// keyPathRegexp matches the json_tree full keys of every value p resolves
-// to: each name may be followed by any number of array subscripts, which is
-// the fan-out of filter.Resolve.
-func keyPathRegexp(p filter.Path) (string, error) {
-	var b strings.Builder
-	b.WriteString(`\$`)
-	for _, n := range p {
+// json compiles a comparison on a path without a typed column. DuckDB's
+// json_extract follows one path without fan-out, which is exact for a row
+// where no array lies on the path; with `[*]` after the one array on the
+// path it is exact where there is exactly one (and its elements are not
+// arrays). The arrays column lists, for each row, the key paths that hold an
+// array (with "[]" appended per level of array nesting), so the SQL knows
+// which form is exact for the row. Rows with more arrays on the path (or
+// odd keys) are left to the Go check: the condition is TRUE in up and FALSE
+// in lo for them.
+//
+// The JSON paths are written into the SQL text, not bound: DuckDB needs them
+// constant, and every name in them has matched pathName.
+func (c *compiler) json(p filter.Path, op filter.Op, val filter.Value) (cond, error) {
+	var prefixes []string
+	for i, n := range p {
 		if !pathName.MatchString(n) {
-			return "", fmt.Errorf("duckdb: attribute name %q is not valid", n)
+			return cond{}, fmt.Errorf("duckdb: attribute name %q is not valid", n)
 		}
-		b.WriteString(`\.` + n + `(\[[0-9]+\])*`)
+		pre := strings.Join(p[:i+1], ".")
+		prefixes = append(prefixes, pre, pre+"[]")
 	}
-	return b.String(), nil
+	pred, err := c.jsonPred(op, val)
+	if err != nil {
+		return cond{}, err
+	}
+	onPath := "list_intersect(arrays, " + c.arg(prefixes) + ")"
+	var b strings.Builder
+	b.WriteString("(CASE WHEN len(" + onPath + ") = 0 THEN coalesce(" +
+		strings.ReplaceAll(pred, "@v", "json_extract(raw, '$."+p.String()+"')") + ", FALSE)")
+	for i := range p {
+		jp := "$." + strings.Join(p[:i+1], ".") + "[*]"
+		if i+1 < len(p) {
+			jp += "." + strings.Join(p[i+1:], ".")
+		}
+		fmt.Fprintf(&b, " WHEN %s[1] = %s THEN coalesce(len(list_filter(json_extract(raw, '%s'), x -> %s)) > 0, FALSE)",
+			onPath, c.arg(prefixes[2*i]), jp, strings.ReplaceAll(pred, "@v", "x"))
+	}
+	b.WriteString(" ELSE FALSE END)")
+	decided := "(NOT odd AND len(" + onPath + ") <= 1)"
+	e := b.String()
+	return cond{"(NOT " + decided + " OR " + e + ")", "(" + decided + " AND " + e + ")"}, nil
 }
 
-// json compiles a comparison on any path through json_tree over the kept
-// JSON: a row matches when some tree node on the path (arrays excluded, their
-// elements included; JSON null excluded) satisfies the typed comparison.
-func (c *compiler) json(p filter.Path, op filter.Op, val filter.Value) (string, error) {
-	rx, err := keyPathRegexp(p)
-	if err != nil {
-		return "", err
-	}
-	const str = "json_extract_string(t.atom, '$')"
-	var pred string
+// jsonPred is `@v op lit` for a JSON value @v, a placeholder the caller
+// replaces with the value's expression.
+func (c *compiler) jsonPred(op filter.Op, val filter.Value) (string, error) {
+	const str = "(@v ->> '$')"
 	switch {
 	case op == filter.OpPr:
-		pred = "NOT (t.type = 'VARCHAR' AND " + str + " = '')"
+		return "(json_type(@v) NOT IN ('NULL', 'ARRAY') AND NOT (json_type(@v) = 'VARCHAR' AND " + str + " = ''))", nil
 	case val.Kind == filter.String:
 		s, err := c.stringPred(str, op, val.Str)
 		if err != nil {
 			return "", err
 		}
-		pred = "t.type = 'VARCHAR' AND " + s
+		return "(json_type(@v) = 'VARCHAR' AND " + s + ")", nil
 	case val.Kind == filter.Number:
-		s, err := c.numberPred("CAST(t.atom AS DOUBLE)", op, val.Num)
+		s, err := c.numberPred("TRY_CAST(@v AS DOUBLE)", op, val.Num)
 		if err != nil {
 			return "", err
 		}
-		pred = "t.type IN ('UBIGINT', 'BIGINT', 'DOUBLE', 'HUGEINT') AND " + s
+		return "(json_type(@v) IN ('UBIGINT', 'BIGINT', 'DOUBLE', 'HUGEINT') AND " + s + ")", nil
 	case val.Kind == filter.Bool:
 		if op != filter.OpEq {
 			return "", fmt.Errorf("duckdb: operator %s is not valid with a boolean", op)
 		}
-		pred = "t.type = 'BOOLEAN' AND CAST(t.atom AS BOOLEAN) = " + c.arg(val.Bool)
-	default:
-		return "", fmt.Errorf("duckdb: unsupported literal %s", val)
+		return "(json_type(@v) = 'BOOLEAN' AND TRY_CAST(@v AS BOOLEAN) = " + c.arg(val.Bool) + ")", nil
 	}
-	return "EXISTS (SELECT 1 FROM json_tree(raw) t WHERE regexp_full_match(t.fullkey, " + c.arg(rx) +
-		") AND t.type NOT IN ('ARRAY', 'NULL') AND " + pred + ")", nil
+	return "", fmt.Errorf("duckdb: unsupported literal %s", val)
 }

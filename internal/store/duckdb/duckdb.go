@@ -81,7 +81,8 @@ func (s *Store) init() error {
 	uuid VARCHAR NOT NULL,
 	published TIMESTAMP NOT NULL,
 	odd BOOLEAN NOT NULL,
-	kwplain BOOLEAN NOT NULL`)
+	kwplain BOOLEAN NOT NULL,
+	arrays VARCHAR[] NOT NULL`)
 	for _, c := range columns {
 		typ := map[kind]string{kString: "VARCHAR", kNumber: "DOUBLE", kStringList: "VARCHAR[]"}[c.kind]
 		fmt.Fprintf(&b, ",\n\t%s %s", c.name, typ)

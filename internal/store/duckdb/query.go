@@ -389,4 +389,3 @@ func render(v any) (string, bool) {
 	}
 	return "", false
 }
-

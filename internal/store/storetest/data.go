@@ -45,7 +45,10 @@ func uuidOf(r *rand.Rand) string {
 // output where a test needs many plausible events.
 func Synthetic(n int, seed int64) []store.Event {
 	r := rand.New(rand.NewPCG(uint64(seed), 7))
-	type user struct{ id, login, name, ip, country, city string; lat, lon float64 }
+	type user struct {
+		id, login, name, ip, country, city string
+		lat, lon                           float64
+	}
 	users := make([]user, 40)
 	places := []struct {
 		country, city string
@@ -89,23 +92,23 @@ func Synthetic(n int, seed int64) []store.Event {
 			}
 		}
 		ev := map[string]any{
-			"uuid":           uuidOf(r),
-			"published":      t.Format("2006-01-02T15:04:05.000Z"),
-			"eventType":      eventTypes[r.IntN(len(eventTypes))],
-			"version":        "0",
-			"severity":       []string{"INFO", "INFO", "WARN", "DEBUG"}[r.IntN(4)],
+			"uuid":            uuidOf(r),
+			"published":       t.Format("2006-01-02T15:04:05.000Z"),
+			"eventType":       eventTypes[r.IntN(len(eventTypes))],
+			"version":         "0",
+			"severity":        []string{"INFO", "INFO", "WARN", "DEBUG"}[r.IntN(4)],
 			"legacyEventType": "core.user_auth.login_success",
-			"displayMessage": "User login to Okta",
-			"actor":          map[string]any{"id": u.id, "type": "User", "alternateId": u.login, "displayName": u.name, "detailEntry": nil},
+			"displayMessage":  "User login to Okta",
+			"actor":           map[string]any{"id": u.id, "type": "User", "alternateId": u.login, "displayName": u.name, "detailEntry": nil},
 			"client": map[string]any{
 				"userAgent": map[string]any{"rawUserAgent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36", "os": "Mac OS X", "browser": "CHROME"},
 				"zone":      "null", "device": "Computer", "id": nil, "ipAddress": u.ip,
 				"geographicalContext": map[string]any{"city": u.city, "state": "CA", "country": u.country, "postalCode": "94107",
 					"geolocation": map[string]any{"lat": u.lat, "lon": u.lon}},
 			},
-			"device":  nil,
-			"outcome": map[string]any{"result": oc.result, "reason": reason},
-			"target":  targets,
+			"device":      nil,
+			"outcome":     map[string]any{"result": oc.result, "reason": reason},
+			"target":      targets,
 			"transaction": map[string]any{"type": "WEB", "id": randID(r, "", 27), "detail": map[string]any{}},
 			"debugContext": map[string]any{"debugData": map[string]any{
 				"requestId": randID(r, "", 27), "requestUri": []string{"/idp/idx/identify", "/api/v1/authn", "/login/do-login"}[r.IntN(3)],

@@ -1,0 +1,174 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/idlog/idlog/internal/store"
+)
+
+// Append implements store.Store.
+func (s *Store) Append(ctx context.Context, events []store.Event) (store.AppendResult, error) {
+	return s.append(ctx, events, "", "")
+}
+
+// AppendCheckpoint implements store.Checkpointer: the checkpoint is written
+// in the same state block as the watermark that makes the batch visible, so
+// readers see both or neither.
+func (s *Store) AppendCheckpoint(ctx context.Context, events []store.Event, key, value string) (store.AppendResult, error) {
+	return s.append(ctx, events, "checkpoint:"+key, value)
+}
+
+// dupChunk bounds the tuples of one duplicate lookup, keeping its text well
+// under ClickHouse's default max_query_size (256 KiB).
+const dupChunk = 500
+
+// append stores a batch in four steps, under s.mu:
+//
+//  1. look the batch's uuids up by primary key; stored ones are duplicates;
+//  2. give the new rows the next seqs;
+//  3. insert them (rows past the watermark are not visible yet);
+//  4. write the watermark (and the checkpoint) in one state block.
+//
+// When step 3 or 4 fails the seqs are not reused: some rows may be stored
+// already. A retry finds those as duplicates and its watermark makes them
+// visible together with the rest, each event once.
+func (s *Store) append(ctx context.Context, events []store.Event, cpKey, cpValue string) (store.AppendResult, error) {
+	var res store.AppendResult
+	rows := make([]row, 0, len(events))
+	inBatch := make(map[string]bool, len(events))
+	for i, e := range events {
+		r, err := deriveRow(i, e)
+		if err != nil {
+			return store.AppendResult{}, err
+		}
+		if inBatch[r.uuid] {
+			res.Duplicates++
+			continue
+		}
+		inBatch[r.uuid] = true
+		rows = append(rows, r)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, err := s.readState(ctx)
+	if err != nil {
+		return store.AppendResult{}, err
+	}
+	if err := s.checkSoleWriter(st); err != nil {
+		return store.AppendResult{}, err
+	}
+	stored, err := s.storedUUIDs(ctx, st, rows)
+	if err != nil {
+		return store.AppendResult{}, err
+	}
+	fresh := rows[:0]
+	for _, r := range rows {
+		if stored[r.uuid] {
+			res.Duplicates++
+			continue
+		}
+		r.seq = s.nextSeq
+		s.nextSeq++
+		fresh = append(fresh, r)
+	}
+	if len(fresh) > 0 {
+		if err := s.insert(ctx, fresh); err != nil {
+			return store.AppendResult{}, err
+		}
+	}
+	var kv []string
+	if s.nextSeq-1 > st.watermark {
+		kv = append(kv, "watermark", strconv.FormatInt(s.nextSeq-1, 10))
+	}
+	if cpKey != "" {
+		kv = append(kv, cpKey, cpValue)
+	}
+	if len(kv) > 0 {
+		if err := s.writeState(ctx, kv...); err != nil {
+			return store.AppendResult{}, err
+		}
+	}
+	res.Added = len(fresh)
+	return res, nil
+}
+
+// checkSoleWriter refuses to write when another process has moved the
+// watermark past what this one assigned: seqs would collide and polling
+// cursors could skip rows. One writing process per database is supported.
+func (s *Store) checkSoleWriter(st state) error {
+	if st.watermark >= s.nextSeq {
+		return fmt.Errorf("clickhouse: another process writes to database %s (watermark %d, this process is at %d); only one idlog writer per database is supported: %w",
+			s.db, st.watermark, s.nextSeq-1, store.ErrLocked)
+	}
+	return nil
+}
+
+// storedUUIDs returns which rows' uuids are stored and not deleted. The
+// lookup is by the whole sort key (event_type, published_ms, uuid), which
+// the primary index answers by reading a few granules; every column of it
+// is derived from the event, so a re-sent event has the same key.
+func (s *Store) storedUUIDs(ctx context.Context, st state, rows []row) (map[string]bool, error) {
+	found := map[string]bool{}
+	nd := st.notDeleted()
+	for i := 0; i < len(rows); i += dupChunk {
+		part := rows[i:min(i+dupChunk, len(rows))]
+		var b strings.Builder
+		args := make([]any, 0, 3*len(part)+len(nd.args))
+		b.WriteString("SELECT uuid FROM " + s.events + " WHERE (event_type, published_ms, uuid) IN (")
+		for j, r := range part {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?)")
+			args = append(args, r.eventType, r.publishedMs, r.uuid)
+		}
+		b.WriteString(") AND " + nd.sql)
+		args = append(args, nd.args...)
+		rs, err := s.conn.Query(ctx, b.String(), args...)
+		if err != nil {
+			return nil, fmt.Errorf("clickhouse: duplicate check: %w", err)
+		}
+		for rs.Next() {
+			var u string
+			if err := rs.Scan(&u); err != nil {
+				rs.Close()
+				return nil, err
+			}
+			found[u] = true
+		}
+		rs.Close()
+		if err := rs.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return found, nil
+}
+
+// insert sends rows as one native-protocol block. 18.16 needs the column
+// list spelled out in the INSERT.
+func (s *Store) insert(ctx context.Context, rows []row) error {
+	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.events+" ("+columnNames+")")
+	if err != nil {
+		return fmt.Errorf("clickhouse: insert: %w", err)
+	}
+	defer batch.Abort()
+	vals := make([]any, 0, 16+len(hotColumns))
+	for _, r := range rows {
+		vals = append(vals[:0], r.seq, r.uuid, r.publishedMs, r.eventType, r.userKey, r.outcome, r.pubMs)
+		for _, h := range r.hot {
+			vals = append(vals, h)
+		}
+		vals = append(vals, r.kv, r.numPath, r.numVal, r.present, r.tokens, r.raw)
+		if err := batch.Append(vals...); err != nil {
+			return fmt.Errorf("clickhouse: insert %s: %w", r.uuid, err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("clickhouse: insert: %w", err)
+	}
+	return nil
+}
