@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/idlog/idlog/internal/auth"
+)
+
+// syncBuffer is a bytes.Buffer safe to read while serve writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startServe runs runServe with args in-process and returns its base URL
+// and a stop function that waits for it to end.
+func startServe(t *testing.T, vars map[string]string, args ...string) (string, *syncBuffer, func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out, errb := &syncBuffer{}, &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- runServe(ctx, &env{stdin: strings.NewReader(""), stdout: out, stderr: errb,
+			getenv: func(k string) string { return vars[k] }}, args)
+	}()
+	deadline := time.Now().Add(120 * time.Second)
+	for {
+		if s := out.String(); strings.Contains(s, "serving ") {
+			u := strings.Fields(s[strings.Index(s, "serving ")+8:])[0]
+			stop := func() error { cancel(); return <-done }
+			t.Cleanup(func() { cancel() })
+			return strings.TrimSuffix(u, "/"), out, stop
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve ended: %v\n%s", err, errb.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start: %s", errb.String())
+		}
+	}
+}
+
+func get(t *testing.T, url, token string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "SSWS "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestServeFlagsAndEnv(t *testing.T) {
+	dir := t.TempDir()
+	st := "duckdb:" + filepath.Join(dir, "events.duckdb")
+	r := idlog(t, nil, "", "token", "create", "--data-dir", dir, "--name", "t", "--scope", "admin")
+	tok := strings.TrimSpace(r.stdout)
+	// Settings from IDLOG_* variables; the data dir defaults to the store's.
+	base, _, stop := startServe(t, map[string]string{"IDLOG_STORE": st, "IDLOG_ADDR": "127.0.0.1:0", "IDLOG_RATE_LIMIT": "3"})
+	if code, _ := get(t, base+"/healthz", ""); code != 200 {
+		t.Fatalf("healthz %d", code)
+	}
+	for i := range 3 {
+		if code, body := get(t, base+"/api/v1/logs", tok); code != 200 {
+			t.Fatalf("request %d: %d %s", i, code, body)
+		}
+	}
+	if code, _ := get(t, base+"/api/v1/logs", tok); code != 429 {
+		t.Fatalf("IDLOG_RATE_LIMIT=3 not applied: %d", code)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "cursor.key")); err != nil {
+		t.Fatalf("the cursor key is not beside the store: %v", err)
+	}
+
+	for _, args := range [][]string{{"--tls-cert", "x.pem"}, {"extra"}, {"--body-limit", "lots"}, {"--nope"}} {
+		if r := idlog(t, nil, "", append([]string{"serve"}, args...)...); r.code != 2 {
+			t.Errorf("serve %v: code %d %s", args, r.code, r.stderr)
+		}
+	}
+	if r := idlog(t, map[string]string{"IDLOG_QUERY_TIMEOUT": "soon"}, "", "serve"); r.code != 2 || !strings.Contains(r.stderr, "IDLOG_QUERY_TIMEOUT") {
+		t.Errorf("bad env: %d %s", r.code, r.stderr)
+	}
+}
+
+func TestByteSizeFlag(t *testing.T) {
+	for in, want := range map[string]int64{"256MiB": 256 << 20, "1GiB": 1 << 30, "500MB": 500e6, "1024": 1024, "4K": 4096} {
+		var b byteSizeFlag
+		if err := b.Set(in); err != nil || int64(b) != want {
+			t.Errorf("%s: %d %v", in, b, err)
+		}
+	}
+	var b byteSizeFlag
+	for _, in := range []string{"", "-1", "0", "1TB", "x"} {
+		if b.Set(in) == nil {
+			t.Errorf("%q accepted", in)
+		}
+	}
+	var _ flag.Value = &b
+}
+
+// TestServeDemo runs the README's command on an empty store: a month of
+// generated events, then the same read token again on a second run.
+func TestServeDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates a month of events (about 15 s)")
+	}
+	dir := t.TempDir()
+	args := []string{"--demo", "--addr", "127.0.0.1:0", "--store", "duckdb:" + filepath.Join(dir, "events.duckdb")}
+	base, out, stop := startServe(t, nil, args...)
+	tok := demoToken(t, out.String())
+	code, body := get(t, base+"/api/idlog/v1/stats", tok)
+	if code != 200 || strings.Contains(body, `"events":0`) {
+		t.Fatalf("stats: %d %s", code, body)
+	}
+	if !strings.Contains(out.String(), base+"/report/system_log_2") {
+		t.Fatalf("no UI URL in %q", out.String())
+	}
+	// The curl example it prints works.
+	code, body = get(t, base+"/api/v1/logs?limit=2&filter=eventType+eq+%22user.session.start%22", tok)
+	if code != 200 || strings.Count(body, `"eventType":"user.session.start"`) != 2 {
+		t.Fatalf("the printed example: %d %.300s", code, body)
+	}
+	// A read token: it cannot write.
+	req, _ := http.NewRequest("POST", base+"/api/v1/logs", strings.NewReader(""))
+	req.Header.Set("Authorization", "SSWS "+tok)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 403 {
+		t.Fatalf("demo token POST: %v %v", resp, err)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	_, out2, stop2 := startServe(t, nil, args...)
+	if tok2 := demoToken(t, out2.String()); tok2 != tok {
+		t.Fatalf("second run printed another token")
+	}
+	if !strings.Contains(out2.String(), "already holds") {
+		t.Fatalf("second run: %q", out2.String())
+	}
+	stop2()
+	list, _ := auth.OpenTokens(dir).List()
+	if len(list) != 1 || list[0].Name != "demo" {
+		t.Fatalf("tokens %v", list)
+	}
+}
+
+func demoToken(t *testing.T, out string) string {
+	t.Helper()
+	i := strings.Index(out, "API token (read):")
+	if i < 0 {
+		t.Fatalf("no token in %q", out)
+	}
+	return strings.Fields(out[i+len("API token (read):"):])[0]
+}
