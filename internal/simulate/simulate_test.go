@@ -468,3 +468,55 @@ func TestCatalogFlows(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalWorkingHours: people sign in during their own working day, so in
+// each city's local time nearly all sign-ins fall between 06:00 and 23:00,
+// whatever the UTC hour.
+func TestLocalWorkingHours(t *testing.T) {
+	offset := map[string]int{}
+	for _, c := range cities {
+		offset[c.name] = c.offset
+	}
+	var inHours, total int
+	utcHours := map[int]bool{}
+	err := New(Config{Users: 120, Days: 5, End: testEnd, Seed: 9}).Run(func(raw []byte) error {
+		var e struct {
+			Published string
+			EventType string
+			Client    struct {
+				GeographicalContext *struct{ City string }
+			}
+		}
+		if err := json.Unmarshal(raw, &e); err != nil {
+			return err
+		}
+		if e.EventType != "user.session.start" || e.Client.GeographicalContext == nil {
+			return nil
+		}
+		ts, err := time.Parse(time.RFC3339, e.Published)
+		if err != nil {
+			return err
+		}
+		off, ok := offset[e.Client.GeographicalContext.City]
+		if !ok {
+			t.Errorf("city %q is not in the table", e.Client.GeographicalContext.City)
+		}
+		local := ts.Add(time.Duration(off) * time.Minute).Hour()
+		utcHours[ts.Hour()] = true
+		total++
+		if local >= 6 && local < 23 {
+			inHours++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total < 300 || pct(inHours, total) < 95 {
+		t.Errorf("%d of %d sign-ins in local working hours", inHours, total)
+	}
+	// Offices on several continents: sign-ins in most UTC hours.
+	if len(utcHours) < 18 {
+		t.Errorf("sign-ins in only %d UTC hours", len(utcHours))
+	}
+}
