@@ -26,6 +26,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	fs.SetOutput(e.stderr)
 	sf := addStoreFlags(fs, true)
 	quiet := fs.Bool("quiet", false, "no progress lines, only the summary")
+	every := fs.Duration("progress-every", 0, "progress line `interval` (default 1s on a terminal, 10s otherwise); a line follows a stored batch")
 	fs.Usage = func() {
 		fmt.Fprint(e.stderr, `Usage: idlog import [flags] FILE... | -
 
@@ -77,6 +78,9 @@ Flags:
 	defer b.Close()
 
 	pp := newProgressPrinter(e.stderr, *quiet)
+	if *every > 0 {
+		pp.every = *every
+	}
 	start := time.Now()
 	var total ingest.Result
 	var reasons []string

@@ -46,13 +46,17 @@ var simCache sync.Map // days → []byte
 
 // simulated returns a deterministic NDJSON log of a small org over days
 // days ending at simEnd.
-func simulated(t testing.TB, days int) []byte {
-	if b, ok := simCache.Load(days); ok {
+func simulated(t testing.TB, days int) []byte { return simulatedOrg(t, 30, days) }
+
+// simulatedOrg is simulated with users users.
+func simulatedOrg(t testing.TB, users, days int) []byte {
+	key := [2]int{users, days}
+	if b, ok := simCache.Load(key); ok {
 		return b.([]byte)
 	}
 	var buf bytes.Buffer
 	w := bufio.NewWriter(&buf)
-	err := simulate.New(simulate.Config{Users: 30, Days: days, End: simEnd, Seed: 7, Attacks: true}).Run(func(raw []byte) error {
+	err := simulate.New(simulate.Config{Users: users, Days: days, End: simEnd, Seed: 7, Attacks: true}).Run(func(raw []byte) error {
 		w.Write(raw)
 		return w.WriteByte('\n')
 	})
@@ -60,7 +64,7 @@ func simulated(t testing.TB, days int) []byte {
 		t.Fatal(err)
 	}
 	w.Flush()
-	simCache.Store(days, buf.Bytes())
+	simCache.Store(key, buf.Bytes())
 	return buf.Bytes()
 }
 
