@@ -190,4 +190,3 @@ func TestLockedStore(t *testing.T) {
 		}
 	}
 }
-
