@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"slices"
+	"strconv"
 
 	"github.com/idlog/idlog/internal/flowdef"
 )
@@ -87,6 +88,10 @@ func (g *Generator) runAttack(p attackPlan) {
 			hit = g.r.IntN(n)
 		}
 		for _, i := range g.r.Perm(len(g.users))[:n] {
+			if g.chance(0.25) {
+				// A guessed login that does not exist.
+				t = g.unknownUser(t, net) + g.between(2000, 30000)
+			}
 			u := g.users[i]
 			o := signOpts{plan: planBadPassword, behaviors: behaviorsAttack, risk: riskHigh, threat: true}
 			if u.locked {
@@ -216,4 +221,17 @@ func (g *Generator) runAttack(p attackPlan) {
 	b = append(b, "]}"...)
 	g.tbuf = b
 	g.err = g.truth(b)
+}
+
+// unknownUser is a sign-in attempt for a login the org does not have: Okta
+// logs the typed name with the id "unknown".
+func (g *Generator) unknownUser(t int64, net *netCtx) int64 {
+	login := lower(firstNames[g.r.IntN(len(firstNames))]) + "." + lower(lastNames[g.r.IntN(len(lastNames))]) + strconv.Itoa(g.r.IntN(90)+10) + "@northwind-labs.com"
+	g.begin(flowdef.SignIn, nil, t, net, "")
+	g.fl.actor = newParty("unknown", "User", login, "unknown", "")
+	g.request("/idp/idx/identify")
+	e := g.add(tSessionStart, rFailure)
+	e.reason, e.cred, e.behaviors, e.risk, e.threat = "UNKNOWN_USER", credPassword, behaviorsAttack, riskHigh, true
+	g.commit(flowdef.Failed, whyUnknownUser)
+	return g.fl.t
 }

@@ -118,6 +118,7 @@ func (g *Generator) commit(status flowdef.Status, reason string) {
 const (
 	whyBadPassword = "INVALID_CREDENTIALS"
 	whyLockedOut   = "LOCKED_OUT"
+	whyUnknownUser = "UNKNOWN_USER"
 	whyPolicyDeny  = "POLICY_DENY"
 	whyAppDeny     = "APP_POLICY_DENY"
 	whyUnanswered  = "MFA_NOT_ANSWERED"
