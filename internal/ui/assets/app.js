@@ -337,7 +337,7 @@ function renderRow(e) {
   const tda = el("td");
   if (a.displayName) tda.append(val("actor.displayName", a.displayName), el("br"));
   if (a.alternateId) tda.append(val("actor.alternateId", a.alternateId), el("br"));
-  if (a.id) tda.append(val("actor.id", a.id, `${a.id}${a.type ? " (" + a.type + ")" : ""}`));
+  if (a.id) { const b = val("actor.id", a.id, `${a.id}${a.type ? " (" + a.type + ")" : ""}`); b.classList.add("small"); tda.append(b); }
 
   const tde = el("td");
   tde.append(val("eventType", e.eventType));
@@ -593,7 +593,7 @@ function drawMap(points) {
     const g = s.querySelector(".pins");
     g.textContent = "";
     const [W] = mapSize();
-    const r = (3 * (b.right - b.left)) / W;
+    const r = (5 * (b.right - b.left)) / W;
     for (const p of points) {
       const c = svg("ellipse", { cx: p.lon, cy: -p.lat, rx: r, ry: r * ((b.top - b.bottom) / (b.right - b.left)) * (W / mapSize()[1]), class: p.fail ? "pin fail" : "pin" });
       const t = svg("title");

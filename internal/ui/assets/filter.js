@@ -17,7 +17,7 @@ const EXPECT_START = "an attribute path, not, (";
 const EXPECT_CLOSE = "and, or, )";
 const EXPECT_END = "and, or, end of filter";
 const OP_LIST = OPS.join(",");
-const VALUE_PATH_MSG = "Value paths ('[' filters ']') are not supported; filter on the sub-attribute instead, e.g. target.type eq \"User\"";
+const VALUE_PATH_MSG = "Value paths with '[' are not supported (filter on the sub-attribute instead, e.g. target.type eq \"User\")";
 
 export class FilterError extends Error {
   constructor(pos, end, msg, expected = "") {
@@ -121,17 +121,29 @@ function lexString(src, start) {
     const simple = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
     if (e in simple) { val += simple[e]; i += 2; continue; }
     if (e !== "u") return err(`Invalid escape '${src.slice(at, i + 2)}' in string`, at, i + 2);
-    const hex4 = (k) => (/^[0-9a-fA-F]{4}$/.test(src.slice(k, k + 4)) ? parseInt(src.slice(k, k + 4), 16) : -1);
-    const u = hex4(i + 2);
-    if (u < 0) return err(`Invalid escape '${src.slice(at, Math.min(i + 6, src.length))}' in string: \\u needs four hex digits`, at, Math.min(i + 6, src.length));
-    i += 6;
-    if (u >= 0xd800 && u < 0xdc00) {
-      const lo = src.slice(i, i + 2) === "\\u" ? hex4(i + 2) : -1;
-      if (lo < 0xdc00 || lo > 0xdfff) {
-        return err(`Invalid escape '${src.slice(at, Math.min(i + 6, src.length))}' in string: a high surrogate must be followed by a \\u low surrogate`, at, Math.min(i + 6, src.length));
+    // hex4 reads up to four hex digits from k; it returns the value (or -1)
+    // and where reading stopped, as the server's lexer does.
+    const hex4 = (k) => {
+      let v = 0;
+      for (let j = 0; j < 4; j++, k++) {
+        if (k >= src.length || !/[0-9a-fA-F]/.test(src[k])) return [-1, k];
+        v = v * 16 + parseInt(src[k], 16);
       }
+      return [v, k];
+    };
+    let [u, p] = hex4(i + 2);
+    if (u < 0) {
+      const to = Math.min(p + 1, src.length);
+      return err(`Invalid escape '${src.slice(at, to)}' in string: \\u needs four hex digits`, at, to);
+    }
+    i = p;
+    if (u >= 0xd800 && u < 0xdc00) {
+      const high = `Invalid escape '%s' in string: a high surrogate must be followed by a \\u low surrogate`;
+      if (src.slice(i, i + 2) !== "\\u") return err(high.replace("%s", src.slice(at, i)), at, i);
+      const [lo, q] = hex4(i + 2);
+      i = q;
+      if (lo < 0xdc00 || lo > 0xdfff) return err(high.replace("%s", src.slice(at, i)), at, i);
       val += String.fromCharCode(u, lo);
-      i += 6;
     } else if (u >= 0xdc00 && u <= 0xdfff) {
       return err(`Invalid escape '${src.slice(at, i)}' in string: a low surrogate without a high surrogate`, at, i);
     } else {
@@ -191,7 +203,9 @@ export function parse(src) {
       const x = or();
       const c = peek();
       if (c.type !== "rparen") {
-        if (c.type === "eof") fail(c, `Missing ')' to close '(' at position ${t.pos}`, EXPECT_CLOSE);
+        // Point at the '(' left open: at the end of a long query the caret
+        // alone would not say which one.
+        if (c.type === "eof") fail(t, "Unclosed '(': the filter ends before its ')'");
         unexpected(c, EXPECT_CLOSE);
       }
       next();
@@ -207,7 +221,7 @@ export function parse(src) {
     const o = next();
     if (o.type === "error") fail(o, o.val);
     if (o.type === "eof") fail(o, `Missing attribute operator after '${t.val}'`, OP_LIST);
-    if (o.type === "lbracket") fail(o, VALUE_PATH_MSG, OP_LIST);
+    if (o.type === "lbracket") fail(o, VALUE_PATH_MSG);
     if (o.type !== "word") fail(o, `Unrecognized attribute operator ${describe(o)}`, OP_LIST);
     const op = o.val.toLowerCase();
     if (!OPS.includes(op)) fail(o, `Unrecognized attribute operator '${o.val}'`, OP_LIST);

@@ -1,0 +1,88 @@
+package ui_test
+
+import (
+	"bytes"
+	"flag"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+var update = flag.Bool("update", false, "rewrite the screenshots in docs/screenshots")
+
+// TestScreenshots drives the page through its four views at 1280×800. It
+// always checks that each view renders (a PNG of the right size with the
+// view's element present); with -update it also writes the images that the
+// README shows.
+func TestScreenshots(t *testing.T) {
+	s := sharedServer(t)
+	ctx := browserCtx(t)
+	link := seedLink(t, s, busyUser(t, s))
+	s.signIn(t, ctx, link)
+	waitRun(t, ctx, 0)
+	do(t, ctx, chromedp.EmulateViewport(1280, 800))
+
+	shots := []struct {
+		name  string
+		setup func(t *testing.T)
+		check string // an element the view must show
+	}{
+		{"list", func(t *testing.T) {}, "#rows tr.ev"},
+		{"detail", func(t *testing.T) {
+			do(t, ctx, chromedp.Click(chromedp.CSS("#rows tr.ev button.expand")), chromedp.WaitVisible(chromedp.CSS("tr.detail ul.tree")))
+			eval[bool](t, ctx, `(document.querySelector("tr.detail").previousElementSibling.scrollIntoView({block: "start"}), true)`)
+		}, "tr.detail ul.tree"},
+		{"map", func(t *testing.T) {
+			n := runs(t, ctx)
+			do(t, ctx, chromedp.Click(chromedp.CSS(`input[name="view"][value="map"]`)))
+			waitRun(t, ctx, n)
+			eval[bool](t, ctx, `new Promise(r => setTimeout(() => r(true), 500))`) // pins come from their own request
+			eval[bool](t, ctx, `(window.scrollTo(0, 0), true)`)
+		}, "#map-svg .pins ellipse"},
+		{"scenarios", func(t *testing.T) {
+			n := runs(t, ctx)
+			do(t, ctx, chromedp.Click(chromedp.CSS(`input[name="view"][value="list"]`)))
+			waitRun(t, ctx, n)
+			n = runs(t, ctx)
+			eval[bool](t, ctx, `(document.getElementById("scenarios-panel").open = true, true)`)
+			do(t, ctx,
+				chromedp.WaitVisible(chromedp.CSS("#scenarios form input")),
+				chromedp.SendKeys(chromedp.CSS("#scenarios form input"), busyUser(t, s)),
+				chromedp.Click(chromedp.CSS("#scenarios form button")),
+			)
+			waitRun(t, ctx, n)
+			eval[bool](t, ctx, `(window.scrollTo(0, 0), true)`)
+		}, "#scenarios form"},
+	}
+	for _, sh := range shots {
+		t.Run(sh.name, func(t *testing.T) {
+			sh.setup(t)
+			if !eval[bool](t, ctx, `!!document.querySelector(`+jsString(sh.check)+`)`) {
+				t.Fatalf("the %s view shows no %s", sh.name, sh.check)
+			}
+			buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, err := png.Decode(bytes.NewReader(buf))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b := img.Bounds(); b.Dx() != 1280 || b.Dy() != 800 {
+				t.Errorf("%s screenshot is %v, want 1280×800", sh.name, b)
+			}
+			if *update {
+				p := filepath.Join("..", "..", "docs", "screenshots", "system-log-"+sh.name+".png")
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, buf, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
