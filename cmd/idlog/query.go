@@ -9,11 +9,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
 
+	"github.com/idlog/idlog/internal/client"
 	"github.com/idlog/idlog/internal/filter"
 	"github.com/idlog/idlog/internal/scenario"
 	"github.com/idlog/idlog/internal/timeparse"
@@ -176,6 +178,12 @@ Flags:
 	err = b.query(ctx, eq, w.write)
 	if ferr := w.close(); err == nil {
 		err = ferr
+	}
+	var ae *client.APIError
+	if errors.As(err, &ae) && ae.Status == http.StatusBadRequest {
+		// The server refused the query itself (its idlog may be another
+		// version): a usage error, as it would be here.
+		return &exitError{code: 2, msg: "query: " + ae.Error()}
 	}
 	if err != nil {
 		return fmt.Errorf("query: %w", err)

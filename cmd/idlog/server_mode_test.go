@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -122,3 +124,29 @@ func TestServerMode(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestServerRefusals checks how the server's Okta errors reach the user:
+// the errorSummary in one line, exit 2 for a refused query.
+func TestServerRefusals(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/api/v1/logs" {
+			w.WriteHeader(400)
+			io.WriteString(w, `{"errorCode":"E0000001","errorSummary":"Api validation failed: since","errorLink":"E0000001","errorId":"x","errorCauses":[{"errorSummary":"since: The since parameter is over 180 days prior to the current day."}]}`)
+			return
+		}
+		w.WriteHeader(500)
+		io.WriteString(w, `{"errorCode":"E0000009","errorSummary":"Internal Server Error","errorLink":"E0000009","errorId":"y","errorCauses":[]}`)
+	}))
+	defer srv.Close()
+	vars := map[string]string{"IDLOG_SERVER": srv.URL, "IDLOG_TOKEN": "t"}
+	r := idlog(t, vars, "", "query")
+	want := "idlog: query: server: Api validation failed: since; since: The since parameter is over 180 days prior to the current day. (HTTP 400, E0000001)\n"
+	if r.code != 2 || r.stderr != want {
+		t.Errorf("query: exit %d, stderr %q; want 2 and %q", r.code, r.stderr, want)
+	}
+	r = idlog(t, vars, "", "stats")
+	if want := "idlog: stats: server: Internal Server Error (HTTP 500, E0000009)\n"; r.code != 1 || r.stderr != want {
+		t.Errorf("stats: exit %d, stderr %q; want 1 and %q", r.code, r.stderr, want)
+	}
+}
