@@ -2,7 +2,8 @@ package simulate
 
 // Event types the simulator emits, indexed by small constants so the hot path
 // never looks a name up. Display messages are our own wording. Legacy types
-// are given only where Okta documents a mapping; the rest are null.
+// are given only where a public source shows the exact value (Okta's samples
+// and event-type mappings); the rest are null rather than guessed.
 
 type etype struct {
 	name         string
@@ -78,21 +79,21 @@ var etypes = [numTypes]etype{
 	tEmailReset:           {"system.email.password_reset.sent_message", "", "", "Password reset email sent", true},
 	tSMSReset:             {"system.sms.send_password_reset_message", "", "", "Password reset code sent by SMS", true},
 	tVoiceReset:           {"system.voice.send_password_reset_call", "", "", "Password reset code sent by voice call", true},
-	tResetPassword:        {"user.account.reset_password", "core.user_auth.self_service.password_reset", "", "Password reset by user", true},
+	tResetPassword:        {"user.account.reset_password", "", "", "Password reset by user", true},
 	tUpdatePassword:       {"user.account.update_password", "core.user.config.password_update.success", "core.user.config.password_update.failure", "User changed password", true},
 	tEmailUnlock:          {"system.email.account_unlock.sent_message", "", "", "Account unlock email sent", true},
 	tSMSUnlock:            {"system.sms.send_account_unlock_message", "", "", "Account unlock code sent by SMS", true},
 	tVoiceUnlock:          {"system.voice.send_account_unlock_call", "", "", "Account unlock code sent by voice call", true},
 	tUnlockToken:          {"user.account.unlock_token", "", "", "Recovery token issued to unlock account", true},
-	tUnlock:               {"user.account.unlock", "core.user_auth.self_service.account_unlock", "", "User account unlocked", true},
+	tUnlock:               {"user.account.unlock", "", "", "User account unlocked", true},
 	tLock:                 {"user.account.lock", "core.user_auth.account_locked", "", "User account locked after too many failed sign-ins", true},
 	tSessionEnd:           {"user.session.end", "core.user_auth.logout_success", "", "User signed out of Okta", false},
 	tSLO:                  {"user.authentication.slo", "", "", "User signed out of an app (single logout)", false},
 	tThreat:               {"security.threat.detected", "", "", "Suspicious request detected", true},
 	tGroupAdd:             {"group.user_membership.add", "core.user_group_member.user_add", "", "User added to group", false},
 	tAppAssign:            {"application.user_membership.add", "", "", "User assigned to app", false},
-	tUserCreate:           {"user.lifecycle.create", "core.user.config.user_creation.success", "", "User created", false},
-	tUserActivate:         {"user.lifecycle.activate", "core.user.config.user_activated", "", "User activated", false},
+	tUserCreate:           {"user.lifecycle.create", "", "", "User created", false},
+	tUserActivate:         {"user.lifecycle.activate", "", "", "User activated", false},
 	tPrivilegeGrant:       {"user.account.privilege.grant", "", "", "Admin role granted to user", false},
 	tPolicyRuleUpdate:     {"policy.rule.update", "policy.rule.updated", "", "Policy rule updated", false},
 }
