@@ -56,7 +56,9 @@ var (
 // is the slow part.
 func sharedServer(t testing.TB) *server {
 	t.Helper()
-	sharedOnce.Do(func() { shared, sharedErr = newServer(simulate.Config{Users: 60, Days: 30, End: simEnd, Seed: 7, Attacks: true}) })
+	sharedOnce.Do(func() {
+		shared, sharedErr = newServer(simulate.Config{Users: 60, Days: 30, End: simEnd, Seed: 7, Attacks: true})
+	})
 	if sharedErr != nil {
 		t.Fatal(sharedErr)
 	}
