@@ -16,7 +16,10 @@
 // authenticator enrolled.
 package flowdef
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // Status is how a flow instance ended.
 type Status string
@@ -47,6 +50,12 @@ type Flow struct {
 	Kind  string
 	Title string
 	Steps []Step
+	// MaxGap is the longest pause between two consecutive events of one
+	// instance: waiting for an email to be opened, a code to be typed, a
+	// push to be answered. Past it the instance is over (abandoned, if it
+	// reached no end) and a later event starts a new one. The simulator
+	// never exceeds it.
+	MaxGap time.Duration
 }
 
 // Step is one position in a flow.
@@ -119,7 +128,7 @@ func steps(parts ...[]Step) []Step {
 }
 
 var all = []Flow{
-	{Kind: SignIn, Title: "Sign in to Okta", Steps: steps(
+	{Kind: SignIn, Title: "Sign in to Okta", MaxGap: 10 * time.Minute, Steps: steps(
 		[]Step{
 			{Name: "session_start", EventTypes: []string{"user.session.start"},
 				Ends: []End{{Result: "FAILURE", Status: Failed, Then: []string{"lock"}}}},
@@ -136,7 +145,7 @@ var all = []Flow{
 				Ends: []End{{Result: "SUCCESS", Status: Completed}, {Result: "FAILURE", Status: Failed}}},
 		},
 	)},
-	{Kind: AppSignIn, Title: "Sign in to an app", Steps: steps(
+	{Kind: AppSignIn, Title: "Sign in to an app", MaxGap: 10 * time.Minute, Steps: steps(
 		mfaSteps(),
 		[]Step{
 			{Name: "access", EventTypes: []string{"user.authentication.sso", "application.policy.sign_on.deny_access"},
@@ -149,7 +158,7 @@ var all = []Flow{
 	)},
 	// A second factor asked for inside an existing session (step-up), with
 	// no sign-in or app access around it.
-	{Kind: MFA, Title: "Multifactor verification", Steps: []Step{
+	{Kind: MFA, Title: "Multifactor verification", MaxGap: 10 * time.Minute, Steps: []Step{
 		{Name: "mfa_challenge", EventTypes: mfaChallengeTypes, Optional: true, Repeatable: true,
 			Ends: []End{{Result: "DENY", Status: Failed}}},
 		// Optional: enrolling Okta Verify logs only the activation.
@@ -162,7 +171,7 @@ var all = []Flow{
 		{Name: "mfa_enroll", EventTypes: mfaEnrollTypes, Optional: true,
 			Ends: []End{{Result: "SUCCESS", Status: Completed}}},
 	}},
-	{Kind: SSPR, Title: "Self-service password reset", Steps: steps(
+	{Kind: SSPR, Title: "Self-service password reset", MaxGap: 30 * time.Minute, Steps: steps(
 		[]Step{
 			{Name: "reset_start", EventTypes: []string{
 				"system.email.password_reset.sent_message",
@@ -181,7 +190,7 @@ var all = []Flow{
 				}},
 		},
 	)},
-	{Kind: Unlock, Title: "Self-service unlock", Steps: steps(
+	{Kind: Unlock, Title: "Self-service unlock", MaxGap: 30 * time.Minute, Steps: steps(
 		[]Step{
 			{Name: "unlock_start", EventTypes: []string{
 				"system.email.account_unlock.sent_message",
@@ -197,7 +206,7 @@ var all = []Flow{
 				Ends: []End{{Result: "SUCCESS", Status: Completed}, {Result: "FAILURE", Status: Failed}}},
 		},
 	)},
-	{Kind: Logout, Title: "Sign out", Steps: []Step{
+	{Kind: Logout, Title: "Sign out", MaxGap: time.Minute, Steps: []Step{
 		{Name: "session_end", EventTypes: []string{"user.session.end"},
 			Ends: []End{{Result: "SUCCESS", Status: Completed, Then: []string{"slo"}}}},
 		{Name: "slo", EventTypes: []string{"user.authentication.slo"}, Optional: true, Repeatable: true,
@@ -206,7 +215,7 @@ var all = []Flow{
 	// A change to a user's authenticators, by the user (enrolling a new phone
 	// first proves it with a one-time code) or by an admin (the user is then
 	// the target, not the actor).
-	{Kind: FactorChange, Title: "Authenticator change", Steps: []Step{
+	{Kind: FactorChange, Title: "Authenticator change", MaxGap: 10 * time.Minute, Steps: []Step{
 		{Name: "factor_verify", EventTypes: []string{
 			"system.sms.send_phone_verification_message",
 			"system.voice.send_phone_verification_call",

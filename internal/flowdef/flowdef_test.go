@@ -120,6 +120,9 @@ func TestDefinitions(t *testing.T) {
 				}
 			}
 		}
+		if f.MaxGap <= 0 {
+			t.Errorf("%s: no MaxGap", k)
+		}
 		if !completes {
 			t.Errorf("%s: no end completes the flow", k)
 		}

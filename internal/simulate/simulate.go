@@ -275,8 +275,8 @@ func New(cfg Config) *Generator {
 	g.buildOrg()
 	// About a day and a half of events is pending at a time; start the
 	// buffers near that size rather than growing them event by event.
-	g.pending = make([]event, 0, 64*cfg.Users)
-	g.spare = make([]event, 0, 64*cfg.Users)
+	g.pending = make([]event, 0, 24*cfg.Users)
+	g.spare = make([]event, 0, 24*cfg.Users)
 	return g
 }
 

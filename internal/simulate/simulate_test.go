@@ -296,6 +296,13 @@ func TestFlowsFollowDefinitions(t *testing.T) {
 			if p.Published < prev {
 				t.Errorf("truth %d: uuids not in published order", i)
 			}
+			if def, ok := flowdef.Lookup(r.Kind); ok && prev != "" {
+				a, _ := time.Parse(time.RFC3339, prev)
+				b, _ := time.Parse(time.RFC3339, p.Published)
+				if b.Sub(a) > def.MaxGap {
+					t.Errorf("truth %d: %s pause between events, %s allows %s", i, b.Sub(a), r.Kind, def.MaxGap)
+				}
+			}
 			prev = p.Published
 			evs[j] = flowdef.Event{Type: p.EventType, Result: p.Outcome.Result}
 			if r.User != "" && p.Actor.ID != r.User && !hasTarget(p, r.User) {
