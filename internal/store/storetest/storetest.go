@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/idlog/idlog/internal/filter"
+	"github.com/idlog/idlog/internal/scenario"
+	"github.com/idlog/idlog/internal/simulate"
 	"github.com/idlog/idlog/internal/store"
 )
 
@@ -43,7 +45,12 @@ func Run(t *testing.T, open Opener) {
 // Dataset is the suite's data: synthetic events appended out of published
 // order in batches, then the edge cases.
 func Dataset() []store.Event {
-	evs := Synthetic(3000, 1)
+	evs := Synthetic(1500, 1)
+	sim, err := Simulated(simulate.Config{Users: 30, Days: 2, Seed: 1, Attacks: true}, 2500)
+	if err != nil {
+		panic(err)
+	}
+	evs = append(evs, sim...)
 	return append(evs, EdgeCases()...)
 }
 
@@ -66,11 +73,12 @@ func loaded(t *testing.T, open Opener) (store.Store, *model) {
 	for i := 0; i < len(evs); i += 250 {
 		batches = append(batches, evs[i:min(i+250, len(evs))])
 	}
-	order := []int{1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 12}
+	// Pairs of batches swapped: out of published order.
 	added := 0
-	for _, i := range order {
+	for k := range batches {
+		i := k ^ 1
 		if i >= len(batches) {
-			continue
+			i = k
 		}
 		res, err := s.Append(ctx, batches[i])
 		if err != nil {
@@ -376,35 +384,38 @@ func testCheckpoint(t *testing.T, open Opener) {
 	}
 }
 
-// seedQueries are the analyst queries of the seed document (from the filter
-// package's testdata), with placeholders replaced by values present in data.
+// seedQueries are the analyst queries of the seed document (package
+// scenario), each expanded with values found in the data, so they match.
 func seedQueries(t *testing.T, m *model) []string {
 	t.Helper()
-	files, err := filepathGlob("seed/*.txt")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("seed queries: %v (%d files)", err, len(files))
-	}
-	// Values from an event that has a session and a target user.
-	var actor, ip, session string
-	for i := range m.docs {
-		a := filter.Resolve(m.docs[i], filter.Path{"actor", "id"})
-		p := filter.Resolve(m.docs[i], filter.Path{"client", "ipAddress"})
-		ss := filter.Resolve(m.docs[i], filter.Path{"authenticationContext", "externalSessionId"})
-		if len(a) == 1 && len(p) == 1 && len(ss) == 1 {
-			actor, _ = a[0].(string)
-			ip, _ = p[0].(string)
-			session, _ = ss[0].(string)
-			break
-		}
+	paths := map[string]filter.Path{
+		scenario.ParamUser:    {"actor", "id"},
+		scenario.ParamIP:      {"client", "ipAddress"},
+		scenario.ParamSession: {"authenticationContext", "externalSessionId"},
 	}
 	var out []string
-	for _, f := range files {
-		src := f.text
-		for _, r := range [][2]string{{"<enter user id>", actor}, {"<enter ip address here>", ip}, {"<enter external session id here>", session}} {
-			src = strings.ReplaceAll(src, r[0], r[1])
+	for _, sc := range scenario.All() {
+		p, ok := paths[sc.Param]
+		if !ok {
+			t.Fatalf("scenario %s: unknown parameter %q", sc.Name, sc.Param)
 		}
-		src = placeholder.ReplaceAllString(src, actor)
-		out = append(out, src)
+		found := 0
+		for i := len(m.docs) - 1; i >= 0 && found < 3; i -= 97 {
+			vs := filter.Resolve(m.docs[i], p)
+			if len(vs) == 0 {
+				continue
+			}
+			v, ok := vs[0].(string)
+			if !ok || v == "" {
+				continue
+			}
+			src, err := sc.Expand(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, src)
+			found++
+		}
 	}
 	return out
 }
