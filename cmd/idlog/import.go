@@ -44,6 +44,7 @@ as FILE:LINE: reason and the exit status is 1 (the valid events are stored).
 
 `+storeFlagsHelp+`
 Examples:
+  idlog simulate --users 200 --days 30 | idlog import -
   idlog import export-2026-03.ndjson.gz
   curl -s -H "Authorization: SSWS $OKTA_TOKEN" "https://$ORG/api/v1/logs?limit=1000" | idlog import -
   idlog import --server http://127.0.0.1:8080 --token $IDLOG_TOKEN day1.ndjson day2.ndjson

@@ -65,6 +65,7 @@ not parse prints where it is wrong and exits with status 2.
 Examples:
   idlog query --filter 'eventType eq "user.session.start" and outcome.result eq "FAILURE"' --since -24h
   idlog query --scenario signin-events-user --user 00u1abcd2EFGH3ijk4l5 --since -30d --output table
+  # the seed's sign-in query for one user, shortened to two event types:
   idlog query --filter '(actor.id eq "00u1abcd2EFGH3ijk4l5" or target.id eq "00u1abcd2EFGH3ijk4l5") and (
   (eventType eq "user.session.start") or
   (eventType eq "user.authentication.sso"))' --since 2026-03-01 --until 2026-03-08 --all
