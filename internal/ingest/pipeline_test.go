@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/idlog/idlog/internal/filter"
 	"github.com/idlog/idlog/internal/store"
 )
 
@@ -48,8 +47,6 @@ func (m *memStore) Append(ctx context.Context, events []store.Event) (store.Appe
 	m.batches = append(m.batches, len(events))
 	return r, nil
 }
-
-var _ = filter.Path{} // keep the import honest if memStore grows
 
 func TestIngest(t *testing.T) {
 	in := strings.Join([]string{
@@ -143,12 +140,12 @@ func (s *slowStore) Append(ctx context.Context, events []store.Event) (store.App
 
 func TestIngestBackPressure(t *testing.T) {
 	st := &slowStore{memStore: newMemStore(), release: make(chan struct{})}
-	const n = 1000
+	const n = 5000
 	var in strings.Builder
 	for i := range n {
 		in.WriteString(ev(fmt.Sprint(i)) + "\n")
 	}
-	cr := &countingReader{r: strings.NewReader(in.String())}
+	cr := &lockedCounter{r: strings.NewReader(in.String())}
 	done := make(chan Result)
 	go func() {
 		res, err := New(st, Options{BatchEvents: 10}).Ingest(context.Background(), struct{ io.Reader }{cr}, nil)
@@ -158,10 +155,11 @@ func TestIngestBackPressure(t *testing.T) {
 		done <- res
 	}()
 	time.Sleep(50 * time.Millisecond)
-	// With the store stuck, the decoder may fill one batch in Append, one
-	// in the queue and one in hand: far from all 1,000 events. The bufio
-	// read-ahead is 64 KiB, about 600 events here, so count decoded bytes
-	// through the store instead: nothing may be stored yet.
+	// With Append stuck, the decoder fills one batch in Append, one in the
+	// queue and one in hand, then waits: it must not run on to the end.
+	if consumed := cr.bytes(); consumed >= int64(in.Len()) {
+		t.Errorf("the decoder read all %d bytes while the store was blocked", consumed)
+	}
 	if len(st.byUUID) != 0 {
 		t.Fatalf("stored %d events while Append was blocked", len(st.byUUID))
 	}
@@ -170,6 +168,27 @@ func TestIngestBackPressure(t *testing.T) {
 	if res.Accepted != n {
 		t.Fatalf("accepted %d, want %d", res.Accepted, n)
 	}
+}
+
+// lockedCounter counts bytes read, readable from another goroutine.
+type lockedCounter struct {
+	mu sync.Mutex
+	r  io.Reader
+	n  int64
+}
+
+func (c *lockedCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.mu.Lock()
+	c.n += int64(n)
+	c.mu.Unlock()
+	return n, err
+}
+
+func (c *lockedCounter) bytes() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
 }
 
 func TestIngestCanceled(t *testing.T) {
