@@ -74,3 +74,56 @@ func TestEachFactor(t *testing.T) {
 		}
 	}
 }
+
+// TestRecoveryChannels runs password resets and unlocks for people of each
+// factor, completed and abandoned, against their definitions.
+func TestRecoveryChannels(t *testing.T) {
+	sspr, _ := flowdef.Lookup(flowdef.SSPR)
+	unlock, _ := flowdef.Lookup(flowdef.Unlock)
+	starts := map[string]bool{}
+	for f := 0; f < numFactors; f++ {
+		for stop := 0; stop < 3; stop++ {
+			g := New(Config{Users: 2, Days: 2, End: testEnd, Seed: int64(f*3 + stop)})
+			u := g.users[0]
+			u.factor, u.enrolled = f, true
+			g.truth = func([]byte) error { return nil }
+			t0 := g.start + 3600000
+			t1 := g.sspr(u, t0, u.homeNet, stop)
+			n := len(g.pending)
+			u.locked = true
+			g.unlock(u, t1+60000, u.homeNet, stop == 1)
+			for _, c := range []struct {
+				def    flowdef.Flow
+				evs    []event
+				status flowdef.Status
+			}{
+				{sspr, g.pending[:n], map[int]flowdef.Status{0: flowdef.Completed, 1: flowdef.Abandoned, 2: flowdef.Abandoned}[stop]},
+				{unlock, g.pending[n:], map[bool]flowdef.Status{false: flowdef.Completed, true: flowdef.Abandoned}[stop == 1]},
+			} {
+				var evs []flowdef.Event
+				for _, e := range c.evs {
+					evs = append(evs, flowdef.Event{Type: etypes[e.typ].name, Result: results[e.result]})
+				}
+				got, err := c.def.Check(evs)
+				if err != nil || got.Status != c.status {
+					t.Errorf("%s, factor %d, stop %d: %s %v: %v", c.def.Kind, f, stop, got.Status, err, evs)
+					continue
+				}
+				starts[evs[0].Type] = true
+				if f == fVoice && !slices.Contains([]string{"system.voice.send_password_reset_call", "system.voice.send_account_unlock_call"}, evs[0].Type) {
+					t.Errorf("%s for a voice user starts with %s", c.def.Kind, evs[0].Type)
+				}
+			}
+			// A completed unlock clears the lock, an abandoned one does not.
+			if u.locked != (stop == 1) {
+				t.Errorf("factor %d stop %d: locked=%v after unlock", f, stop, u.locked)
+			}
+		}
+	}
+	for _, want := range []string{"system.email.password_reset.sent_message", "system.sms.send_password_reset_message", "system.voice.send_password_reset_call",
+		"system.email.account_unlock.sent_message", "system.sms.send_account_unlock_message", "system.voice.send_account_unlock_call"} {
+		if !starts[want] {
+			t.Errorf("no flow started with %s", want)
+		}
+	}
+}

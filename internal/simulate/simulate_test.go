@@ -126,6 +126,7 @@ func TestEventsRoundTrip(t *testing.T) {
 	types := map[string]int{}
 	start, end := testEnd.Add(-6*24*time.Hour).Format(time.RFC3339), testEnd.Format(time.RFC3339)
 	tripped := map[string]int{}
+	quirks := map[string]int{}
 	for i, raw := range events {
 		p := parse(t, raw)
 		// The model's codec is reflective and slow; 60 events of each
@@ -170,6 +171,14 @@ func TestEventsRoundTrip(t *testing.T) {
 		if p.Target != nil && len(*p.Target) == 0 {
 			t.Errorf("%s: empty target array, Okta writes null", p.EventType)
 		}
+		if p.EventType == "user.session.end" {
+			if p.Target != nil || !bytes.Contains(raw, []byte(`"target":null`)) {
+				t.Errorf("sign-out with targets: %s", raw)
+			}
+		}
+		if p.Client.Zone != nil && *p.Client.Zone == "null" {
+			quirks["zone"]++
+		}
 		if p.EventType == "user.session.start" {
 			failed := p.Outcome.Result == "FAILURE"
 			if failed != (p.Authn.ExternalSessionID == nil) {
@@ -182,6 +191,9 @@ func TestEventsRoundTrip(t *testing.T) {
 				t.Errorf("session start without behaviors")
 			}
 		}
+	}
+	if quirks["zone"] == 0 {
+		t.Errorf(`no client.zone "null" (the string) anywhere`)
 	}
 	// Every flow's events are present in a window this size.
 	for _, want := range []string{"user.session.start", "policy.evaluate_sign_on", "user.authentication.verify",
