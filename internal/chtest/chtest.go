@@ -220,7 +220,8 @@ func (s *Server) Start() error {
 	}
 }
 
-// Stop stops the server: SIGTERM, then SIGKILL after ten seconds. Stopping a
+// Stop stops the server: SIGTERM, then SIGKILL after three seconds (a server
+// with open client connections can take much longer to finish). Stopping a
 // stopped server does nothing.
 func (s *Server) Stop() error {
 	s.mu.Lock()
@@ -236,7 +237,7 @@ func (s *Server) stopLocked() error {
 	_ = syscall.Kill(pid, syscall.SIGTERM)
 	select {
 	case <-s.done:
-	case <-time.After(10 * time.Second):
+	case <-time.After(3 * time.Second):
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 		<-s.done
 	}

@@ -76,6 +76,9 @@ func (s *Store) append(ctx context.Context, events []store.Event, cpKey, cpValue
 		fresh = append(fresh, r)
 	}
 	if len(fresh) > 0 {
+		if s.beforeInsert != nil {
+			s.beforeInsert()
+		}
 		if err := s.insert(ctx, fresh); err != nil {
 			return store.AppendResult{}, err
 		}

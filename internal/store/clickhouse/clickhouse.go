@@ -49,6 +49,10 @@ type Store struct {
 	mu           sync.Mutex
 	nextSeq      int64
 	stateVersion uint64
+
+	// beforeInsert, when set (by tests), runs between the duplicate check
+	// and the insert.
+	beforeInsert func()
 }
 
 var (
