@@ -63,19 +63,40 @@ func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) error {
 	}
 	h := w.Header()
 	base := s.baseURL(r)
-	h.Add("Link", "<"+base+r.URL.RequestURI()+`>; rel="self"`)
+	// The self link repeats the request, unless that is long (a long
+	// filter): then it is a cursor for this same page, because some
+	// clients (Okta's Node.js SDK) join every Link line and give up on
+	// long ones.
+	self := base + r.URL.RequestURI()
+	if len(self) > maxEchoedLink {
+		if self, err = s.cursorLink(base, cur); err != nil {
+			return err
+		}
+	}
+	h.Add("Link", "<"+self+`>; rel="self"`)
 	// Polling never ends: the next link is there even on an empty page
 	// and then continues from the same position.
 	if cur.Mode == cursor.Polling || more {
-		token, err := s.opts.Cursors.Encode(next)
+		link, err := s.cursorLink(base, next)
 		if err != nil {
-			return internalError(err)
+			return err
 		}
-		h.Add("Link", "<"+base+"/api/v1/logs?after="+token+"&limit="+strconv.Itoa(next.Limit)+`>; rel="next"`)
+		h.Add("Link", "<"+link+`>; rel="next"`)
 	}
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-cache, no-store")
 	return writeEvents(w, page)
+}
+
+// maxEchoedLink is the longest request URL a self link repeats as it is.
+const maxEchoedLink = 800
+
+func (s *Server) cursorLink(base string, c cursor.Cursor) (string, error) {
+	token, err := s.opts.Cursors.Encode(c)
+	if err != nil {
+		return "", internalError(err)
+	}
+	return base + "/api/v1/logs?after=" + token + "&limit=" + strconv.Itoa(c.Limit), nil
 }
 
 // writeEvents writes the events exactly as stored, as one JSON array.
