@@ -15,6 +15,7 @@
 package simulate
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -436,31 +437,9 @@ func (g *Generator) rebuildIP(n *netCtx, ip string) *netCtx {
 	m := *n
 	old := n.ip
 	m.ip = ip
-	m.client = replaceAll(n.client, old, ip)
-	m.ipChain = replaceAll(n.ipChain, old, ip)
+	m.client = bytes.ReplaceAll(n.client, []byte(old), []byte(ip))
+	m.ipChain = bytes.ReplaceAll(n.ipChain, []byte(old), []byte(ip))
 	return &m
-}
-
-func replaceAll(b []byte, old, new string) []byte {
-	var out []byte
-	for {
-		i := indexOf(b, old)
-		if i < 0 {
-			return append(out, b...)
-		}
-		out = append(out, b[:i]...)
-		out = append(out, new...)
-		b = b[i+len(old):]
-	}
-}
-
-func indexOf(b []byte, s string) int {
-	for i := 0; i+len(s) <= len(b); i++ {
-		if string(b[i:i+len(s)]) == s {
-			return i
-		}
-	}
-	return -1
 }
 
 func lower(s string) string {
