@@ -244,11 +244,17 @@ function search(push) {
   $("list-status").textContent = "Loading…";
   $("more").hidden = true;
   $("count").textContent = "";
-  loadPage(`${API}?${p}&sortOrder=${state.order}&limit=${state.limit}`, id, true);
-  loadCount(p, id);
-  loadFacets(p, id);
-  if (state.view === "map") { $("histogram").hidden = true; $("map").hidden = false; drawMap(); loadMapPoints(p, id); }
-  else { $("map").hidden = true; $("histogram").hidden = false; loadHistogram(p, id); }
+  if (state.view === "map") { $("histogram").hidden = true; $("map").hidden = false; drawMap(); }
+  else { $("map").hidden = true; $("histogram").hidden = false; }
+  // The list goes first and alone: the aggregates scan the whole range and
+  // would compete with it for the server, and the list is what the analyst
+  // reads first.
+  loadPage(`${API}?${p}&sortOrder=${state.order}&limit=${state.limit}`, id, true).then(() => {
+    if (id !== run.id) return;
+    loadCount(p, id);
+    loadFacets(p, id);
+    if (state.view === "map") loadMapPoints(p, id); else loadHistogram(p, id);
+  });
   return true;
 }
 
@@ -258,21 +264,25 @@ async function loadPage(url, id, first) {
   try {
     const { body, next } = await getJSON(url, run.ctrl.signal);
     if (id !== run.id) return;
+    if (first) window.idlogPerf.fetched = performance.now();
     const frag = document.createDocumentFragment();
     for (const e of body || []) frag.append(renderRow(e));
     $("rows").append(frag);
+    if (first) window.idlogPerf.built = performance.now();
     run.count += (body || []).length;
     // Okta's polling pages always carry next; an empty page ends the list.
     run.next = body && body.length ? next : null;
     $("list-status").textContent = run.count === 0 ? "No events match." : run.next ? `${run.count} events shown; scroll for more.` : `All ${run.count} events shown.`;
     $("more").hidden = !run.next;
     if (first) {
-      requestAnimationFrame(() => setTimeout(() => {
-        if (id !== run.id) return;
-        window.idlogPerf.painted = performance.now();
-        window.idlogPerf.rows = run.count;
-        window.idlogPerf.runs++;
-      }, 0));
+      // Wait for the frame that shows the rows (a task queued from a frame
+      // callback runs after that frame is painted) before anything else
+      // asks the server for work.
+      await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+      if (id !== run.id) return;
+      window.idlogPerf.painted = performance.now();
+      window.idlogPerf.rows = run.count;
+      window.idlogPerf.runs++;
     }
   } catch (err) {
     if (err.name === "AbortError" || id !== run.id) return;
