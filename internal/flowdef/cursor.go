@@ -1,0 +1,90 @@
+package flowdef
+
+import "fmt"
+
+// Cursor follows one flow instance through the flow's steps an event at a
+// time, with the same rules as Check. Flow reconstruction keeps one cursor
+// per candidate kind while it cannot yet tell which flow a group of events
+// is, and drops the cursors that refuse an event.
+//
+// The zero Cursor is not usable; get one from Flow.Cursor.
+type Cursor struct {
+	flow *Flow
+	cur  int  // step of the previous event, -1 before the first
+	end  *End // the end reached by the previous event, if any
+	n    int  // events accepted
+}
+
+// Cursor returns a cursor before the flow's first event. The flow must
+// outlive the cursor (the definitions from All do).
+func (f *Flow) Cursor() Cursor { return Cursor{flow: f, cur: -1} }
+
+// Flow is the definition the cursor follows.
+func (c *Cursor) Flow() *Flow { return c.flow }
+
+// Try returns the step e would satisfy next, without moving, or an error
+// saying why e cannot be the instance's next event.
+func (c *Cursor) Try(e Event) (int, error) {
+	f := c.flow
+	start := c.cur + 1
+	if c.cur >= 0 && f.Steps[c.cur].Repeatable {
+		start = c.cur
+	}
+	for k := start; k < len(f.Steps); k++ {
+		if contains(f.Steps[k].EventTypes, e.Type) {
+			if c.end != nil && !contains(c.end.Then, f.Steps[k].Name) {
+				return -1, &CheckError{Index: c.n, Event: e, Msg: fmt.Sprintf("follows the end of %s at step %q", f.Kind, f.Steps[c.cur].Name)}
+			}
+			return k, nil
+		}
+		if k > c.cur && !f.Steps[k].Optional {
+			return -1, &CheckError{Index: c.n, Event: e, Msg: fmt.Sprintf("required step %q of %s is missing", f.Steps[k].Name, f.Kind)}
+		}
+	}
+	return -1, &CheckError{Index: c.n, Event: e, Msg: fmt.Sprintf("fits no later step of %s", f.Kind)}
+}
+
+// Next moves the cursor over e and returns the step it satisfied. On error
+// the cursor is unchanged.
+func (c *Cursor) Next(e Event) (int, error) {
+	j, err := c.Try(e)
+	if err != nil {
+		return j, err
+	}
+	c.cur, c.end, c.n = j, nil, c.n+1
+	for k := range c.flow.Steps[j].Ends {
+		en := &c.flow.Steps[j].Ends[k]
+		if (en.EventType == "" || en.EventType == e.Type) && (en.Result == "" || en.Result == e.Result) {
+			c.end = en
+			break
+		}
+	}
+	return j, nil
+}
+
+// Step is the step of the last event accepted, -1 before any.
+func (c *Cursor) Step() int { return c.cur }
+
+// Len is how many events the cursor accepted.
+func (c *Cursor) Len() int { return c.n }
+
+// Final reports whether no event can follow: the last event reached an end
+// that allows nothing after it.
+func (c *Cursor) Final() bool { return c.end != nil && len(c.end.Then) == 0 }
+
+// Outcome is how the instance ends if it stops after the events accepted so
+// far: the status of the end reached, or Abandoned; and the step of the last
+// event unless Completed.
+func (c *Cursor) Outcome() (Status, string) {
+	if c.cur < 0 {
+		return Abandoned, ""
+	}
+	st := Abandoned
+	if c.end != nil {
+		st = c.end.Status
+	}
+	if st == Completed {
+		return st, ""
+	}
+	return st, c.flow.Steps[c.cur].Name
+}
