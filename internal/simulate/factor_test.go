@@ -127,3 +127,37 @@ func TestRecoveryChannels(t *testing.T) {
 		}
 	}
 }
+
+// TestSignInPlans covers the sign-in outcomes too rare to count on in a
+// random log: a policy deny, the attempt that locks the account, one while
+// locked.
+func TestSignInPlans(t *testing.T) {
+	def, _ := flowdef.Lookup(flowdef.SignIn)
+	for _, c := range []struct {
+		plan      signPlan
+		status    flowdef.Status
+		stoppedAt string
+		last      string
+	}{
+		{planPolicyDeny, flowdef.Denied, "policy", "policy.evaluate_sign_on=DENY"},
+		{planLockNow, flowdef.Failed, "lock", "user.account.lock=FAILURE"},
+		{planLocked, flowdef.Failed, "session_start", "user.session.start=FAILURE"},
+		{planBadPassword, flowdef.Failed, "session_start", "user.session.start=FAILURE"},
+	} {
+		g := New(Config{Users: 2, Days: 2, End: testEnd, Seed: int64(c.plan)})
+		u := g.users[0]
+		_, sess := g.signIn(u, g.start+3600000, u.homeNet, signOpts{plan: c.plan})
+		var evs []flowdef.Event
+		for _, e := range g.pending {
+			evs = append(evs, flowdef.Event{Type: etypes[e.typ].name, Result: results[e.result]})
+		}
+		got, err := def.Check(evs)
+		last := evs[len(evs)-1]
+		if err != nil || got.Status != c.status || got.StoppedAt != c.stoppedAt || last.Type+"="+last.Result != c.last || sess != "" {
+			t.Errorf("plan %d: %s at %s (%v), session %q: %v", c.plan, got.Status, got.StoppedAt, err, sess, evs)
+		}
+		if u.locked != (c.plan == planLockNow) {
+			t.Errorf("plan %d: locked=%v", c.plan, u.locked)
+		}
+	}
+}

@@ -549,8 +549,7 @@ func (g *Generator) adminFactorChange(admin, u *user, t int64, typ uint8) int64 
 }
 
 // other generates one background admin event, its own "other" instance.
-func (g *Generator) other(t int64, typ uint8) {
-	admin := g.admins[g.r.IntN(len(g.admins))]
+func (g *Generator) other(admin *user, t int64, typ uint8) {
 	u := g.users[g.r.IntN(len(g.users))]
 	net := admin.homeNet
 	if admin.office != nil {
@@ -592,6 +591,12 @@ func (g *Generator) group(u *user) *party {
 		g.groups[u.dept.name] = p
 	}
 	return p
+}
+
+// officeHours is a random moment of day d between 09:00 and 18:00 in the
+// person's local time.
+func (g *Generator) officeHours(u *user, d int64) int64 {
+	return d*86400000 - int64(u.home.offset)*60000 + g.between(9*3600000, 18*3600000)
 }
 
 // weekday of a unix day: 0 Sunday … 6 Saturday.
@@ -770,16 +775,18 @@ func (g *Generator) noiseDay(d int64) {
 	}
 	n := g.cfg.Users/40 + g.r.IntN(3)
 	for i := 0; i < n; i++ {
-		t := d*86400000 + g.between(13*3600000, 23*3600000)
+		// Admins work their own office hours.
+		admin := g.admins[g.r.IntN(len(g.admins))]
+		t := g.officeHours(admin, d)
 		switch x := g.r.IntN(100); {
 		case x < 55:
-			g.other(t, tGroupAdd)
+			g.other(admin, t, tGroupAdd)
 		case x < 95:
-			g.other(t, tAppAssign)
+			g.other(admin, t, tAppAssign)
 		case x < 98:
-			g.other(t, tPolicyRuleUpdate)
+			g.other(admin, t, tPolicyRuleUpdate)
 		default:
-			g.other(t, tPrivilegeGrant)
+			g.other(admin, t, tPrivilegeGrant)
 		}
 	}
 	// Help-desk authenticator work: lost phones and suspensions.
@@ -791,7 +798,7 @@ func (g *Generator) noiseDay(d int64) {
 		if admin == u {
 			continue
 		}
-		t := d*86400000 + g.between(14*3600000, 22*3600000)
+		t := g.officeHours(admin, d)
 		switch g.r.IntN(4) {
 		case 0, 1:
 			g.adminFactorChange(admin, u, t, tFactorResetAll)
