@@ -91,7 +91,12 @@ func ParseURL(raw string) (Config, error) {
 	if !identRE.MatchString(c.Database) {
 		return Config{}, fmt.Errorf("clickhouse: store URL: database %q is not a plain identifier", c.Database)
 	}
-	q := u.Query()
+	// ParseQuery, unlike URL.Query, refuses what it cannot parse (a ';'
+	// would otherwise drop a parameter silently).
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return Config{}, fmt.Errorf("clickhouse: store URL %q: %w", raw, err)
+	}
 	for k := range q {
 		switch k {
 		case "cluster", "user", "password":

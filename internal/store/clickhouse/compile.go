@@ -2,6 +2,7 @@ package clickhouse
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -137,8 +138,8 @@ func compileCompare(c *filter.Compare) (compiled, error) {
 			return compiled{}, badLiteral(c)
 		}
 		return compiled{where: frag{
-			"arrayExists((p, v) -> p = ? AND v " + sop + " ?, num_path, num_val)",
-			[]any{path, val.Num},
+			"arrayExists((p, v) -> p = ? AND v " + sop + " " + float64SQL + ", num_path, num_val)",
+			[]any{path, math.Float64bits(val.Num)},
 		}}, nil
 	case filter.Bool:
 		if op != filter.OpEq {
@@ -148,6 +149,12 @@ func compileCompare(c *filter.Compare) (compiled, error) {
 	}
 	return compiled{}, badLiteral(c)
 }
+
+// float64SQL rebuilds a float64 on the server from its IEEE bits: 18.16's
+// float literal parser rejects some values (5e-324) and is not guaranteed
+// to round like Go's, and the comparison must be on exactly the number
+// filter.Match compares with.
+const float64SQL = "reinterpretAsFloat64(reinterpretAsString(toUInt64(?)))"
 
 // comparePublished compares the document's published value(s)
 // chronologically at millisecond precision, as filter.Match does.

@@ -2,6 +2,7 @@ package clickhouse
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -37,9 +38,10 @@ func TestCompileGolden(t *testing.T) {
 		{`severity ge "INFO"`, `arrayExists(x -> startsWith(x, ?) AND substring(x, 10) >= ?, kv)`, []any{"severity=", "INFO"}, ``},
 		{`severity lt "WARN"`, `arrayExists(x -> startsWith(x, ?) AND substring(x, 10) < ?, kv)`, []any{"severity=", "WARN"}, ``},
 		// Numbers and booleans.
-		{`client.geographicalContext.geolocation.lat gt 45.5`, `arrayExists((p, v) -> p = ? AND v > ?, num_path, num_val)`,
-			[]any{"client.geographicalContext.geolocation.lat", 45.5}, ``},
-		{`securityContext.asNumber eq 7922`, `arrayExists((p, v) -> p = ? AND v = ?, num_path, num_val)`, []any{"securityContext.asNumber", 7922.0}, ``},
+		{`client.geographicalContext.geolocation.lat gt 45.5`, `arrayExists((p, v) -> p = ? AND v > reinterpretAsFloat64(reinterpretAsString(toUInt64(?))), num_path, num_val)`,
+			[]any{"client.geographicalContext.geolocation.lat", math.Float64bits(45.5)}, ``},
+		{`securityContext.asNumber eq 7922`, `arrayExists((p, v) -> p = ? AND v = reinterpretAsFloat64(reinterpretAsString(toUInt64(?))), num_path, num_val)`,
+			[]any{"securityContext.asNumber", math.Float64bits(7922)}, ``},
 		{`securityContext.isProxy eq true`, `has(kv, ?)`, []any{"securityContext.isProxy?true"}, ``},
 		// pr, null, ne.
 		{`target pr`, `has(present, ?)`, []any{"target"}, ``},
