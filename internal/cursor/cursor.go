@@ -29,6 +29,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 )
 
@@ -382,17 +383,32 @@ func (r *reader) string() string {
 	return s
 }
 
+// Compressors are large (about 800 KB of state each): keep them for reuse
+// rather than making one per next link.
+var (
+	writers = sync.Pool{New: func() any {
+		w, _ := flate.NewWriter(nil, flate.BestCompression)
+		return w
+	}}
+	readers = sync.Pool{New: func() any { return flate.NewReader(bytes.NewReader(nil)) }}
+)
+
 func deflate(p []byte) []byte {
 	var buf bytes.Buffer
-	w, _ := flate.NewWriter(&buf, flate.BestCompression)
+	w := writers.Get().(*flate.Writer)
+	w.Reset(&buf)
 	w.Write(p)
 	w.Close()
+	writers.Put(w)
 	return buf.Bytes()
 }
 
 func inflate(p []byte) ([]byte, error) {
-	r := flate.NewReader(bytes.NewReader(p))
-	defer r.Close()
+	r := readers.Get().(io.ReadCloser)
+	defer readers.Put(r)
+	if err := r.(flate.Resetter).Reset(bytes.NewReader(p), nil); err != nil {
+		return nil, err
+	}
 	b, err := io.ReadAll(io.LimitReader(r, maxPayload+1))
 	if err != nil {
 		return nil, err
