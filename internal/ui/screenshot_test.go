@@ -13,7 +13,8 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the screenshots in docs/screenshots")
 
-// TestScreenshots drives the page through its four views at 1280×800. It
+// TestScreenshots drives the page through its four views at 1280×800, and
+// the list in a 480 px window. It
 // always checks that each view renders (a PNG of the right size with the
 // view's element present); with -update it also writes the images that the
 // README shows.
@@ -56,6 +57,13 @@ func TestScreenshots(t *testing.T) {
 			waitRun(t, ctx, n)
 			eval[bool](t, ctx, `(window.scrollTo(0, 0), true)`)
 		}, "#scenarios form"},
+		{"narrow", func(t *testing.T) {
+			do(t, ctx, chromedp.EmulateViewport(480, 900))
+			eval[bool](t, ctx, `new Promise(r => setTimeout(() => r(true), 300))`)
+			if w := eval[[]int](t, ctx, `[document.documentElement.scrollWidth, innerWidth]`); w[0] > w[1] {
+				t.Errorf("at 480 px the page is %d px wide: it scrolls sideways", w[0])
+			}
+		}, "#rows tr.ev td[data-label]"},
 	}
 	for _, sh := range shots {
 		t.Run(sh.name, func(t *testing.T) {
@@ -71,8 +79,12 @@ func TestScreenshots(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if b := img.Bounds(); b.Dx() != 1280 || b.Dy() != 800 {
-				t.Errorf("%s screenshot is %v, want 1280×800", sh.name, b)
+			wantW, wantH := 1280, 800
+			if sh.name == "narrow" {
+				wantW, wantH = 480, 900
+			}
+			if b := img.Bounds(); b.Dx() != wantW || b.Dy() != wantH {
+				t.Errorf("%s screenshot is %v, want %d×%d", sh.name, b, wantW, wantH)
 			}
 			if *update {
 				p := filepath.Join("..", "..", "docs", "screenshots", "system-log-"+sh.name+".png")

@@ -2,6 +2,8 @@ package ui
 
 import (
 	"errors"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -38,7 +40,7 @@ func newHarness(t *testing.T) *harness {
 	}, now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	h.s = NewSessions(h.tokens.lookup)
 	h.s.now = func() time.Time { return h.now }
-	h.u = New(h.s, nil)
+	h.u = New(h.s, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	return h
 }
 

@@ -85,7 +85,7 @@ func BenchmarkFirstPaint(b *testing.B) {
 		waitRun(b, ctx, n)
 		p := eval[struct {
 			Start, Fetched, Built, Painted float64
-			Rows                    int
+			Rows                           int
 		}](b, ctx, `({Start: idlogPerf.start, Fetched: idlogPerf.fetched, Built: idlogPerf.built, Painted: idlogPerf.painted, Rows: idlogPerf.rows})`)
 		if testing.Verbose() {
 			b.Logf("%6.1f ms (response after %6.1f ms, rows built after %6.1f ms, %d rows) %.40q", p.Painted-p.Start, p.Fetched-p.Start, p.Built-p.Start, p.Rows, q)

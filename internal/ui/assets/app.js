@@ -376,7 +376,8 @@ function renderRow(e) {
     if (tg.type) d.append(" ", el("span", "muted", `(${tg.type})`));
     tdg.append(d);
   }
-  tr.append(tdx, tdt, tda, tde, tdo, tdc, tdg);
+  const labels = ["", "Time", "Actor", "Event info", "Outcome", "Client", "Targets"];
+  [tdx, tdt, tda, tde, tdo, tdc, tdg].forEach((td, i) => { if (labels[i]) td.dataset.label = labels[i]; tr.append(td); });
   tr._event = e;
   return tr;
 }
@@ -531,9 +532,10 @@ function drawHistogram(buckets, step) {
     }
   }
   s.append(svg("line", { x1: 0, y1: H - pad, x2: W, y2: H - pad, stroke: "#555" }));
-  for (let i = 0; i <= 4; i++) {
-    const t = state.from + (span * i) / 4;
-    const lbl = svg("text", { x: Math.min(Math.max(x(t), 2), W - 2), y: H - 6, "font-size": 11, "text-anchor": i === 0 ? "start" : i === 4 ? "end" : "middle", fill: "#333" });
+  const ticks = Math.max(1, Math.min(4, Math.floor(W / 160)));
+  for (let i = 0; i <= ticks; i++) {
+    const t = state.from + (span * i) / ticks;
+    const lbl = svg("text", { x: Math.min(Math.max(x(t), 2), W - 2), y: H - 6, "font-size": 11, "text-anchor": i === 0 ? "start" : i === ticks ? "end" : "middle", fill: "#333" });
     lbl.textContent = showTime(t).slice(0, 16);
     s.append(lbl);
   }
