@@ -1,0 +1,181 @@
+package flows
+
+import (
+	"time"
+
+	"github.com/idlog/idlog/internal/flowdef"
+)
+
+// Other is the kind of an event that belongs to no user flow (administration,
+// lifecycle, detections): an instance of its own, always completed.
+const Other = flowdef.Other
+
+// StepState is what happened to one expected step of an instance.
+type StepState string
+
+const (
+	StepDone       StepState = "done"        // the step's events happened
+	StepFailed     StepState = "failed"      // the instance failed here
+	StepDenied     StepState = "denied"      // a policy refused here
+	StepMissing    StepState = "missing"     // expected next, never happened
+	StepSkipped    StepState = "skipped"     // optional and not needed
+	StepNotReached StepState = "not_reached" // after the stop
+)
+
+// Step is one expected step of an instance, for a timeline.
+type Step struct {
+	Name     string    `json:"name"`
+	Optional bool      `json:"optional,omitempty"`
+	State    StepState `json:"state"`
+	// Events are indexes into Instance.Events.
+	Events []int `json:"events,omitempty"`
+	// At is the step's first event; AfterMS the time from the previous
+	// step's last event to it.
+	At      *time.Time `json:"at,omitempty"`
+	AfterMS int64      `json:"afterMs,omitempty"`
+}
+
+// InstanceEvent is one event of an instance with the step it satisfied.
+type InstanceEvent struct {
+	Event
+	Time time.Time `json:"published"`
+	Step string    `json:"step,omitempty"`
+}
+
+// Instance is one reconstructed flow instance.
+type Instance struct {
+	Kind   string         `json:"kind"`
+	Title  string         `json:"title"`
+	Status flowdef.Status `json:"status"`
+	// StoppedAt is the step of the last event when the instance did not
+	// complete: the step that failed or was denied, or the last one done
+	// before it was abandoned. Missing names the step that was expected
+	// next and never came.
+	StoppedAt  string    `json:"stoppedAt"`
+	Missing    string    `json:"missing,omitempty"`
+	Reason     string    `json:"reason"`
+	User       string    `json:"user,omitempty"`
+	UserLogin  string    `json:"userLogin,omitempty"`
+	Actor      string    `json:"actor,omitempty"` // who acted, when not the user
+	Session    string    `json:"session,omitempty"`
+	Start      time.Time `json:"start"`
+	End        time.Time `json:"end"`
+	DurationMS int64     `json:"durationMs"`
+	Factor     string    `json:"factor,omitempty"`
+	App        string    `json:"app,omitempty"`
+	Country    string    `json:"country,omitempty"`
+	Client     string    `json:"client,omitempty"`
+	IP         string    `json:"ip,omitempty"`
+	Steps      []Step    `json:"steps"`
+	// Events and UUIDs are in published order.
+	Events []InstanceEvent `json:"events"`
+	UUIDs  []string        `json:"uuids"`
+}
+
+// newInstance builds the instance of events that followed flow f (nil for
+// Other) through steps, ending in the cursor's state.
+func newInstance(f *flowdef.Flow, evs []Event, steps []int, c *flowdef.Cursor) *Instance {
+	first, last := &evs[0], &evs[len(evs)-1]
+	in := &Instance{
+		Kind: Other, Title: "Other", Status: flowdef.Completed,
+		User: first.User, UserLogin: first.UserLogin, Session: first.Session,
+		Start: first.Time(), End: last.Time(), DurationMS: last.Published - first.Published,
+		Events: make([]InstanceEvent, len(evs)), UUIDs: make([]string, len(evs)),
+		Steps: []Step{},
+	}
+	for i := range evs {
+		e := &evs[i]
+		in.Events[i] = InstanceEvent{Event: *e, Time: e.Time()}
+		in.UUIDs[i] = e.UUID
+		if e.Actor != e.User && in.Actor == "" {
+			in.Actor = e.ActorName
+		}
+		if in.Factor == "" {
+			in.Factor = e.Factor
+		}
+		if in.App == "" {
+			in.App = e.App
+		}
+		if in.IP == "" && e.IP != "" {
+			in.IP, in.Country, in.Client = e.IP, e.Country, e.Client
+		}
+	}
+	if f == nil {
+		if len(evs) == 1 {
+			in.Reason = first.Reason
+		}
+		return in
+	}
+	in.Kind, in.Title = f.Kind, f.Title
+	in.Status, in.StoppedAt = c.Outcome()
+	cur := c.Step()
+	in.Steps = make([]Step, len(f.Steps))
+	for i, s := range f.Steps {
+		in.Steps[i] = Step{Name: s.Name, Optional: s.Optional, State: StepSkipped}
+		if i > cur {
+			in.Steps[i].State = StepNotReached
+		}
+	}
+	prevEnd := int64(-1)
+	for i, j := range steps {
+		in.Events[i].Step = f.Steps[j].Name
+		st := &in.Steps[j]
+		if len(st.Events) == 0 {
+			t := evs[i].Time()
+			st.At = &t
+			if prevEnd >= 0 {
+				st.AfterMS = evs[i].Published - prevEnd
+			}
+		}
+		st.Events = append(st.Events, i)
+		st.State = StepDone
+		prevEnd = evs[i].Published
+	}
+	switch in.Status {
+	case flowdef.Failed:
+		in.Steps[cur].State = StepFailed
+		in.Reason = reasonOf(last)
+	case flowdef.Denied:
+		in.Steps[cur].State = StepDenied
+		in.Reason = reasonOf(last)
+	case flowdef.Abandoned:
+		m := missingAfter(f, cur)
+		if m >= 0 {
+			in.Missing = f.Steps[m].Name
+			in.Steps[m].State = StepMissing
+			in.Reason = "no " + in.Missing + " within " + gapText(f.MaxGap)
+		} else {
+			in.Reason = "stopped after " + in.StoppedAt
+		}
+	case flowdef.Completed:
+		for i := cur + 1; i < len(in.Steps); i++ {
+			in.Steps[i].State = StepSkipped
+		}
+	}
+	return in
+}
+
+// missingAfter is the step expected after step cur: the answer to a
+// challenge, else the next required step.
+func missingAfter(f *flowdef.Flow, cur int) int {
+	if want, ok := answeredBy[f.Steps[cur].Name]; ok {
+		for k := cur + 1; k < len(f.Steps); k++ {
+			if f.Steps[k].Name == want {
+				return k
+			}
+		}
+	}
+	for k := cur + 1; k < len(f.Steps); k++ {
+		if !f.Steps[k].Optional {
+			return k
+		}
+	}
+	return -1
+}
+
+func reasonOf(e *Event) string {
+	if e.Reason != "" {
+		return e.Reason
+	}
+	return e.Type + " " + e.Result
+}
