@@ -45,6 +45,9 @@ var (
 	mfaStep    = []string{FlowSignin, FlowAppSignin, FlowMFA, FlowSSPR, FlowUnlock}
 	mfaEnrol   = []string{FlowSignin, FlowAppSignin, FlowMFA}
 	factorEdit = []string{FlowFactorChange}
+	// Proving an email address or phone also starts a user's own
+	// authenticator change.
+	mfaProve = []string{FlowSignin, FlowAppSignin, FlowMFA, FlowSSPR, FlowUnlock, FlowFactorChange}
 )
 
 func fl(f ...string) []string { return f }
@@ -76,12 +79,12 @@ var catalog = []EventType{
 	{"user.authentication.auth_via_mfa", "mfa", "A user answered a multifactor challenge; outcome tells whether the factor (push, code, call, key) was accepted.", "core.user.factor.attempt_success", mfaStep},
 	{"user.mfa.factor.activate", "mfa", "A factor or authenticator finished enrolment for a user and is now usable; seen in sign-in when enrolment is forced, and when a user or admin adds one.", "core.user.factor.activate", append(append([]string(nil), mfaEnrol...), FlowFactorChange)},
 	{"system.push.send_factor_verify_push", "mfa", "An Okta Verify push challenge went out to the user's phone. Many of these in a short time without an answer suggest push bombing.", "", mfaStep},
-	{"system.email.send_factor_verify_message", "mfa", "A one-time code for the email authenticator was mailed to the user.", "", mfaStep},
+	{"system.email.send_factor_verify_message", "mfa", "A one-time code for the email authenticator was mailed to the user.", "", mfaProve},
 	{"system.sms.send_factor_verify_message", "mfa", "A one-time code for signing in was texted to the user's enrolled phone. A DENY outcome means Okta blocked the send.", "", mfaStep},
-	{"system.sms.send_phone_verification_message", "mfa", "A one-time code was texted to confirm a phone number while the phone authenticator was being set up in SMS mode.", "", mfaStep},
+	{"system.sms.send_phone_verification_message", "mfa", "A one-time code was texted to confirm a phone number while the phone authenticator was being set up in SMS mode.", "", mfaProve},
 	{"system.voice.send_mfa_challenge_call", "mfa", "Okta placed a phone call reading out a sign-in code to the user's enrolled number. A DENY outcome means Okta blocked the call.", "", mfaStep},
-	{"system.voice.send_phone_verification_call", "mfa", "Okta called a phone number to read out a code while the phone authenticator was being set up in voice mode.", "", mfaStep},
-	{"user.mfa.okta_verify.deny_push", "mfa", "The user tapped No on an Okta Verify push, rejecting the sign-in request on their phone (Classic Engine).", "core.user.factor.push_rejected", fl(FlowSignin, FlowAppSignin, FlowMFA)},
+	{"system.voice.send_phone_verification_call", "mfa", "Okta called a phone number to read out a code while the phone authenticator was being set up in voice mode.", "", mfaProve},
+	{"user.mfa.okta_verify.deny_push", "mfa", "The user tapped No on an Okta Verify push, rejecting the sign-in request on their phone (Classic Engine).", "core.user.factor.push_rejected", mfaStep},
 	{"user.mfa.okta_verify", "mfa", "An Okta Verify related step for the user, such as a push response or a code check.", "", nil},
 	{"user.mfa.attempt_bypass", "mfa", "A sign-in tried to skip a required second factor; worth a look as a possible policy gap or abuse.", "", nil},
 
@@ -101,7 +104,7 @@ var catalog = []EventType{
 	{"user.account.expire_password", "password", "The account's password was marked expired, so the user must change it at the next sign-in.", "", nil},
 
 	// Lock and unlock.
-	{"user.account.lock", "unlock", "Too many failed sign-ins locked the account; it stays locked until it unlocks on its own timer or someone unlocks it.", "core.user_auth.account_locked", nil},
+	{"user.account.lock", "unlock", "Too many failed sign-ins locked the account; it stays locked until it unlocks on its own timer or someone unlocks it.", "core.user_auth.account_locked", fl(FlowSignin)},
 	{"user.account.lock.limit", "unlock", "The account reached the lock-out limit and is locked with no automatic unlock; only the user or an admin can clear it.", "", nil},
 	{"system.email.account_unlock.sent_message", "unlock", "An email to unlock a locked account went to the user, starting self-service unlock.", "", fl(FlowUnlock)},
 	{"system.sms.send_account_unlock_message", "unlock", "A text with an unlock code went to the user of a locked account, starting self-service unlock.", "", fl(FlowUnlock)},

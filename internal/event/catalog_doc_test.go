@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/idlog/idlog/internal/flowdef"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/event-types.md from the catalog")
@@ -39,27 +41,28 @@ idlog's own. **Flows** names the flows a type takes part in:
 The same table is printed by `+"`idlog eventtypes`"+` (`+"`--category`, `--flow`, `--output json`"+`).
 
 `, len(types))
-	b.WriteString("## Flow orders\n\nThe order of events in a complete run of each flow (`event.FlowDefs`). " +
-		"A step marked *optional* may be absent, and one marked (repeats) may occur several times in a row. " +
-		"A flow that fails or is abandoned stops part way (`FlowDef.MatchPrefix`).\n\n")
-	for _, f := range FlowDefs() {
+	b.WriteString("## Flow orders\n\nThe steps of each flow, as defined in `internal/flowdef` (the one definition " +
+		"the simulator and flow analysis share). A step is satisfied by any one of its event types; one marked " +
+		"*optional* may be absent, and one marked (repeats) may occur several times in a row. " +
+		"A flow that fails or is abandoned stops part way.\n\n")
+	for _, f := range flowdef.All() {
 		fmt.Fprintf(&b, "**`%s`**: %s\n\n", f.Kind, f.Title)
 		for i, st := range f.Steps {
-			names := make([]string, len(st.OneOf))
-			for k, n := range st.OneOf {
+			names := make([]string, len(st.EventTypes))
+			for k, n := range st.EventTypes {
 				names[k] = "`" + n + "`"
 			}
 			text := strings.Join(names, " or ")
-			if len(st.OneOf) > 3 {
+			if len(st.EventTypes) > 3 {
 				text = "one of " + strings.Join(names, ", ")
 			}
-			if st.Repeat {
+			if st.Repeatable {
 				text += " (repeats)"
 			}
 			if st.Optional {
 				text = "*optional:* " + text
 			}
-			fmt.Fprintf(&b, "%d. %s\n", i+1, text)
+			fmt.Fprintf(&b, "%d. %s: %s\n", i+1, st.Name, text)
 		}
 		b.WriteString("\n")
 	}
