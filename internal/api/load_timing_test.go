@@ -47,7 +47,7 @@ func envDuration(name string, def time.Duration) time.Duration {
 // TestLoad runs readers and a writer against a server on loopback and
 // fails on any error. Settings (environment):
 //
-//	IDLOG_LOAD_EVENTS    events stored before the run (default 20,000)
+//	IDLOG_LOAD_EVENTS    events stored before the run (default 10,000)
 //	IDLOG_LOAD_DURATION  how long readers and the writer run (default 3s)
 //	IDLOG_LOAD_READERS   concurrent readers (default 50)
 //	IDLOG_LOAD_RATE      events per second the writer pushes (default 5,000)
@@ -61,7 +61,7 @@ func TestLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("load test")
 	}
-	nEvents := envInt("IDLOG_LOAD_EVENTS", 20000)
+	nEvents := envInt("IDLOG_LOAD_EVENTS", 10000)
 	dur := envDuration("IDLOG_LOAD_DURATION", 3*time.Second)
 	readers := envInt("IDLOG_LOAD_READERS", 50)
 	rate := envInt("IDLOG_LOAD_RATE", 5000)
