@@ -3,10 +3,15 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/idlog/idlog/internal/ingest"
 )
 
 func ev(uuid string) string {
@@ -155,5 +160,75 @@ func TestImportUsageErrors(t *testing.T) {
 	}
 	if r := idlog(t, nil, "", "import", "-h"); r.code != 0 || !strings.Contains(r.stderr, "imported N, duplicates D, rejected R") {
 		t.Errorf("import -h: exit %d %q", r.code, r.stderr)
+	}
+}
+
+func TestProgressPrinter(t *testing.T) {
+	var buf bytes.Buffer
+	p := newProgressPrinter(&buf, false)
+	if p.tty {
+		t.Fatal("a buffer is not a terminal")
+	}
+	p.tty, p.every = true, 0
+	f := p.forFile("a.ndjson", ingest.Result{Accepted: 10, RejectedCount: 1})
+	f(ingest.Progress{Events: 2500, Bytes: 3 << 20, Accepted: 2000, Duplicates: 400, Rejected: 100})
+	p.done()
+	out := buf.String()
+	for _, want := range []string{"\ra.ndjson: 2,500 events read (", "3.0 MiB): imported 2,010, duplicates 400, rejected 101\x1b[K", "\r\x1b[K"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("progress %q lacks %q", out, want)
+		}
+	}
+	buf.Reset()
+	p = newProgressPrinter(&buf, false) // not a terminal: one line per 10 s
+	f = p.forFile("b", ingest.Result{})
+	f(ingest.Progress{Events: 1})
+	if buf.Len() != 0 {
+		t.Errorf("printed %q within the first 10 s", buf.String())
+	}
+	if f := newProgressPrinter(&buf, true).forFile("c", ingest.Result{}); f != nil {
+		t.Error("--quiet still reports progress")
+	}
+}
+
+// cancelAfter cancels a context when the reader under it is drained, as
+// Ctrl-C would in the middle of a long import.
+type cancelAfter struct {
+	r      io.Reader
+	cancel func()
+}
+
+func (c *cancelAfter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err == io.EOF {
+		c.cancel()
+		select {} // a terminal that never sends EOF
+	}
+	return n, err
+}
+
+func TestImportInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var in strings.Builder
+	for i := range 12000 {
+		in.WriteString(ev(fmt.Sprint(i)) + "\n")
+	}
+	var out, errb bytes.Buffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, &env{stdin: &cancelAfter{strings.NewReader(in.String()), cancel}, stdout: &out, stderr: &errb,
+			getenv: func(string) string { return "" }}, []string{"import", "--store", tempStore(t), "-"})
+	}()
+	select {
+	case code := <-done:
+		if code != 130 || !strings.Contains(errb.String(), "import interrupted") {
+			t.Errorf("exit %d, stderr %q", code, errb.String())
+		}
+		// Whole batches only: none, 5,000 or 10,000 of the 12,000 events.
+		if m := summaryRE.FindStringSubmatch(out.String()); m == nil || (m[1] != "0" && m[1] != "5,000" && m[1] != "10,000") {
+			t.Errorf("summary %q", out.String())
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("import did not stop on cancel")
 	}
 }

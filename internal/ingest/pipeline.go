@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/idlog/idlog/internal/store"
 )
@@ -91,8 +92,12 @@ type batch struct {
 // as an error: an error means the input could not be read or the store
 // failed, and the Result then says what was stored before it.
 //
-// progress, if not nil, is called after each stored batch from a goroutine
-// of the pipeline; calls do not overlap.
+// Ingest returns soon after ctx ends even while r is blocked in Read (a
+// quiet pipe, a slow client): the read then ends in the background when r
+// returns, and nothing more is stored.
+//
+// progress, if not nil, is called after each stored batch from the calling
+// goroutine; calls do not overlap.
 func (p *Pipeline) Ingest(ctx context.Context, r io.Reader, progress func(Progress)) (Result, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -100,45 +105,95 @@ func (p *Pipeline) Ingest(ctx context.Context, r io.Reader, progress func(Progre
 	// One batch queued while one is being appended and one is being filled:
 	// memory stays at about three batches whatever the input size.
 	queue := make(chan batch, 1)
-	type stored struct {
-		added, dups int
-		err         error
-	}
-	done := make(chan stored, 1)
-	go func() {
-		var s stored
-		for b := range queue {
-			if s.err != nil {
-				continue // drain, so the decoder never blocks on a dead writer
+	rej := &rejections{max: p.opt.MaxRejections}
+	decoded := make(chan error, 1)
+	go func() { decoded <- p.decode(ctx, r, queue, rej) }()
+
+	// Append here, in the caller's goroutine, so that returning never waits
+	// for a read.
+	var res Result
+	var werr error
+loop:
+	for {
+		select {
+		case b, ok := <-queue:
+			if !ok {
+				break loop
 			}
 			ar, err := p.st.Append(ctx, b.events)
 			if err != nil {
-				s.err = fmt.Errorf("storing events %d and on: %w", b.snap.Events-len(b.events)-b.dups, err)
-				cancel()
-				continue
+				if ctx.Err() == nil {
+					werr = fmt.Errorf("storing events %d and on: %w", b.snap.Events-len(b.events)-b.dups, err)
+				}
+				break loop
 			}
-			s.added += ar.Added
-			s.dups += ar.Duplicates + b.dups
+			res.Accepted += ar.Added
+			res.Duplicates += ar.Duplicates + b.dups
 			if progress != nil {
 				pr := b.snap
-				pr.Accepted, pr.Duplicates = s.added, s.dups
+				pr.Accepted, pr.Duplicates = res.Accepted, res.Duplicates
 				progress(pr)
 			}
+		case <-ctx.Done():
+			break loop
 		}
-		done <- s
-	}()
+	}
+	var derr error
+	if werr == nil && ctx.Err() == nil {
+		derr = <-decoded // the queue is closed: the decoder has finished
+	}
+	res.Rejected, res.RejectedCount = rej.snapshot()
+	switch {
+	case werr != nil:
+		return res, werr
+	case ctx.Err() != nil:
+		return res, ctx.Err()
+	case derr != nil:
+		return res, fmt.Errorf("reading input: %w", derr)
+	}
+	return res, nil
+}
 
-	var res Result
+// rejections is shared by the decoder, which adds, and Ingest, which may
+// take a snapshot while the decoder still runs (after ctx ends).
+type rejections struct {
+	mu    sync.Mutex
+	max   int
+	list  []Rejection
+	count int
+}
+
+func (r *rejections) add(it Item) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.count++
+	if len(r.list) < r.max {
+		r.list = append(r.list, Rejection{Index: it.Index, Line: it.Line, Error: it.Err.Error()})
+	}
+	return r.count
+}
+
+func (r *rejections) snapshot() ([]Rejection, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Rejection{}, r.list...), r.count
+}
+
+// decode reads r into batches on queue and closes it when done.
+func (p *Pipeline) decode(ctx context.Context, r io.Reader, queue chan<- batch, rej *rejections) error {
+	defer close(queue)
 	cr := &countingReader{r: r}
-	var cur batch
-	curBytes := 0
+	cur := batch{events: make([]store.Event, 0, p.opt.BatchEvents)}
+	curBytes, events, rejected := 0, 0, 0
+	// Repeats within a batch are dropped here; repeats across batches are
+	// the store's to count, since by then the first copy is stored. Either
+	// way the first copy wins and memory is bounded by the batch.
 	seen := make(map[string]struct{}, p.opt.BatchEvents)
-	events := 0
 	flush := func() error {
 		if len(cur.events) == 0 && cur.dups == 0 {
 			return nil
 		}
-		cur.snap = Progress{Events: events, Bytes: cr.n, Rejected: res.RejectedCount}
+		cur.snap = Progress{Events: events, Bytes: cr.n, Rejected: rejected}
 		select {
 		case queue <- cur:
 		case <-ctx.Done():
@@ -149,19 +204,13 @@ func (p *Pipeline) Ingest(ctx context.Context, r io.Reader, progress func(Progre
 		clear(seen)
 		return nil
 	}
-	cur.events = make([]store.Event, 0, p.opt.BatchEvents)
 	dec := Decoder{MaxEventBytes: p.opt.MaxEventBytes}
-	derr := dec.Decode(cr, func(it Item) error {
+	err := dec.Decode(cr, func(it Item) error {
 		events++
 		if it.Err != nil {
-			res.RejectedCount++
-			if len(res.Rejected) < p.opt.MaxRejections {
-				res.Rejected = append(res.Rejected, Rejection{Index: it.Index, Line: it.Line, Error: it.Err.Error()})
-			}
+			rejected = rej.add(it)
 			return nil
 		}
-		// Repeats within a batch are dropped here; repeats across batches
-		// are the store's to count, since by then the first copy is stored.
 		if _, dup := seen[it.Event.UUID]; dup {
 			cur.dups++
 			return nil
@@ -174,29 +223,15 @@ func (p *Pipeline) Ingest(ctx context.Context, r io.Reader, progress func(Progre
 		}
 		return ctx.Err()
 	})
-	if derr == nil || ctx.Err() == nil {
-		// After a read error too: what was decoded before it is stored, and
-		// the Result says so.
-		if ferr := flush(); derr == nil {
-			derr = ferr
-		}
+	if ctx.Err() != nil {
+		return ctx.Err()
 	}
-	close(queue)
-	s := <-done
-	res.Accepted, res.Duplicates = s.added, s.dups
-	if res.Rejected == nil {
-		res.Rejected = []Rejection{}
+	// After a read error too: what was decoded before it is stored, and
+	// the Result says so.
+	if ferr := flush(); err == nil {
+		err = ferr
 	}
-	switch {
-	case s.err != nil:
-		return res, s.err
-	case derr != nil:
-		if ctx.Err() != nil {
-			return res, ctx.Err()
-		}
-		return res, fmt.Errorf("reading input: %w", derr)
-	}
-	return res, nil
+	return err
 }
 
 // Append stores events that were already checked (the collector's pages, a

@@ -263,3 +263,52 @@ func TestDecompress(t *testing.T) {
 		}
 	}
 }
+
+// blockingReader yields data, then blocks in Read until released.
+type blockingReader struct {
+	data    io.Reader
+	release chan struct{}
+}
+
+func (b *blockingReader) Read(p []byte) (int, error) {
+	n, err := b.data.Read(p)
+	if err == io.EOF {
+		<-b.release
+	}
+	return n, err
+}
+
+func TestIngestCancelWhileReadBlocks(t *testing.T) {
+	var in strings.Builder
+	for i := range 25 {
+		in.WriteString(ev(fmt.Sprint(i)) + "\n")
+	}
+	r := &blockingReader{data: strings.NewReader(in.String()), release: make(chan struct{})}
+	defer close(r.release)
+	ctx, cancel := context.WithCancel(context.Background())
+	st := newMemStore()
+	type out struct {
+		res Result
+		err error
+	}
+	done := make(chan out)
+	go func() {
+		res, err := New(st, Options{BatchEvents: 10}).Ingest(ctx, r, func(Progress) {})
+		done <- out{res, err}
+	}()
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	select {
+	case o := <-done:
+		if !errors.Is(o.err, context.Canceled) {
+			t.Errorf("err = %v, want context.Canceled", o.err)
+		}
+		// Two whole batches were stored before the read blocked; the five
+		// events in hand were not.
+		if o.res.Accepted != 20 || len(st.byUUID) != 20 {
+			t.Errorf("accepted %d, stored %d; want 20", o.res.Accepted, len(st.byUUID))
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Ingest did not return while its reader was blocked")
+	}
+}
