@@ -3,8 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"flag"
+	"fmt"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -182,4 +192,81 @@ func demoToken(t *testing.T, out string) string {
 		t.Fatalf("no token in %q", out)
 	}
 	return strings.Fields(out[i+len("API token (read):"):])[0]
+}
+
+// selfSigned writes a certificate and key for 127.0.0.1 into dir.
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "idlog test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := x509.MarshalECPrivateKey(key)
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+	return certFile, keyFile
+}
+
+func TestServeTLS(t *testing.T) {
+	dir := t.TempDir()
+	cert, key := selfSigned(t, dir)
+	tok := strings.TrimSpace(idlog(t, nil, "", "token", "create", "--data-dir", dir, "--name", "t", "--scope", "logs.read").stdout)
+	base, _, stop := startServe(t, nil, "--addr", "127.0.0.1:0", "--store", "duckdb:"+filepath.Join(dir, "events.duckdb"),
+		"--tls-cert", cert, "--tls-key", key)
+	defer stop()
+	if !strings.HasPrefix(base, "https://") {
+		t.Fatalf("base URL %q", base)
+	}
+	pool := x509.NewCertPool()
+	b, _ := os.ReadFile(cert)
+	pool.AppendCertsFromPEM(b)
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	req, _ := http.NewRequest("GET", base+"/api/v1/logs", nil)
+	req.Header.Set("Authorization", "SSWS "+tok)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Link"), "<https://") {
+		t.Fatalf("%d, Link %q", resp.StatusCode, resp.Header.Get("Link"))
+	}
+}
+
+// TestServeRetention starts a server with --retention over a store with
+// old and new events; the old ones go at start.
+func TestServeRetention(t *testing.T) {
+	dir := t.TempDir()
+	st := "duckdb:" + filepath.Join(dir, "events.duckdb")
+	now := time.Now().UTC()
+	var body strings.Builder
+	for i, age := range []time.Duration{100 * 24 * time.Hour, 50 * 24 * time.Hour, time.Hour} {
+		fmt.Fprintf(&body, `{"uuid":"ret-%d","published":%q,"eventType":"user.session.start"}`+"\n", i, now.Add(-age).Format(time.RFC3339Nano))
+	}
+	if r := idlog(t, nil, body.String(), "import", "--store", st, "-"); r.code != 0 {
+		t.Fatalf("import: %s", r.stderr)
+	}
+	tok := strings.TrimSpace(idlog(t, nil, "", "token", "create", "--data-dir", dir, "--name", "t", "--scope", "logs.read").stdout)
+	base, _, stop := startServe(t, nil, "--addr", "127.0.0.1:0", "--store", st, "--retention", "720h")
+	defer stop()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, body := get(t, base+"/api/idlog/v1/count", tok)
+		if body == "{\"count\":1}\n" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after --retention 720h: %s", body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

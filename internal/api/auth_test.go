@@ -143,3 +143,19 @@ func TestRateLimit(t *testing.T) {
 		t.Fatalf("another token: %d", resp.StatusCode)
 	}
 }
+
+func TestForwardedHeaders(t *testing.T) {
+	hdr := http.Header{"X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"logs.example.com"}}
+	for _, trust := range []bool{false, true} {
+		e := newEnv(t, api.Options{TrustForwarded: trust})
+		resp, _ := e.do("GET", e.read, "/api/v1/logs", nil, hdr)
+		self := resp.Header.Values("Link")[0]
+		want := "<" + e.ts.URL + "/api/v1/logs>"
+		if trust {
+			want = "<https://logs.example.com/api/v1/logs>"
+		}
+		if !strings.HasPrefix(self, want) {
+			t.Errorf("trust %v: self %q, want %s", trust, self, want)
+		}
+	}
+}
