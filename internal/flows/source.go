@@ -1,0 +1,184 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/idlog/idlog/internal/filter"
+	"github.com/idlog/idlog/internal/flowdef"
+	"github.com/idlog/idlog/internal/store"
+)
+
+// Selector picks the instances to reconstruct from a store: those of one
+// user, one session or one client IP, within [Since, Until).
+type Selector struct {
+	User    string // Okta user id or login; also finds what admins did to the user
+	Session string // authenticationContext.externalSessionId
+	IP      string // client.ipAddress
+	Since   time.Time
+	Until   time.Time
+}
+
+// ErrNoSelector is returned by Find when the selector names no user,
+// session or IP.
+var ErrNoSelector = errors.New("flows: name a user, a session or an IP")
+
+func eq(path, value string) filter.Expr {
+	return &filter.Compare{Path: filter.Path(splitPath(path)), Op: filter.OpEq, Value: filter.Value{Kind: filter.String, Str: value}}
+}
+
+func splitPath(p string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(p); i++ {
+		if p[i] == '.' {
+			out = append(out, p[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, p[start:])
+}
+
+// anyOf ORs the expressions (nil for none).
+func anyOf(xs ...filter.Expr) filter.Expr {
+	var out filter.Expr
+	for _, x := range xs {
+		if out == nil {
+			out = x
+		} else {
+			out = &filter.Logical{Left: out, Right: x}
+		}
+	}
+	return out
+}
+
+func allOf(xs ...filter.Expr) filter.Expr {
+	var out filter.Expr
+	for _, x := range xs {
+		switch {
+		case x == nil:
+		case out == nil:
+			out = x
+		default:
+			out = &filter.Logical{And: true, Left: &filter.Paren{X: out}, Right: &filter.Paren{X: x}}
+		}
+	}
+	return out
+}
+
+// Filter is the store filter that selects the events of s.
+func (s Selector) Filter() (filter.Expr, error) {
+	var parts []filter.Expr
+	if s.User != "" {
+		parts = append(parts, &filter.Paren{X: anyOf(eq("actor.id", s.User), eq("actor.alternateId", s.User),
+			eq("target.id", s.User), eq("target.alternateId", s.User))})
+	}
+	if s.Session != "" {
+		parts = append(parts, eq("authenticationContext.externalSessionId", s.Session))
+	}
+	if s.IP != "" {
+		parts = append(parts, eq("client.ipAddress", s.IP))
+	}
+	if len(parts) == 0 {
+		return nil, ErrNoSelector
+	}
+	return allOf(parts...), nil
+}
+
+// pageSize is how many events one store query fetches.
+const pageSize = 5000
+
+// Load reads every event matching q from st in published order and keeps
+// what flow analysis needs. limit > 0 stops with an error past that many
+// events, so a careless query cannot exhaust memory.
+func Load(ctx context.Context, st store.Store, q store.Query, limit int) ([]Event, error) {
+	q.Order, q.Descending, q.Limit, q.After = store.ByPublished, false, pageSize, nil
+	var out []Event
+	for {
+		page, err := st.Query(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		for i := range page {
+			e, err := FromRaw(page[i].Raw)
+			if err != nil {
+				return nil, fmt.Errorf("flows: event %s: %w", page[i].UUID, err)
+			}
+			out = append(out, e)
+		}
+		if limit > 0 && len(out) > limit {
+			return nil, fmt.Errorf("flows: more than %d events match; narrow the time range or the filter", limit)
+		}
+		if len(page) < pageSize {
+			return out, nil
+		}
+		last := page[len(page)-1]
+		q.After = &store.Position{Published: last.Published, Seq: last.Seq}
+	}
+}
+
+// MaxEvents bounds what one Find or funnel reads from a store.
+var MaxEvents = 5_000_000
+
+// Find reconstructs the instances sel names, oldest first.
+func Find(ctx context.Context, st store.Store, sel Selector) ([]*Instance, error) {
+	f, err := sel.Filter()
+	if err != nil {
+		return nil, err
+	}
+	evs, err := Load(ctx, st, store.Query{Filter: f, Since: sel.Since, Until: sel.Until}, MaxEvents)
+	if err != nil {
+		return nil, err
+	}
+	return Reconstruct(evs), nil
+}
+
+// FunnelQuery asks for the funnel of one flow.
+type FunnelQuery struct {
+	Flow         string
+	Since, Until time.Time
+	Filter       filter.Expr // applied to the events; nil for all
+	Split        string      // "", or one of Splits
+}
+
+// typeFilter selects events of the flow's event types.
+func typeFilter(f *flowdef.Flow) filter.Expr {
+	var xs []filter.Expr
+	for _, t := range f.EventTypes() {
+		xs = append(xs, eq("eventType", t))
+	}
+	return &filter.Paren{X: anyOf(xs...)}
+}
+
+// FunnelFromStore reads the events that can belong to the flow in the time
+// range and filter, reconstructs them and builds the funnel. Only the flow's
+// own event types are read: an instance of another flow that shares some of
+// them (an MFA prompt) is reconstructed, found to be another kind and left
+// out.
+func FunnelFromStore(ctx context.Context, st store.Store, q FunnelQuery) (*Funnel, error) {
+	f, ok := flowdef.Lookup(q.Flow)
+	if !ok {
+		return nil, fmt.Errorf("flows: unknown flow %q (one of %s)", q.Flow, kindList())
+	}
+	if err := checkSplit(q.Split); err != nil {
+		return nil, err
+	}
+	evs, err := Load(ctx, st, store.Query{Filter: allOf(typeFilter(&f), q.Filter), Since: q.Since, Until: q.Until}, MaxEvents)
+	if err != nil {
+		return nil, err
+	}
+	return BuildFunnel(q.Flow, Reconstruct(evs), q.Split)
+}
+
+func kindList() string {
+	s := ""
+	for i, f := range flowdef.All() {
+		if i > 0 {
+			s += ", "
+		}
+		s += f.Kind
+	}
+	return s
+}
