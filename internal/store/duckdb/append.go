@@ -25,7 +25,9 @@ type row struct {
 	kwplain   bool
 	arrays    []string
 	cols      []any
-	raw       string
+	layout    string
+	rest      any // string, or nil
+	members   []any
 }
 
 func prepare(events []store.Event) ([]row, error) {
@@ -50,6 +52,12 @@ func prepare(events []store.Event) ([]row, error) {
 			odd = !publishedAgrees(doc, pub) || oddKeys(doc)
 		}
 		raw := string(e.Raw)
+		layout, mems, ok := split(e.Raw, e.UUID, pub, cols)
+		var rest any
+		if !ok {
+			// Kept whole; SQL cannot read members of it, so it is odd.
+			layout, rest, mems, odd = "", raw, make([]any, len(members)), true
+		}
 		set := map[string]struct{}{}
 		arrayPaths(doc, "", set)
 		arrays := make([]string, 0, len(set))
@@ -57,7 +65,8 @@ func prepare(events []store.Event) ([]row, error) {
 			arrays = append(arrays, k)
 		}
 		slices.Sort(arrays)
-		rows[i] = row{uuid: e.UUID, published: pub, odd: odd, kwplain: plainText(raw), arrays: arrays, cols: cols, raw: raw}
+		rows[i] = row{uuid: e.UUID, published: pub, odd: odd, kwplain: plainText(raw), arrays: arrays, cols: cols,
+			layout: layout, rest: rest, members: mems}
 	}
 	return rows, nil
 }
@@ -328,7 +337,10 @@ func (w *writer) store(group []*job) ([]store.AppendResult, error) {
 					for _, v := range r.cols {
 						vals = append(vals, v)
 					}
-					vals = append(vals, r.raw)
+					vals = append(vals, r.layout, r.rest)
+					for _, v := range r.members {
+						vals = append(vals, v)
+					}
 					if err := app.AppendRow(vals...); err != nil {
 						app.Close()
 						return err

@@ -251,17 +251,33 @@ func (c *compiler) json(p filter.Path, op filter.Op, val filter.Value) (cond, er
 	if err != nil {
 		return cond{}, err
 	}
+	if _, ok := memberIndex[p[0]]; !ok {
+		// Not a LogEvent field: only events kept whole could have it.
+		return cond{"odd", sqlFalse}, nil
+	}
+	doc := memberSQL(p[0])
+	// jsonPath is the JSON path inside the member of names from..to, with
+	// [*] after the name at index star (none when star < 0).
+	jsonPath := func(star int) string {
+		jp := "$"
+		if star == 0 {
+			jp += "[*]"
+		}
+		for i := 1; i < len(p); i++ {
+			jp += "." + p[i]
+			if i == star {
+				jp += "[*]"
+			}
+		}
+		return jp
+	}
 	onPath := "list_intersect(arrays, " + c.arg(prefixes) + ")"
 	var b strings.Builder
 	b.WriteString("(CASE WHEN len(" + onPath + ") = 0 THEN coalesce(" +
-		strings.ReplaceAll(pred, "@v", "json_extract(raw, '$."+p.String()+"')") + ", FALSE)")
+		strings.ReplaceAll(pred, "@v", "json_extract("+doc+", '"+jsonPath(-1)+"')") + ", FALSE)")
 	for i := range p {
-		jp := "$." + strings.Join(p[:i+1], ".") + "[*]"
-		if i+1 < len(p) {
-			jp += "." + strings.Join(p[i+1:], ".")
-		}
-		fmt.Fprintf(&b, " WHEN %s[1] = %s THEN coalesce(len(list_filter(json_extract(raw, '%s'), x -> %s)) > 0, FALSE)",
-			onPath, c.arg(prefixes[2*i]), jp, strings.ReplaceAll(pred, "@v", "x"))
+		fmt.Fprintf(&b, " WHEN %s[1] = %s THEN coalesce(len(list_filter(json_extract(%s, '%s'), x -> %s)) > 0, FALSE)",
+			onPath, c.arg(prefixes[2*i]), doc, jsonPath(i), strings.ReplaceAll(pred, "@v", "x"))
 	}
 	b.WriteString(" ELSE FALSE END)")
 	decided := "(NOT odd AND len(" + onPath + ") <= 1)"

@@ -87,7 +87,11 @@ func (s *Store) init() error {
 		typ := map[kind]string{kString: "VARCHAR", kNumber: "DOUBLE", kStringList: "VARCHAR[]"}[c.kind]
 		fmt.Fprintf(&b, ",\n\t%s %s", c.name, typ)
 	}
-	b.WriteString(",\n\traw VARCHAR NOT NULL\n)")
+	b.WriteString(",\n\tlayout VARCHAR NOT NULL,\n\trest VARCHAR")
+	for _, m := range members {
+		fmt.Fprintf(&b, ",\n\t%s VARCHAR", memberColumn(m))
+	}
+	b.WriteString("\n)")
 	stmts := []string{
 		b.String(),
 		`CREATE TABLE IF NOT EXISTS checkpoints (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)`,
@@ -131,18 +135,42 @@ func (s *Store) Checkpoint(ctx context.Context, key string) (string, error) {
 // Get implements store.Store.
 func (s *Store) Get(ctx context.Context, uuid string) (store.Event, error) {
 	var e store.Event
-	var raw string
-	err := s.db.QueryRowContext(ctx, `SELECT seq, uuid, published, raw FROM events WHERE uuid = $1`, uuid).
-		Scan(&e.Seq, &e.UUID, &e.Published, &raw)
+	rc := newRawScan()
+	err := s.db.QueryRowContext(ctx, `SELECT seq, `+rawColumns+` FROM events WHERE uuid = $1`, uuid).
+		Scan(append([]any{&e.Seq}, rc.ptrs...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return e, store.ErrNotFound
 	}
 	if err != nil {
 		return e, fmt.Errorf("duckdb: get: %w", err)
 	}
-	e.Raw = []byte(raw)
-	e.Published = e.Published.UTC()
-	return e, nil
+	return rc.event(e.Seq)
+}
+
+// rawScan holds the scanned values of rawColumns.
+type rawScan struct {
+	vals []any
+	ptrs []any
+}
+
+func newRawScan() *rawScan {
+	r := &rawScan{vals: make([]any, nRawColumns), ptrs: make([]any, nRawColumns)}
+	for i := range r.vals {
+		r.ptrs[i] = &r.vals[i]
+	}
+	return r
+}
+
+func (r *rawScan) raw() (string, error) { return rebuild(r.vals) }
+
+func (r *rawScan) event(seq int64) (store.Event, error) {
+	raw, err := r.raw()
+	if err != nil {
+		return store.Event{}, err
+	}
+	uuid, _ := r.vals[2].(string)
+	pub, _ := r.vals[3].(time.Time)
+	return store.Event{Seq: seq, UUID: uuid, Published: pub.UTC(), Raw: []byte(raw)}, nil
 }
 
 // DeleteBefore implements store.Store. It runs on the writer, so it never

@@ -40,7 +40,7 @@ func (s *Store) plan(q store.Query) (*plan, error) {
 	for _, kw := range q.Keywords {
 		kw = strings.ToLower(kw)
 		if plainText(kw) && kw != "" {
-			up = append(up, "(NOT kwplain OR contains(lower(raw), "+c.arg(kw)+"))")
+			up = append(up, "(NOT kwplain OR contains(lower("+allTextSQL+"), "+c.arg(kw)+"))")
 		} else {
 			up = append(up, "(NOT kwplain)")
 		}
@@ -100,7 +100,7 @@ func (s *Store) Query(ctx context.Context, q store.Query) ([]store.Event, error)
 		if after != nil {
 			where += " AND " + keyset(&c, q, after)
 		}
-		sqlq := "SELECT seq, uuid, published, raw, " + p.lo + " FROM events WHERE " + where + " ORDER BY " + order
+		sqlq := "SELECT seq, " + rawColumns + ", " + p.lo + " FROM events WHERE " + where + " ORDER BY " + order
 		if chunk > 0 {
 			sqlq += " LIMIT " + c.arg(chunk)
 		}
@@ -110,15 +110,20 @@ func (s *Store) Query(ctx context.Context, q store.Query) ([]store.Event, error)
 		}
 		n := 0
 		var last store.Event
+		rc := newRawScan()
 		for rows.Next() {
-			var e store.Event
-			var raw string
+			var seq int64
 			var sure bool
-			if err := rows.Scan(&e.Seq, &e.UUID, &e.Published, &raw, &sure); err != nil {
+			if err := rows.Scan(append(append([]any{&seq}, rc.ptrs...), &sure)...); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("duckdb: query: %w", err)
 			}
-			e.Published = e.Published.UTC()
+			e, err := rc.event(seq)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			raw := string(e.Raw)
 			n++
 			last = e
 			if !sure {
@@ -126,7 +131,6 @@ func (s *Store) Query(ctx context.Context, q store.Query) ([]store.Event, error)
 					continue
 				}
 			}
-			e.Raw = []byte(raw)
 			out = append(out, e)
 			if q.Limit > 0 && len(out) == q.Limit {
 				break
@@ -164,21 +168,26 @@ func (s *Store) unsure(ctx context.Context, p *plan, cols []string, fn func(doc 
 	if p.exact() {
 		return nil
 	}
-	rows, err := s.db.QueryContext(ctx, "SELECT "+strings.Join(cols, ", ")+", raw FROM events WHERE "+p.up+" AND NOT "+p.lo, p.args...)
+	rows, err := s.db.QueryContext(ctx, "SELECT "+strings.Join(cols, ", ")+", "+rawColumns+" FROM events WHERE "+p.up+" AND NOT "+p.lo, p.args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	vals := make([]any, len(cols)+1)
+	vals := make([]any, len(cols))
 	ptrs := make([]any, len(vals))
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
+	rc := newRawScan()
+	ptrs = append(ptrs, rc.ptrs...)
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
 			return err
 		}
-		raw, _ := vals[len(cols)].(string)
+		raw, err := rc.raw()
+		if err != nil {
+			return err
+		}
 		doc, ok := p.verify(raw)
 		if !ok {
 			continue
@@ -322,14 +331,19 @@ func (s *Store) TopValues(ctx context.Context, q store.Query, path filter.Path, 
 	if col != nil && col.kind != kNumber {
 		where = p.up + " AND (odd OR NOT " + p.lo + ")"
 	}
-	rows, err := s.db.QueryContext(ctx, "SELECT raw, "+p.lo+" FROM events WHERE "+where, p.args...)
+	rows, err := s.db.QueryContext(ctx, "SELECT "+rawColumns+", "+p.lo+" FROM events WHERE "+where, p.args...)
 	if err != nil {
 		return nil, fmt.Errorf("duckdb: top values: %w", err)
 	}
+	rc := newRawScan()
 	for rows.Next() {
-		var raw string
 		var sure bool
-		if err := rows.Scan(&raw, &sure); err != nil {
+		if err := rows.Scan(append(rc.ptrs, &sure)...); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		raw, err := rc.raw()
+		if err != nil {
 			rows.Close()
 			return nil, err
 		}

@@ -1,0 +1,202 @@
+package duckdb
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/idlog/idlog/internal/filter"
+	"github.com/idlog/idlog/internal/scenario"
+	"github.com/idlog/idlog/internal/simulate"
+	"github.com/idlog/idlog/internal/store"
+	"github.com/idlog/idlog/internal/store/storetest"
+)
+
+// IDLOG_BENCH_EVENTS sets the dataset size of these benchmarks (default
+// 20000, quick); the 10M run is the bench command's job.
+func benchSize() int {
+	if n, err := strconv.Atoi(os.Getenv("IDLOG_BENCH_EVENTS")); err == nil && n > 0 {
+		return n
+	}
+	return 20000
+}
+
+var bench struct {
+	once   sync.Once
+	dir    string
+	events []store.Event
+	s      *Store
+	err    error
+}
+
+func benchEvents(b *testing.B) []store.Event {
+	n := benchSize()
+	users := max(100, n/300)
+	evs, err := storetest.Simulated(simulate.Config{Users: users, Days: 30, Seed: 42, Attacks: true}, n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return evs
+}
+
+// benchStore is one loaded store shared by the query benchmarks.
+func benchStore(b *testing.B) *Store {
+	bench.once.Do(func() {
+		bench.events = benchEvents(b)
+		bench.dir, bench.err = os.MkdirTemp("", "idlog-bench")
+		if bench.err != nil {
+			return
+		}
+		bench.s, bench.err = Open(filepath.Join(bench.dir, "events.duckdb"))
+		if bench.err != nil {
+			return
+		}
+		for i := 0; i < len(bench.events) && bench.err == nil; i += 1000 {
+			_, bench.err = bench.s.Append(context.Background(), bench.events[i:min(i+1000, len(bench.events))])
+		}
+		if bench.err == nil {
+			_, bench.err = bench.s.db.Exec("CHECKPOINT")
+		}
+	})
+	if bench.err != nil {
+		b.Fatal(bench.err)
+	}
+	return bench.s
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if bench.s != nil {
+		bench.s.Close()
+		os.RemoveAll(bench.dir)
+	}
+	os.Exit(code)
+}
+
+func BenchmarkAppend(b *testing.B) {
+	evs := benchEvents(b)
+	var raw int64
+	for _, e := range evs {
+		raw += int64(len(e.Raw))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		dir := b.TempDir()
+		s, err := Open(filepath.Join(dir, "events.duckdb"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		start := time.Now()
+		for i := 0; i < len(evs); i += 1000 {
+			if _, err := s.Append(context.Background(), evs[i:min(i+1000, len(evs))]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(len(evs))/time.Since(start).Seconds(), "events/s")
+		b.StopTimer()
+		if _, err := s.db.Exec("CHECKPOINT"); err != nil {
+			b.Fatal(err)
+		}
+		st, err := s.Stats(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(st.BytesOnDisk)/float64(len(evs)), "disk-B/event")
+		b.ReportMetric(float64(raw)/float64(len(evs)), "raw-B/event")
+		s.Close()
+		b.StartTimer()
+	}
+	b.SetBytes(raw)
+}
+
+// frequentActor is an actor with many events, so "newest 100" is a full page.
+func frequentActor(b *testing.B, s *Store) string {
+	top, err := s.TopValues(context.Background(), store.Query{Filter: mustFilter(b, `actor.type eq "User"`)}, filter.Path{"actor", "id"}, 1)
+	if err != nil || len(top) == 0 {
+		b.Fatalf("top actor: %v %v", top, err)
+	}
+	return top[0].Value
+}
+
+func mustFilter(b *testing.B, src string) filter.Expr {
+	e, err := filter.Parse(src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return e
+}
+
+func BenchmarkScenarioUserNewest100(b *testing.B) {
+	s := benchStore(b)
+	user := frequentActor(b, s)
+	for _, sc := range scenario.All() {
+		if sc.Param != scenario.ParamUser {
+			continue
+		}
+		src, err := sc.Expand(user)
+		if err != nil {
+			b.Fatal(err)
+		}
+		q := store.Query{Filter: mustFilter(b, src), Descending: true, Limit: 100}
+		b.Run(sc.Name, func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				if _, err := s.Query(context.Background(), q); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkKeywordQuery(b *testing.B) {
+	s := benchStore(b)
+	user := frequentActor(b, s)
+	q := store.Query{Keywords: []string{user}, Descending: true, Limit: 100}
+	b.ReportAllocs()
+	for range b.N {
+		if _, err := s.Query(context.Background(), q); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkGenericPathQuery(b *testing.B) {
+	s := benchStore(b)
+	q := store.Query{Filter: mustFilter(b, `client.userAgent.browser eq "CHROME" and securityContext.isProxy eq false`), Descending: true, Limit: 100}
+	b.ReportAllocs()
+	for range b.N {
+		if _, err := s.Query(context.Background(), q); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkHistogramHourly(b *testing.B) {
+	s := benchStore(b)
+	b.ReportAllocs()
+	for range b.N {
+		if _, err := s.Histogram(context.Background(), store.Query{}, time.Hour); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkBytesPerEvent(b *testing.B) {
+	s := benchStore(b)
+	st, err := s.Stats(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for range b.N {
+	}
+	b.ReportMetric(float64(st.BytesOnDisk)/float64(st.Events), "disk-B/event")
+	b.ReportMetric(float64(st.Events), "events")
+}

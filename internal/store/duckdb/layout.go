@@ -1,0 +1,220 @@
+package duckdb
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The kept JSON is not stored as one text. Each top-level member of the event
+// goes to its own VARCHAR column (m_actor, m_client, …) holding the member's
+// JSON text exactly as received, and a layout column records the order of the
+// members. Split this way, members that repeat from event to event (a user's
+// actor and client, an app's target, the IP chain) fall into DuckDB's
+// dictionary compression, which a whole-event text never does. Values that a
+// typed column already holds (uuid, published, ids, hashes) are replaced in
+// the member text by a short marker, so they are stored once. The event comes
+// back byte for byte (for a compact input), in Go (rebuild) and in SQL
+// (memberSQL) alike.
+
+// members are the LogEvent top-level fields, each a column.
+var members = []string{
+	"uuid", "published", "eventType", "version", "severity", "legacyEventType", "displayMessage",
+	"actor", "client", "device", "outcome", "target", "transaction", "debugContext",
+	"authenticationContext", "securityContext", "request",
+}
+
+var memberIndex = func() map[string]int {
+	m := map[string]int{}
+	for i, n := range members {
+		m[n] = i
+	}
+	return m
+}()
+
+func memberColumn(name string) string { return "m_" + strings.ToLower(name) }
+
+// subst is a typed value replaced by a marker inside a member's text.
+type subst struct {
+	marker string // a JSON string: `"\u0001` + code + `"`
+	sql    string // SQL giving the JSON text of the value ('"' || col || '"')
+	col    int    // index into columns, or -1 for uuid, -2 for published
+}
+
+const publishedFormat = "2006-01-02T15:04:05.000Z"
+
+// substs lists, per member, the typed values replaced in it.
+var substs = func() map[string][]subst {
+	m := map[string][]subst{
+		"uuid":      {{`"\u0001u"`, `'"' || uuid || '"'`, -1}},
+		"published": {{`"\u0001p"`, `'"' || strftime(published, '%Y-%m-%dT%H:%M:%S.%gZ') || '"'`, -2}},
+	}
+	for i, c := range columns {
+		if c.kind != kString {
+			continue
+		}
+		top, _, _ := strings.Cut(c.path, ".")
+		code := string(rune('A' + i))
+		m[top] = append(m[top], subst{`"\u0001` + code + `"`, `'"' || ` + c.name + ` || '"'`, i})
+	}
+	return m
+}()
+
+// plainValue: a value whose JSON text is just the value in quotes, whatever
+// encoder wrote it. Only such values are replaced.
+func plainValue(s string) bool {
+	if len(s) < 4 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// split cuts a JSON object into its members. It returns ok false when the
+// event must be kept whole in rest instead: a top-level key that is not a
+// LogEvent field or repeats, or a text holding the marker escape.
+func split(raw []byte, uuid string, pub time.Time, cols []any) (layout string, vals []any, ok bool) {
+	if bytes.Contains(raw, []byte(`\u0001`)) {
+		return "", nil, false
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return "", nil, false
+	}
+	vals = make([]any, len(members))
+	var keys []string
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return "", nil, false
+		}
+		k, _ := t.(string)
+		i, known := memberIndex[k]
+		if !known || vals[i] != nil {
+			return "", nil, false
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return "", nil, false
+		}
+		text := string(v)
+		for _, s := range substs[k] {
+			var val string
+			switch s.col {
+			case -1:
+				val = uuid
+			case -2:
+				val = pub.Format(publishedFormat)
+			default:
+				val, _ = cols[s.col].(string)
+			}
+			if plainValue(val) {
+				text = strings.ReplaceAll(text, `"`+val+`"`, s.marker)
+			}
+		}
+		vals[i] = text
+		keys = append(keys, k)
+	}
+	l, _ := json.Marshal(keys)
+	return string(l), vals, true
+}
+
+// rawColumns is the select list that rebuild reads: layout, rest, uuid,
+// published, the members and the substituted typed columns.
+var rawColumns = func() string {
+	cols := []string{"layout", "rest", "uuid", "published"}
+	for _, m := range members {
+		cols = append(cols, memberColumn(m))
+	}
+	for _, c := range columns {
+		if c.kind == kString {
+			cols = append(cols, c.name)
+		}
+	}
+	return strings.Join(cols, ", ")
+}()
+
+var nRawColumns = strings.Count(rawColumns, ",") + 1
+
+// rebuild gives back the event's JSON from the values of rawColumns.
+func rebuild(v []any) (string, error) {
+	layout, _ := v[0].(string)
+	if layout == "" {
+		rest, ok := v[1].(string)
+		if !ok {
+			return "", fmt.Errorf("duckdb: row has neither layout nor rest")
+		}
+		return rest, nil
+	}
+	var keys []string
+	if err := json.Unmarshal([]byte(layout), &keys); err != nil {
+		return "", fmt.Errorf("duckdb: bad layout %q: %w", layout, err)
+	}
+	uuid, _ := v[2].(string)
+	pub, _ := v[3].(time.Time)
+	typed := map[int]string{}
+	j := 4 + len(members)
+	for i, c := range columns {
+		if c.kind == kString {
+			if s, ok := v[j].(string); ok {
+				typed[i] = s
+			}
+			j++
+		}
+	}
+	var b strings.Builder
+	b.WriteByte('{')
+	for n, k := range keys {
+		if n > 0 {
+			b.WriteByte(',')
+		}
+		kq, _ := json.Marshal(k)
+		b.Write(kq)
+		b.WriteByte(':')
+		text, _ := v[4+memberIndex[k]].(string)
+		for _, s := range substs[k] {
+			if !strings.Contains(text, s.marker) {
+				continue
+			}
+			var val string
+			switch s.col {
+			case -1:
+				val = uuid
+			case -2:
+				val = pub.UTC().Format(publishedFormat)
+			default:
+				val = typed[s.col]
+			}
+			text = strings.ReplaceAll(text, s.marker, `"`+val+`"`)
+		}
+		b.WriteString(text)
+	}
+	b.WriteByte('}')
+	return b.String(), nil
+}
+
+// memberSQL is the SQL for a member's JSON text with its markers replaced;
+// NULL when the event lacks the member. Events kept whole in rest are odd
+// and never decided by SQL on members.
+func memberSQL(name string) string {
+	e := memberColumn(name)
+	for _, s := range substs[name] {
+		e = "replace(" + e + ", '" + s.marker + "', coalesce(" + s.sql + ", ''))"
+	}
+	return e
+}
+
+// allTextSQL is every member's text, for the q prefilter.
+var allTextSQL = func() string {
+	parts := []string{"coalesce(rest, '')"}
+	for _, m := range members {
+		parts = append(parts, "coalesce("+memberSQL(m)+", '')")
+	}
+	return "concat_ws(',', " + strings.Join(parts, ", ") + ")"
+}()
