@@ -143,29 +143,34 @@ type FunnelQuery struct {
 	Split        string      // "", or one of Splits
 }
 
-// typeFilter selects events of the flow's event types.
-func typeFilter(f *flowdef.Flow) filter.Expr {
+// flowTypes selects events of any flow's event types. A funnel cannot read
+// only its own flow's types: the MFA events are shared, and an MFA prompt of
+// a sign-in read without the sign-in's other events would look like an app
+// access or a step-up of its own.
+func flowTypes() filter.Expr {
+	seen := map[string]bool{}
 	var xs []filter.Expr
-	for _, t := range f.EventTypes() {
-		xs = append(xs, eq("eventType", t))
+	for _, f := range flowdef.All() {
+		for _, t := range f.EventTypes() {
+			if !seen[t] {
+				seen[t] = true
+				xs = append(xs, eq("eventType", t))
+			}
+		}
 	}
 	return &filter.Paren{X: anyOf(xs...)}
 }
 
-// FunnelFromStore reads the events that can belong to the flow in the time
-// range and filter, reconstructs them and builds the funnel. Only the flow's
-// own event types are read: an instance of another flow that shares some of
-// them (an MFA prompt) is reconstructed, found to be another kind and left
-// out.
+// FunnelFromStore reads the events of every flow in the time range and
+// filter, reconstructs them and builds the funnel of the flow asked for.
 func FunnelFromStore(ctx context.Context, st store.Store, q FunnelQuery) (*Funnel, error) {
-	f, ok := flowdef.Lookup(q.Flow)
-	if !ok {
+	if _, ok := flowdef.Lookup(q.Flow); !ok {
 		return nil, fmt.Errorf("flows: unknown flow %q (one of %s)", q.Flow, kindList())
 	}
 	if err := checkSplit(q.Split); err != nil {
 		return nil, err
 	}
-	evs, err := Load(ctx, st, store.Query{Filter: allOf(typeFilter(&f), q.Filter), Since: q.Since, Until: q.Until}, MaxEvents)
+	evs, err := Load(ctx, st, store.Query{Filter: allOf(flowTypes(), q.Filter), Since: q.Since, Until: q.Until}, MaxEvents)
 	if err != nil {
 		return nil, err
 	}
