@@ -319,11 +319,19 @@ func (s *scanner) element() (size int, msg string, err error) {
 				}
 			case inStr:
 				if !esc {
-					// Most of an event is string bytes: skip them in a tight loop.
-					for i < len(buf) && plain[buf[i]] {
-						i++
+					// Most of an event is string bytes: jump to the next quote
+					// or backslash with the vectorised IndexByte.
+					rest := buf[i:]
+					j := bytes.IndexByte(rest, '"')
+					if j >= 0 {
+						rest = rest[:j]
 					}
-					if i == len(buf) {
+					if k := bytes.IndexByte(rest, '\\'); k >= 0 {
+						i += k
+					} else if j >= 0 {
+						i += j
+					} else {
+						i = len(buf)
 						break scan
 					}
 					c = buf[i]
