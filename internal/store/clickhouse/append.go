@@ -3,8 +3,10 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/idlog/idlog/internal/store"
 )
@@ -37,13 +39,13 @@ const dupChunk = 500
 // visible together with the rest, each event once.
 func (s *Store) append(ctx context.Context, events []store.Event, cpKey, cpValue string) (store.AppendResult, error) {
 	var res store.AppendResult
+	derived, err := deriveRows(events)
+	if err != nil {
+		return store.AppendResult{}, err
+	}
 	rows := make([]row, 0, len(events))
 	inBatch := make(map[string]bool, len(events))
-	for i, e := range events {
-		r, err := deriveRow(i, e)
-		if err != nil {
-			return store.AppendResult{}, err
-		}
+	for _, r := range derived {
 		if inBatch[r.uuid] {
 			res.Duplicates++
 			continue
@@ -97,6 +99,31 @@ func (s *Store) append(ctx context.Context, events []store.Event, cpKey, cpValue
 	}
 	res.Added = len(fresh)
 	return res, nil
+}
+
+// deriveRows derives the rows of a batch on every core: decoding and
+// laying out the JSON is most of the client's work in an import.
+func deriveRows(events []store.Event) ([]row, error) {
+	rows := make([]row, len(events))
+	errs := make([]error, len(events))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(events)/64))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(events); i += workers {
+				rows[i], errs[i] = deriveRow(i, events[i])
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return rows, nil
 }
 
 // checkSoleWriter refuses to write when another process has moved the

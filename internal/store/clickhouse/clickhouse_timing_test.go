@@ -1,0 +1,174 @@
+package clickhouse
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/idlog/idlog/internal/chtest"
+	"github.com/idlog/idlog/internal/filter"
+	"github.com/idlog/idlog/internal/scenario"
+	"github.com/idlog/idlog/internal/simulate"
+	"github.com/idlog/idlog/internal/store"
+	"github.com/idlog/idlog/internal/store/storetest"
+)
+
+// IDLOG_BENCH_EVENTS sets the dataset size (default 20000, quick). The
+// data is the simulator's (storetest.Simulated), as in the DuckDB
+// benchmarks, so the two stores' numbers compare.
+func benchSize() int {
+	if n, err := strconv.Atoi(os.Getenv("IDLOG_BENCH_EVENTS")); err == nil && n > 0 {
+		return n
+	}
+	return 20000
+}
+
+func benchEvents(b *testing.B) []store.Event {
+	n := benchSize()
+	users := max(100, n/300)
+	evs, err := storetest.Simulated(simulate.Config{Users: users, Days: 30, Seed: 42, Attacks: true}, n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return evs
+}
+
+// batch is the Append size of the benchmarks: the collector's page size.
+const batch = 1000
+
+func load(b *testing.B, s *Store, evs []store.Event) {
+	for i := 0; i < len(evs); i += batch {
+		if _, err := s.Append(context.Background(), evs[i:min(i+batch, len(evs))]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func mustFilter(b *testing.B, src string) filter.Expr {
+	e, err := filter.Parse(src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return e
+}
+
+// BenchmarkStore starts one throwaway server, loads the dataset once and
+// runs the query shapes of the DuckDB benchmarks against it.
+func BenchmarkStore(b *testing.B) {
+	dsn := chtest.StartServer(b)
+	evs := benchEvents(b)
+	var raw int64
+	for _, e := range evs {
+		raw += int64(len(e.Raw))
+	}
+	ctx := context.Background()
+
+	b.Run("Append", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(raw)
+		for range b.N {
+			b.StopTimer()
+			s, err := Open(ctx, freshDB(dsn))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			start := time.Now()
+			load(b, s, evs)
+			b.ReportMetric(float64(len(evs))/time.Since(start).Seconds(), "events/s")
+			b.StopTimer()
+			s.Close()
+			b.StartTimer()
+		}
+	})
+
+	s, err := Open(ctx, freshDB(dsn))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	load(b, s, evs)
+
+	b.Run("BytesPerEvent", func(b *testing.B) {
+		// Merged into one part per partition first, as a table settles
+		// after a while; the unmerged size right after a load is reported
+		// too.
+		st, err := s.Stats(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.conn.Exec(ctx, "OPTIMIZE TABLE "+s.local+" FINAL"); err != nil {
+			b.Fatal(err)
+		}
+		merged, err := s.Stats(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for range b.N {
+		}
+		b.ReportMetric(float64(st.BytesOnDisk)/float64(st.Events), "disk-B/event-unmerged")
+		b.ReportMetric(float64(merged.BytesOnDisk)/float64(merged.Events), "disk-B/event")
+		b.ReportMetric(float64(raw)/float64(len(evs)), "raw-B/event")
+		b.ReportMetric(float64(merged.Events), "events")
+	})
+
+	top, err := s.TopValues(ctx, store.Query{Filter: mustFilter(b, `actor.type eq "User"`)}, filter.Path{"actor", "id"}, 1)
+	if err != nil || len(top) == 0 {
+		b.Fatalf("top actor: %v %v", top, err)
+	}
+	user := top[0].Value
+	for _, sc := range scenario.All() {
+		if sc.Param != scenario.ParamUser {
+			continue
+		}
+		src, err := sc.Expand(user)
+		if err != nil {
+			b.Fatal(err)
+		}
+		q := store.Query{Filter: mustFilter(b, src), Descending: true, Limit: 100}
+		b.Run("UserNewest100/"+sc.Name, func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				if _, err := s.Query(ctx, q); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("Keyword", func(b *testing.B) {
+		q := store.Query{Keywords: []string{user}, Descending: true, Limit: 100}
+		b.ReportAllocs()
+		for range b.N {
+			if _, err := s.Query(ctx, q); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("GenericPath", func(b *testing.B) {
+		q := store.Query{Filter: mustFilter(b, `client.userAgent.browser eq "CHROME" and securityContext.isProxy eq false`), Descending: true, Limit: 100}
+		b.ReportAllocs()
+		for range b.N {
+			if _, err := s.Query(ctx, q); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("HistogramHourly", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if _, err := s.Histogram(ctx, store.Query{}, time.Hour); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Newest100", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if _, err := s.Query(ctx, store.Query{Descending: true, Limit: 100}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

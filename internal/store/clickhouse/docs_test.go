@@ -1,0 +1,27 @@
+package clickhouse
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestDocsShowTheSchema keeps docs/clickhouse.md's DDL in step with the
+// code: every statement Open runs (single node and cluster) must appear
+// there verbatim.
+func TestDocsShowTheSchema(t *testing.T) {
+	doc, err := os.ReadFile("../../../docs/clickhouse.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*Store{
+		{db: "idlog", events: "`idlog`.`events`", local: "`idlog`.`events`", state: "`idlog`.`idlog_state`"},
+		{db: "idlog", cluster: "prod", events: "`idlog`.`events`", local: "`idlog`.`events_local`", state: "`idlog`.`idlog_state`"},
+	} {
+		for _, stmt := range append(s.DDL(), "CREATE TABLE IF NOT EXISTS "+s.state+stateDDL) {
+			if !strings.Contains(string(doc), stmt) {
+				t.Errorf("docs/clickhouse.md does not show:\n%s", stmt)
+			}
+		}
+	}
+}
