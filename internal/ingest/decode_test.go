@@ -155,3 +155,18 @@ func TestParseEventNamesEveryMissingField(t *testing.T) {
 		}
 	}
 }
+
+func TestParseEventOwnsExactlyItsBytes(t *testing.T) {
+	in := []byte(ev("a"))
+	e, err := ParseEvent(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cap(e.Raw) > 2*len(e.Raw) || string(e.Raw) != string(in) {
+		t.Errorf("Raw has len %d cap %d: a one-off event must not pin a slab", len(e.Raw), cap(e.Raw))
+	}
+	in[2] = 'X'
+	if e.Raw[2] == 'X' {
+		t.Error("Raw aliases the input")
+	}
+}

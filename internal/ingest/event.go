@@ -20,7 +20,7 @@ const maxUUIDBytes = 128
 // stored compacted and otherwise exactly as received. It is what every
 // entry point runs, so an event the CLI accepts the API accepts too.
 func ParseEvent(raw []byte) (store.Event, error) {
-	var v validator
+	v := validator{exact: true}
 	return v.parse(raw)
 }
 
@@ -29,6 +29,9 @@ type validator struct {
 	c    compactor
 	out  []byte
 	slab []byte // events' Raw are carved from it, to allocate per slab, not per event
+	// exact gives each event its own allocation: for one-off calls, where a
+	// slab would be mostly waste and would stay pinned by the event.
+	exact bool
 }
 
 const slabSize = 256 << 10
@@ -82,7 +85,7 @@ func (v *validator) parse(raw []byte) (store.Event, error) {
 
 // keep copies the compacted event out of the reused buffer.
 func (v *validator) keep(c []byte) json.RawMessage {
-	if len(c) > slabSize/4 {
+	if v.exact || len(c) > slabSize/4 {
 		return append(json.RawMessage(nil), c...)
 	}
 	if len(v.slab)+len(c) > cap(v.slab) {
