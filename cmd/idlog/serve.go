@@ -25,6 +25,7 @@ import (
 	"github.com/idlog/idlog/internal/simulate"
 	"github.com/idlog/idlog/internal/store"
 	"github.com/idlog/idlog/internal/storeurl"
+	"github.com/idlog/idlog/internal/ui"
 )
 
 func init() {
@@ -176,8 +177,12 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 		}
 	}
 
+	// The web page signs browsers in with a token and keeps a cookie
+	// session; its authenticator goes first so the page's own API calls
+	// are authorized by the cookie, and tokens work as before.
+	sessions := ui.NewSessions(tokens.Lookup)
 	srv, err := api.New(st, api.Options{
-		Authenticator:  auth.Chain{tokens},
+		Authenticator:  auth.Chain{sessions, tokens},
 		Cursors:        codec,
 		RateLimit:      c.rateLimit,
 		BodyLimit:      int64(c.bodyLimit),
@@ -191,6 +196,9 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 		ln.Close()
 		return err
 	}
+	page := ui.New(sessions, log)
+	page.Secure = c.trustProxy
+	page.Mount(srv)
 	hs := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -16,6 +16,8 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -167,6 +169,29 @@ func TestServeDemo(t *testing.T) {
 	req.Header.Set("Authorization", "SSWS "+tok)
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 403 {
 		t.Fatalf("demo token POST: %v %v", resp, err)
+	}
+	// The web page: sign in with the token, then the cookie reads the API.
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	form := url.Values{"token": {tok}, "next": {"/report/system_log_2"}}
+	req, _ = http.NewRequest("POST", base+"/signin", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base)
+	resp, err := browser.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Request.URL.Path != "/report/system_log_2" {
+		t.Fatalf("sign-in ended at %d %s", resp.StatusCode, resp.Request.URL)
+	}
+	resp, err = browser.Get(base + "/api/idlog/v1/count")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("the session cookie does not reach the API: %d", resp.StatusCode)
 	}
 	if err := stop(); err != nil {
 		t.Fatal(err)
