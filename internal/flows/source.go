@@ -161,6 +161,10 @@ func flowTypes() filter.Expr {
 	return &filter.Paren{X: anyOf(xs...)}
 }
 
+// FunnelFilter is the filter whose events a funnel reconstructs: every
+// flow's event types, and the user's filter x (nil for none).
+func FunnelFilter(x filter.Expr) filter.Expr { return allOf(flowTypes(), x) }
+
 // FunnelFromStore reads the events of every flow in the time range and
 // filter, reconstructs them and builds the funnel of the flow asked for.
 func FunnelFromStore(ctx context.Context, st store.Store, q FunnelQuery) (*Funnel, error) {
@@ -170,7 +174,7 @@ func FunnelFromStore(ctx context.Context, st store.Store, q FunnelQuery) (*Funne
 	if err := checkSplit(q.Split); err != nil {
 		return nil, err
 	}
-	evs, err := Load(ctx, st, store.Query{Filter: allOf(flowTypes(), q.Filter), Since: q.Since, Until: q.Until}, MaxEvents)
+	evs, err := Load(ctx, st, store.Query{Filter: FunnelFilter(q.Filter), Since: q.Since, Until: q.Until}, MaxEvents)
 	if err != nil {
 		return nil, err
 	}
