@@ -26,7 +26,22 @@ type Faults struct {
 	Delay   time.Duration
 	Cut     float64 // send half the body, then drop the connection
 	Repeat  float64 // put the previous page's last events before this page's
+	// Script forces faults on the first requests, one per request, before
+	// chance takes over, so a short test sees each kind at least once.
+	Script []Fault
 }
+
+// Fault is one kind of misbehaviour, for Faults.Script.
+type Fault int
+
+const (
+	None Fault = iota
+	TooMany
+	Error
+	Slow
+	Cut
+	Repeat
+)
 
 // Proxy forwards to Target with faults. Its counters are safe to read while
 // it serves.
@@ -71,10 +86,33 @@ func (p *Proxy) roll(chance float64) bool {
 	return p.rng.Float64() < chance
 }
 
+// scripted returns the forced fault of request n (1-based), if any.
+func (p *Proxy) scripted(n int64) Fault {
+	if n <= int64(len(p.Faults.Script)) {
+		return p.Faults.Script[n-1]
+	}
+	return None
+}
+
 // ServeHTTP implements http.Handler.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	p.Requests.Add(1)
+	forced := p.scripted(p.Requests.Add(1))
 	f := p.Faults
+	if forced != None {
+		f = Faults{Reset: f.Reset, Delay: f.Delay}
+		switch forced {
+		case TooMany:
+			f.TooMany = 1
+		case Error:
+			f.Error = 1
+		case Slow:
+			f.Slow = 1
+		case Cut:
+			f.Cut = 1
+		case Repeat:
+			f.Repeat = 1
+		}
+	}
 	switch {
 	case p.roll(f.TooMany):
 		p.Injected429.Add(1)
@@ -114,7 +152,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if resp.StatusCode == http.StatusOK {
-		body = p.page(body)
+		body = p.page(body, f.Repeat)
 	}
 	for _, k := range []string{"Content-Type", "Link", "X-Rate-Limit-Limit", "X-Rate-Limit-Remaining", "X-Rate-Limit-Reset", "Date"} {
 		for _, v := range resp.Header.Values(k) {
@@ -145,7 +183,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // page notes what a page holds and, by chance, puts the end of the previous
 // page before it, as a server that re-sends events at page boundaries would.
-func (p *Proxy) page(body []byte) []byte {
+func (p *Proxy) page(body []byte, repeat float64) []byte {
 	var events []json.RawMessage
 	if err := json.Unmarshal(body, &events); err != nil {
 		return body
@@ -160,7 +198,7 @@ func (p *Proxy) page(body []byte) []byte {
 		p.tail = append([]json.RawMessage(nil), events[max(0, len(events)-3):]...)
 	}
 	p.mu.Unlock()
-	if len(prev) == 0 || !p.roll(p.Faults.Repeat) {
+	if len(prev) == 0 || !p.roll(repeat) {
 		return body
 	}
 	p.Repeated.Add(1)

@@ -57,11 +57,11 @@ func NewUpstream(t testing.TB, rateLimit int) *Upstream {
 	return &Upstream{Store: st, URL: ts.URL, Token: tok}
 }
 
-// Events makes a day of a small simulated org (a thousand or so events)
-// ending at end, in published order.
-func Events(t testing.TB, seed int64, users int, end time.Time) []store.Event {
+// Events makes days of a simulated org of users ending at end, in
+// published order.
+func Events(t testing.TB, seed int64, users, days int, end time.Time) []store.Event {
 	t.Helper()
-	g := simulate.New(simulate.Config{Users: users, Days: 1, End: end, Seed: seed})
+	g := simulate.New(simulate.Config{Users: users, Days: days, End: end, Seed: seed})
 	var out []store.Event
 	err := g.Run(func(raw []byte) error {
 		e, err := ingest.ParseEvent(raw)
