@@ -78,11 +78,18 @@ func storedEvents(t *testing.T, url string) map[string]json.RawMessage {
 	return got
 }
 
-// TestCrash kills 'idlog import' with SIGKILL half-way, then checks that the
+// TestBinary runs the built command in its own processes: what an
+// in-process run cannot show (a SIGKILL, a lock held by another process).
+func TestBinary(t *testing.T) {
+	bin := buildIdlog(t)
+	t.Run("crash", func(t *testing.T) { testCrash(t, bin) })
+	t.Run("locked", func(t *testing.T) { testLockedStore(t, bin) })
+}
+
+// testCrash kills 'idlog import' with SIGKILL half-way, then checks that the
 // store opens, holds whole batches only (every stored event intact, counts
 // agreeing), and that re-running the import stores every event exactly once.
-func TestCrash(t *testing.T) {
-	bin := buildIdlog(t)
+func testCrash(t *testing.T, bin string) {
 	data := simulatedOrg(t, 100, 30)
 	want := map[string]json.RawMessage{}
 	for _, l := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
@@ -155,9 +162,8 @@ func TestCrash(t *testing.T) {
 	}
 }
 
-// TestLockedStore checks the one-line message when a server holds the store.
-func TestLockedStore(t *testing.T) {
-	bin := buildIdlog(t)
+// testLockedStore checks the one-line message when a server holds the store.
+func testLockedStore(t *testing.T, bin string) {
 	dir := t.TempDir()
 	url := "duckdb:" + filepath.Join(dir, "events.duckdb")
 	srv := exec.Command(bin, "serve", "--store", url, "--data-dir", dir, "--addr", "127.0.0.1:0")

@@ -120,7 +120,7 @@ func TestServerMode(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "HTTP 401") {
 		t.Errorf("bad token: %d %q", r.code, r.stderr)
 	}
-	_ = st // held by the server: the lock message is tested across processes (TestLockedStore)
+	_ = st // held by the server: the lock message is tested across processes (TestBinary)
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
