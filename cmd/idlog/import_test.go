@@ -150,7 +150,8 @@ func TestImportUsageErrors(t *testing.T) {
 		{[]string{"import", "/does/not/exist.ndjson"}, 1, "no such file"},
 		{[]string{"import", "--store", "nosuch:x", "-"}, 1, `unknown store "nosuch:x"`},
 		{[]string{"import", "--store", "duckdb:x", "--server", "http://h", "-"}, 2, "exclude each other"},
-		{[]string{"import", "--server", "localhost:8080", "-"}, 2, "not an http:// or https:// URL"},
+		{[]string{"import", "--server", "localhost:8080", "--token", "t", "-"}, 2, "not an http:// or https:// URL"},
+		{[]string{"import", "--server", "http://localhost:8080", "-"}, 2, "--server needs an API token"},
 	}
 	for _, tt := range tests {
 		r := idlog(t, nil, "", tt.args...)

@@ -64,6 +64,9 @@ func (sf *storeFlags) resolve(e *env) error {
 	if sf.server != "" && sf.token == "" {
 		sf.token = e.getenv("IDLOG_TOKEN")
 	}
+	if sf.server != "" && sf.token == "" {
+		return &exitError{code: 2, msg: "--server needs an API token: --token TOKEN or IDLOG_TOKEN (create one with 'idlog token create')"}
+	}
 	return nil
 }
 

@@ -92,6 +92,8 @@ func TestStoreFlagsResolve(t *testing.T) {
 		{name: "flag server, env token", args: []string{"--server", "http://f"}, env: map[string]string{"IDLOG_TOKEN": "tk"}, server: "http://f", token: "tk"},
 		{name: "flag token wins", args: []string{"--server", "http://f", "--token", "a"}, env: map[string]string{"IDLOG_TOKEN": "tk"}, server: "http://f", token: "a"},
 		{name: "both flags", args: []string{"--server", "http://f", "--store", "duckdb:/y"}, wantCode: 2},
+		{name: "server without token", args: []string{"--server", "http://f"}, wantCode: 2},
+		{name: "env server without token", env: map[string]string{"IDLOG_SERVER": "http://s"}, wantCode: 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
