@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/idlog/idlog/internal/filter"
@@ -190,4 +192,43 @@ func kindList() string {
 		s += f.Kind
 	}
 	return s
+}
+
+// eventWindow is how far around an event ForEvent reads: longer than any
+// flow's MaxGap times the steps a flow can have.
+const eventWindow = 6 * time.Hour
+
+// ForEvent reconstructs the flow the event with this uuid belongs to, from
+// the events of its session (or, without one, of its user) around it. It
+// returns store.ErrNotFound when no event has the uuid.
+func ForEvent(ctx context.Context, st store.Store, uuid string) (*Instance, error) {
+	ev, err := st.Get(ctx, uuid)
+	if err != nil {
+		return nil, err
+	}
+	e, err := FromRaw(ev.Raw)
+	if err != nil {
+		return nil, err
+	}
+	sel := Selector{Session: e.Session, Since: ev.Published.Add(-eventWindow), Until: ev.Published.Add(eventWindow)}
+	if e.Session == "" {
+		sel.User = e.User
+		if strings.HasPrefix(e.User, "unknown:") {
+			sel.User = e.ActorName
+		}
+	}
+	var ins []*Instance
+	if sel.Session != "" || sel.User != "" {
+		if ins, err = Find(ctx, st, sel); err != nil {
+			return nil, err
+		}
+	}
+	for _, in := range ins {
+		if slices.Contains(in.UUIDs, uuid) {
+			return in, nil
+		}
+	}
+	// An event its own selection cannot find (no session, no user): it
+	// stands alone.
+	return Reconstruct([]Event{e})[0], nil
 }

@@ -1,0 +1,134 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/idlog/idlog/internal/auth"
+	"github.com/idlog/idlog/internal/flowdef"
+	"github.com/idlog/idlog/internal/flows"
+	"github.com/idlog/idlog/internal/store"
+)
+
+// Flow analysis endpoints:
+//
+//	GET /api/idlog/v1/flows?user=|session=|ip=|event=&since&until
+//	GET /api/idlog/v1/funnels?flow=&since&until&filter&split=
+//	GET /api/idlog/v1/flowdefs
+//
+// flows answers a JSON array of instances (package flows' Instance), oldest
+// first; with event=UUID, the one instance holding that event. funnels
+// answers one Funnel. flowdefs lists the flow definitions, for the page's
+// timelines.
+
+// flowRoutes mounts the flow endpoints; routes calls it.
+func (s *Server) flowRoutes() {
+	s.route("GET /api/idlog/v1/flows", auth.ScopeRead, s.flows)
+	s.route("GET /api/idlog/v1/funnels", auth.ScopeRead, s.funnels)
+	s.route("GET /api/idlog/v1/flowdefs", auth.ScopeRead, s.flowDefs)
+}
+
+func (s *Server) flows(w http.ResponseWriter, r *http.Request) error {
+	v := r.URL.Query()
+	var c causes
+	sel := flows.Selector{User: strings.TrimSpace(v.Get("user")), Session: strings.TrimSpace(v.Get("session")),
+		IP: strings.TrimSpace(v.Get("ip"))}
+	sel.Since = timeParam(v, "since", &c)
+	sel.Until = timeParam(v, "until", &c)
+	uuid := strings.TrimSpace(v.Get("event"))
+	if uuid == "" && sel.User == "" && sel.Session == "" && sel.IP == "" {
+		c.add("user", "name a user, session, ip or event.")
+	}
+	if err := c.err(); err != nil {
+		return err
+	}
+	ctx, cancel := s.queryContext(r.Context())
+	defer cancel()
+	if uuid != "" {
+		in, err := flows.ForEvent(ctx, s.st, uuid)
+		if errors.Is(err, store.ErrNotFound) {
+			return &Error{kind: kindNotFound, Code: codeNotFound, Summary: "Not found: Resource not found: " + uuid + " (LogEvent)"}
+		}
+		if err != nil {
+			return storeError(ctx, err)
+		}
+		return writeJSON(w, []*flows.Instance{in})
+	}
+	ins, err := flows.Find(ctx, s.st, sel)
+	if err != nil {
+		return storeError(ctx, err)
+	}
+	if ins == nil {
+		ins = []*flows.Instance{}
+	}
+	return writeJSON(w, ins)
+}
+
+func (s *Server) funnels(w http.ResponseWriter, r *http.Request) error {
+	v := r.URL.Query()
+	var c causes
+	kind := strings.TrimSpace(v.Get("flow"))
+	if _, ok := flowdef.Lookup(kind); !ok {
+		c.add("flow", "must be one of "+strings.Join(flowKinds(), ", ")+".")
+	}
+	split := strings.TrimSpace(v.Get("split"))
+	if split != "" && !containsString(flows.Splits, split) {
+		c.add("split", "must be one of "+strings.Join(flows.Splits, ", ")+" or empty.")
+	}
+	if err := c.err(); err != nil {
+		return err
+	}
+	sel, err := parseSelection(v)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := s.queryContext(r.Context())
+	defer cancel()
+	fn, err := flows.FunnelFromStore(ctx, s.st, flows.FunnelQuery{Flow: kind, Since: sel.since, Until: sel.until, Filter: sel.expr, Split: split})
+	if err != nil {
+		return storeError(ctx, err)
+	}
+	return writeJSON(w, fn)
+}
+
+func (s *Server) flowDefs(w http.ResponseWriter, r *http.Request) error {
+	type step struct {
+		Name       string   `json:"name"`
+		EventTypes []string `json:"eventTypes"`
+		Optional   bool     `json:"optional,omitempty"`
+		Repeatable bool     `json:"repeatable,omitempty"`
+	}
+	type def struct {
+		Kind     string `json:"kind"`
+		Title    string `json:"title"`
+		MaxGapMS int64  `json:"maxGapMs"`
+		Steps    []step `json:"steps"`
+	}
+	var out []def
+	for _, f := range flowdef.All() {
+		d := def{Kind: f.Kind, Title: f.Title, MaxGapMS: f.MaxGap.Milliseconds()}
+		for _, st := range f.Steps {
+			d.Steps = append(d.Steps, step{st.Name, st.EventTypes, st.Optional, st.Repeatable})
+		}
+		out = append(out, d)
+	}
+	return writeJSON(w, out)
+}
+
+func flowKinds() []string {
+	var out []string
+	for _, f := range flowdef.All() {
+		out = append(out, f.Kind)
+	}
+	return out
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
