@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // seedLink returns the seed document's share link with the org URL and
@@ -387,5 +388,97 @@ func TestLoadMoreFollowsNext(t *testing.T) {
 	}
 	if times := eval[[]string](t, ctx, `[...document.querySelectorAll("#rows tr.ev time")].map(e => e.dateTime)`); !slices.IsSorted(times) {
 		t.Errorf("oldest-first list is not in order: %v", times[:5])
+	}
+}
+
+// TestPanelsAndHistogram covers the tools around the query box: attribute
+// suggestions, the event type catalog, and dragging across the histogram.
+func TestPanelsAndHistogram(t *testing.T) {
+	s := sharedServer(t)
+	ctx := browserCtx(t)
+	link := s.URL + "/report/system_log_2?search=&fromTime=2022-08-01T00%3A00%3A00Z&toTime=2022-08-09T00%3A00%3A00Z&locale=UTC&limit=20&view=list"
+	s.signIn(t, ctx, link)
+	waitRun(t, ctx, 0)
+
+	t.Run("suggestions", func(t *testing.T) {
+		eval[bool](t, ctx, `(search.value = "", true)`)
+		do(t, ctx, chromedp.SendKeys(chromedp.CSS("#search"), "actor.al"))
+		opts := eval[[]string](t, ctx, `[...document.querySelectorAll("#suggest li")].map(l => l.textContent)`)
+		if !slices.Contains(opts, "actor.alternateId") {
+			t.Fatalf("typing actor.al suggests %v", opts)
+		}
+		do(t, ctx, chromedp.KeyEvent(kb.ArrowDown), chromedp.KeyEvent(kb.Tab))
+		if v := eval[string](t, ctx, `search.value`); v != "actor.alternateId " {
+			t.Errorf("after accepting the suggestion the box holds %q", v)
+		}
+		do(t, ctx, chromedp.SendKeys(chromedp.CSS("#search"), `eq "x" and eventType eq "user.session.st`))
+		opts = eval[[]string](t, ctx, `[...document.querySelectorAll("#suggest li")].map(l => l.firstChild.textContent)`)
+		if !slices.Equal(opts, []string{"user.session.start"}) {
+			t.Errorf("inside an eventType string the suggestions are %v", opts)
+		}
+	})
+
+	t.Run("event types", func(t *testing.T) {
+		n := runs(t, ctx)
+		eval[bool](t, ctx, `(document.getElementById("types-panel").open = true, true)`)
+		do(t, ctx, chromedp.SendKeys(chromedp.CSS("#types-search"), "session.end"))
+		names := eval[[]string](t, ctx, `[...document.querySelectorAll("#types button.type")].map(b => b.textContent)`)
+		if !slices.Contains(names, "user.session.end") || slices.Contains(names, "user.session.start") {
+			t.Fatalf("searching the catalog for session.end lists %v", names)
+		}
+		clickWith(t, ctx, `#types button.type`)
+		waitRun(t, ctx, n)
+		if q := location(t, ctx).Query().Get("search"); q != `eventType eq "`+names[0]+`"` {
+			t.Errorf("clicking %s set the query to %q", names[0], q)
+		}
+	})
+
+	t.Run("drag to zoom", func(t *testing.T) {
+		n := runs(t, ctx)
+		do(t, ctx, chromedp.ScrollIntoView(chromedp.CSS("#hist-svg")))
+		r := eval[[]float64](t, ctx, `(r => [r.left, r.top, r.width, r.height])(document.getElementById("hist-svg").getBoundingClientRect())`)
+		y := r[1] + r[3]/2
+		do(t, ctx,
+			chromedp.MouseEvent(chromedp.MousePressed, r[0]+r[2]/4, y, chromedp.ButtonLeft),
+			chromedp.MouseEvent(chromedp.MouseMoved, r[0]+r[2]/2, y, chromedp.ButtonLeft),
+			chromedp.MouseEvent(chromedp.MouseReleased, r[0]+r[2]*3/4, y, chromedp.ButtonLeft),
+		)
+		waitRun(t, ctx, n)
+		q := location(t, ctx).Query()
+		from, err1 := time.Parse(time.RFC3339, q.Get("fromTime"))
+		to, err2 := time.Parse(time.RFC3339, q.Get("toTime"))
+		if err1 != nil || err2 != nil {
+			t.Fatalf("range after the drag: %q…%q", q.Get("fromTime"), q.Get("toTime"))
+		}
+		// The 8-day range dragged from 1/4 to 3/4: days 2 to 6.
+		wantFrom, wantTo := time.Date(2022, 8, 3, 0, 0, 0, 0, time.UTC), time.Date(2022, 8, 7, 0, 0, 0, 0, time.UTC)
+		if d := from.Sub(wantFrom).Abs(); d > time.Hour {
+			t.Errorf("from %v, want about %v", from, wantFrom)
+		}
+		if d := to.Sub(wantTo).Abs(); d > time.Hour {
+			t.Errorf("to %v, want about %v", to, wantTo)
+		}
+	})
+}
+
+// TestControlsAreLabelled checks that every form control has a label a
+// screen reader can announce, and that a row opens from the keyboard.
+func TestControlsAreLabelled(t *testing.T) {
+	s := sharedServer(t)
+	ctx := browserCtx(t)
+	s.signIn(t, ctx, s.URL+"/report/system_log_2?search=&fromTime=2022-08-01T00%3A00%3A00Z&toTime=2022-08-09T00%3A00%3A00Z&locale=UTC&limit=20&view=list")
+	waitRun(t, ctx, 0)
+	eval[bool](t, ctx, `(document.querySelectorAll("details").forEach(d => d.open = true), true)`)
+	unlabelled := eval[[]string](t, ctx, `[...document.querySelectorAll("input, select, textarea, button")]
+		.filter(e => !(e.labels && e.labels.length) && !e.getAttribute("aria-label") && !(e.textContent || "").trim() && e.type !== "hidden")
+		.map(e => e.outerHTML.slice(0, 80))`)
+	if len(unlabelled) > 0 {
+		t.Errorf("controls without a label: %q", unlabelled)
+	}
+	// Focus the first row's expander and press Enter.
+	eval[bool](t, ctx, `(document.querySelector("#rows tr.ev button.expand").focus(), true)`)
+	do(t, ctx, chromedp.KeyEvent(kb.Enter))
+	if !eval[bool](t, ctx, `!!document.querySelector("tr.detail ul.tree") && document.querySelector("#rows tr.ev button.expand").getAttribute("aria-expanded") === "true"`) {
+		t.Error("Enter on a row's expander did not open the event")
 	}
 }

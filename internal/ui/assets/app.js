@@ -13,6 +13,9 @@ const GEO = "client.geographicalContext.geolocation";
 const WORLD = { left: -180, top: 85, right: 180, bottom: -85 };
 const PRESETS = { "15m": 15 * 60e3, "1h": 3600e3, "24h": 86400e3, "7d": 7 * 86400e3, "30d": 30 * 86400e3, "90d": 90 * 86400e3 };
 const OUTCOME_COLORS = { SUCCESS: "#2e7d32", FAILURE: "#c62828", DENY: "#ad1457", ALLOW: "#1565c0", CHALLENGE: "#ef6c00", SKIPPED: "#6d4c41", UNKNOWN: "#757575", "": "#9e9e9e" };
+// Outcome names as text need darker shades than the bars to keep 4.5:1
+// contrast on white.
+const OUTCOME_TEXT = { SUCCESS: "#1b5e20", FAILURE: "#b71c1c", DENY: "#880e4f", ALLOW: "#0d47a1", CHALLENGE: "#a84300", SKIPPED: "#4e342e", UNKNOWN: "#424242" };
 const FACETS = [
   ["eventType", "Event types"],
   ["actor.alternateId", "Actors"],
@@ -357,7 +360,7 @@ function renderRow(e) {
 
   const o = e.outcome || {};
   const tdo = el("td");
-  if (o.result) { const b = val("outcome.result", o.result); b.classList.add("outcome"); b.style.color = OUTCOME_COLORS[o.result] || ""; tdo.append(b); }
+  if (o.result) { const b = val("outcome.result", o.result); b.classList.add("outcome"); b.style.color = OUTCOME_TEXT[o.result] || ""; tdo.append(b); }
   if (o.reason) tdo.append(el("div", "muted", o.reason));
 
   const c = e.client || {};
