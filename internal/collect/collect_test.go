@@ -174,3 +174,15 @@ func sameEvents(t *testing.T, want []store.Event, mirror store.Store) {
 		t.Errorf("mirror has %d events, upstream %d", len(got), len(want))
 	}
 }
+
+func openMem(t *testing.T) store.Store {
+	t.Helper()
+	st, err := storeurl.Open(context.Background(), "duckdb::memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
