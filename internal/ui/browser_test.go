@@ -263,25 +263,7 @@ func TestCSVDownloadMatchesAPI(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#dl-start")),
 		chromedp.WaitReady(chromedp.CSS(`#dl-status[data-done]`)),
 	)
-	var files []string
-	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
-		files, _ = filepath.Glob(filepath.Join(dir, "*.csv"))
-		if len(files) == 1 {
-			break
-		}
-	}
-	if len(files) != 1 {
-		t.Fatalf("downloaded files: %v", files)
-	}
-	f, err := os.Open(files[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := readCSV(t, dir)
 	// Every page of the same query, read from the API directly.
 	var want []apiEvent
 	q := url.Values{"filter": {filter}, "since": {"2022-07-20T00:00:00Z"}, "until": {"2022-08-09T00:00:00Z"}, "limit": {"1000"}, "sortOrder": {"DESCENDING"}}
@@ -308,18 +290,61 @@ func TestCSVDownloadMatchesAPI(t *testing.T) {
 		return i
 	}
 	cu, cp, ct, co, ca := col("uuid"), col("published"), col("eventType"), col("outcome.result"), col("actor.id")
-	rows := recs[1:]
-	if len(rows) != len(want) {
-		t.Fatalf("the CSV has %d rows, the API %d events", len(rows), len(want))
-	}
-	for i, e := range want {
-		r := rows[i]
-		got := [5]string{r[cu], r[cp], r[ct], r[co], r[ca]}
-		exp := [5]string{e.UUID, e.Published, e.EventType, e.Outcome.Result, e.Actor.ID}
-		if got != exp {
-			t.Fatalf("CSV row %d = %v, API event = %v", i, got, exp)
+	compare := func(rows [][]string, want []apiEvent) {
+		t.Helper()
+		if len(rows) != len(want) {
+			t.Fatalf("the CSV has %d rows, want %d events", len(rows), len(want))
+		}
+		for i, e := range want {
+			r := rows[i]
+			got := [5]string{r[cu], r[cp], r[ct], r[co], r[ca]}
+			exp := [5]string{e.UUID, e.Published, e.EventType, e.Outcome.Result, e.Actor.ID}
+			if got != exp {
+				t.Fatalf("CSV row %d = %v, API event = %v", i, got, exp)
+			}
 		}
 	}
+	compare(recs[1:], want)
+
+	// With the cap lowered below the result, the file stops at the cap and
+	// the page says so.
+	const capped = 1500
+	dir2 := t.TempDir()
+	if err := allowDownloads(ctx, dir2); err != nil {
+		t.Fatal(err)
+	}
+	eval[bool](t, ctx, `(window.idlogDownloadCap = `+strconv.Itoa(capped)+`, delete document.getElementById("dl-status").dataset.done, true)`)
+	do(t, ctx, chromedp.Click(chromedp.CSS("#dl-start")), chromedp.WaitReady(chromedp.CSS(`#dl-status[data-done]`)))
+	if msg := eval[string](t, ctx, `document.getElementById("dl-status").textContent`); !strings.Contains(msg, "stop at 1,500") {
+		t.Errorf("capped download says %q", msg)
+	}
+	recs = readCSV(t, dir2)
+	compare(recs[1:], want[:capped])
+}
+
+// readCSV waits for the one CSV file Chromium writes into dir and parses it.
+func readCSV(t *testing.T, dir string) [][]string {
+	t.Helper()
+	var files []string
+	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		files, _ = filepath.Glob(filepath.Join(dir, "*.csv"))
+		if len(files) == 1 {
+			break
+		}
+	}
+	if len(files) != 1 {
+		t.Fatalf("downloaded files: %v", files)
+	}
+	f, err := os.Open(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
 }
 
 func TestSignInRequired(t *testing.T) {

@@ -946,12 +946,14 @@ async function download() {
   // just concatenates them.
   const parts = [];
   if (fmt === "csv") parts.push(new Blob([CSV_COLUMNS.map((c) => c[0]).join(",") + "\r\n"]));
+  // Tests lower the cap through window.idlogDownloadCap.
+  const cap = window.idlogDownloadCap || DOWNLOAD_CAP;
   let url = `${API}?${params(v)}&sortOrder=${state.order}&limit=1000`, n = 0, capped = false;
   try {
     while (url) {
       const { body, next } = await getJSON(url, dlCtrl.signal);
       let rows = body || [];
-      if (n + rows.length > DOWNLOAD_CAP) { rows = rows.slice(0, DOWNLOAD_CAP - n); capped = true; }
+      if (n + rows.length >= cap && next) { rows = rows.slice(0, cap - n); capped = true; }
       const lines = fmt === "csv"
         ? rows.map((e) => CSV_COLUMNS.map((c) => csvCell(c[1](e))).join(",") + "\r\n")
         : rows.map((e) => JSON.stringify(e) + "\n");
@@ -976,7 +978,7 @@ async function download() {
   a.remove();
   setTimeout(() => URL.revokeObjectURL(a.href), 60e3);
   status.textContent = capped
-    ? `Downloaded the first ${n.toLocaleString("en")} events: downloads stop at ${DOWNLOAD_CAP.toLocaleString("en")}. Narrow the range for the rest.`
+    ? `Downloaded the first ${n.toLocaleString("en")} events: downloads stop at ${cap.toLocaleString("en")}. Narrow the range for the rest.`
     : `Downloaded ${n.toLocaleString("en")} events.`;
   status.dataset.done = String(n);
   $("dl-start").disabled = false;
