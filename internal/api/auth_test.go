@@ -77,9 +77,15 @@ func TestScopes(t *testing.T) {
 	if resp, body := e.get("", "/healthz"); resp.StatusCode != 200 || string(body) != "ok\n" {
 		t.Fatalf("healthz: %d %s", resp.StatusCode, body)
 	}
-	// Unknown API paths answer in Okta's shape (after authentication).
+	// Unknown API paths and methods answer in Okta's shape too (after
+	// authentication).
 	resp, body := e.get(e.read, "/api/v1/users")
 	wantError(t, resp, body, 404, "E0000007")
+	resp, body = e.do("DELETE", e.admin, "/api/v1/logs", nil, nil)
+	wantError(t, resp, body, 405, "E0000022")
+	if allow := resp.Header.Get("Allow"); allow != "GET, POST" {
+		t.Errorf("Allow %q", allow)
+	}
 }
 
 func TestTokenRevokedWhileServing(t *testing.T) {

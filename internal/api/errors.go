@@ -18,6 +18,7 @@ const (
 	kindUnauthorized
 	kindForbidden
 	kindNotFound
+	kindMethod
 	kindTooLarge
 	kindRateLimited
 	kindTimeout
@@ -36,6 +37,8 @@ func (k errorKind) status() int {
 		return http.StatusForbidden
 	case kindNotFound:
 		return http.StatusNotFound
+	case kindMethod:
+		return http.StatusMethodNotAllowed
 	case kindTooLarge:
 		return http.StatusRequestEntityTooLarge
 	case kindRateLimited:
@@ -73,6 +76,7 @@ const (
 	codeInvalidToken = "E0000011" // Invalid token provided
 	codeForbidden    = "E0000006" // no permission
 	codeRateLimit    = "E0000047" // rate limit
+	codeMethod       = "E0000022" // the endpoint does not support the method
 	codeTooLarge     = "E0000001" // Okta has no size code; a validation failure is the closest
 	codeUnavailable  = "E0000010" // Service is in read only mode / unavailable
 )
@@ -90,6 +94,7 @@ var (
 	errRateLimited  = &Error{kind: kindRateLimited, Code: codeRateLimit, Summary: "API call exceeded rate limit due to too many requests."}
 	errTimeout      = &Error{kind: kindTimeout, Code: codeInternal, Summary: "Your last request took too long to complete. This is likely due to a load issue on our side. We've logged the issue and will look into it. Please try again."}
 	errNotFound     = &Error{kind: kindNotFound, Code: codeNotFound, Summary: "Not found: Resource not found"}
+	errMethod       = &Error{kind: kindMethod, Code: codeMethod, Summary: "The endpoint does not support the provided HTTP method"}
 	errShuttingDown = &Error{kind: kindUnavailable, Code: codeUnavailable, Summary: "The server is shutting down. Please try again."}
 )
 

@@ -436,6 +436,7 @@ func TestLogsParameterErrors(t *testing.T) {
 		{"filter=" + url.QueryEscape(`outcome.result gt true`), "E0000031", "", 1},
 		{"q=" + strings.Repeat("a", 41), "E0000001", "'q': Freeform search cannot contain items longer than 40 characters", 1},
 		{"q=" + url.QueryEscape(strings.Repeat("a ", 11)), "E0000001", "'q'", 1},
+		{"filter=" + url.QueryEscape(longFilter(17000)), "E0000001", "'filter': is longer than 16384 bytes", 1},
 	}
 	for _, tc := range tests {
 		resp, body := e.get(e.read, "/api/v1/logs?"+tc.query)

@@ -79,10 +79,18 @@ type selection struct {
 	until      time.Time
 }
 
+// maxFilterBytes bounds a filter's text. The seed's longest query is about
+// 1.5 KB; the bound keeps what one request can make the server store (long
+// filters are kept on disk for their cursors) small.
+const maxFilterBytes = 16 << 10
+
 // parseFilter parses the filter and q texts. Their errors are Okta's own
 // (E0000053, E0000031, E0000001) and are returned as they are, ahead of
 // other validation causes, because they carry a position.
 func parseFilter(filterText, q string) (filter.Expr, []string, error) {
+	if len(filterText) > maxFilterBytes {
+		return nil, nil, validationError("filter", "is longer than "+strconv.Itoa(maxFilterBytes)+" bytes.")
+	}
 	var expr filter.Expr
 	if strings.TrimSpace(filterText) != "" {
 		e, err := filter.Parse(filterText)

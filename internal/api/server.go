@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -75,6 +76,7 @@ type Server struct {
 	limiter *auth.Limiter
 	mux     *http.ServeMux
 	metrics *metrics
+	allowed map[string]string // path → methods, for 405 answers
 
 	// ingests counts in-flight POSTs so Shutdown can wait for them even
 	// when the HTTP server's own shutdown gives up on the connection.
@@ -101,7 +103,7 @@ func New(st store.Store, opts Options) (*Server, error) {
 		opts.Now = time.Now
 	}
 	s := &Server{st: st, opts: opts, log: opts.Logger, limiter: auth.NewLimiter(opts.RateLimit),
-		mux: http.NewServeMux(), metrics: newMetrics()}
+		mux: http.NewServeMux(), metrics: newMetrics(), allowed: map[string]string{}}
 	s.routes()
 	return s, nil
 }
@@ -125,8 +127,13 @@ func (s *Server) routes() {
 	s.route("GET /api/idlog/v1/scenarios", auth.ScopeRead, s.scenarios)
 	s.route("GET /api/idlog/v1/events/{uuid}", auth.ScopeRead, s.getEvent)
 	s.route("POST /api/idlog/v1/prune", auth.ScopeAdmin, s.prune)
-	// Anything else under /api answers in Okta's shape too.
+	// Anything else under /api answers in Okta's shape too: a known path
+	// with another method is 405, the rest 404.
 	s.mux.Handle("/api/", s.wrap("/api/", "", func(w http.ResponseWriter, r *http.Request) error {
+		if allow := s.allowed[r.URL.Path]; allow != "" {
+			w.Header().Set("Allow", allow)
+			return errMethod
+		}
 		return errNotFound
 	}))
 }
@@ -135,6 +142,12 @@ func (s *Server) routes() {
 // caller.
 func (s *Server) route(pattern string, scope auth.Scope, h handlerFunc) {
 	s.mux.Handle(pattern, s.wrap(pattern, scope, h))
+	if method, path, ok := strings.Cut(pattern, " "); ok && !strings.Contains(path, "{") {
+		if s.allowed[path] != "" {
+			method = s.allowed[path] + ", " + method
+		}
+		s.allowed[path] = method
+	}
 }
 
 // Handle mounts another handler on the server's mux, behind the same
