@@ -242,7 +242,8 @@ var columnsDDL, columnNames = func() (string, string) {
 // DateTime can hold, so any published time gets a partition.
 const mergeTree = `ENGINE = MergeTree()
 PARTITION BY toYYYYMM(toDateTime(intDiv(least(greatest(published_ms, 0), 4294967295000), 1000), 'UTC'))
-ORDER BY (event_type, published_ms, uuid)`
+ORDER BY (event_type, published_ms, uuid)
+SETTINGS index_granularity = 1024`
 
 // DDL returns the statements Open runs, for documentation and tests.
 func (s *Store) DDL() []string {

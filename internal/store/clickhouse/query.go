@@ -74,8 +74,9 @@ func orderClause(q store.Query) (string, frag) {
 
 // twoStepLimit: pages up to this size are found on the narrow columns first
 // and only then read with their raw JSON, so a page of 100 never reads the
-// raw column of every matching row.
-const twoStepLimit = 5000
+// raw column of every matching row. It also bounds the text of the second
+// query well under max_query_size.
+const twoStepLimit = 1000
 
 // Query implements store.Store.
 func (s *Store) Query(ctx context.Context, q store.Query) ([]store.Event, error) {
@@ -94,26 +95,22 @@ func (s *Store) Query(ctx context.Context, q store.Query) ([]store.Event, error)
 		}
 		return s.fetch(ctx, sql, w.args)
 	}
-	// Step 1: the page's seqs and times, from narrow columns.
-	rows, err := s.conn.Query(ctx, "SELECT seq, published_ms FROM "+s.events+" WHERE "+w.sql+" ORDER BY "+order+" LIMIT "+strconv.Itoa(q.Limit), w.args...)
+	// Step 1: the page's keys, from narrow columns.
+	rows, err := s.conn.Query(ctx, "SELECT seq, event_type, published_ms, uuid FROM "+s.events+" WHERE "+w.sql+" ORDER BY "+order+" LIMIT "+strconv.Itoa(q.Limit), w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse: query: %w", err)
 	}
 	var seqs []int64
-	lo, hi := int64(0), int64(0)
+	var keys []any
 	for rows.Next() {
 		var seq, ms int64
-		if err := rows.Scan(&seq, &ms); err != nil {
+		var et, uuid string
+		if err := rows.Scan(&seq, &et, &ms, &uuid); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		if len(seqs) == 0 || ms < lo {
-			lo = ms
-		}
-		if len(seqs) == 0 || ms > hi {
-			hi = ms
-		}
 		seqs = append(seqs, seq)
+		keys = append(keys, et, ms, uuid)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -122,16 +119,18 @@ func (s *Store) Query(ctx context.Context, q store.Query) ([]store.Event, error)
 	if len(seqs) == 0 {
 		return nil, nil
 	}
-	// Step 2: those rows with their JSON. PREWHERE reads raw only for the
-	// granules that hold one of them; the published range prunes parts.
-	args := make([]any, 0, len(seqs)+2)
+	// Step 2: those rows with their JSON, looked up by primary key, so raw
+	// is read only for the granules that hold them. The seq condition keeps
+	// out a second row with the same key (a duplicate two writers raced to
+	// store).
+	marks := strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", len(seqs)), ", ")
+	seqMarks := strings.TrimSuffix(strings.Repeat("?, ", len(seqs)), ", ")
+	args := keys
 	for _, sq := range seqs {
 		args = append(args, sq)
 	}
-	args = append(args, lo, hi)
-	marks := strings.TrimSuffix(strings.Repeat("?, ", len(seqs)), ", ")
 	evs, err := s.fetch(ctx, "SELECT seq, uuid, published_ms, raw FROM "+s.events+
-		" PREWHERE seq IN ("+marks+") WHERE published_ms >= ? AND published_ms <= ?", args)
+		" WHERE (event_type, published_ms, uuid) IN ("+marks+") AND seq IN ("+seqMarks+")", args)
 	if err != nil {
 		return nil, err
 	}
