@@ -16,6 +16,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/idlog/idlog/internal/scenario"
 )
 
 // seedLink returns the seed document's share link with the org URL and
@@ -455,6 +457,34 @@ func TestPanelsAndHistogram(t *testing.T) {
 		waitRun(t, ctx, n)
 		if q := location(t, ctx).Query().Get("search"); q != `eventType eq "`+names[0]+`"` {
 			t.Errorf("clicking %s set the query to %q", names[0], q)
+		}
+	})
+
+	t.Run("scenario", func(t *testing.T) {
+		sc := scenario.All()
+		i := slices.IndexFunc(sc, func(s scenario.Scenario) bool { return s.Param == scenario.ParamUser })
+		if i < 0 {
+			t.Skip("no user scenario in the catalog")
+		}
+		user := busyUser(t, s)
+		want, err := sc[i].Expand(user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := runs(t, ctx)
+		eval[bool](t, ctx, `(document.getElementById("scenarios-panel").open = true, true)`)
+		form := `#scenarios form:nth-of-type(` + strconv.Itoa(i+1) + `)`
+		do(t, ctx, chromedp.SendKeys(chromedp.CSS(form+" input"), user))
+		clickWith(t, ctx, form+" button")
+		waitRun(t, ctx, n)
+		q := location(t, ctx).Query()
+		if q.Get("search") != want {
+			t.Fatalf("scenario %s filled the query with\n%s\nwant\n%s", sc[i].Name, q.Get("search"), want)
+		}
+		got := rowUUIDs(t, ctx)
+		api := uuids(apiList(t, s, want, q.Get("fromTime"), q.Get("toTime"), 20))
+		if !reflect.DeepEqual(got[:min(len(got), 20)], api) {
+			t.Errorf("scenario list %v, API %v", first(got), first(api))
 		}
 	})
 

@@ -24,6 +24,7 @@ import (
 	"github.com/idlog/idlog/internal/auth"
 	"github.com/idlog/idlog/internal/cursor"
 	"github.com/idlog/idlog/internal/ingest"
+	"github.com/idlog/idlog/internal/scenario"
 	"github.com/idlog/idlog/internal/simulate"
 	"github.com/idlog/idlog/internal/store/duckdb"
 	"github.com/idlog/idlog/internal/ui"
@@ -123,15 +124,14 @@ func newServer(cfg simulate.Config) (*server, error) {
 	return s, nil
 }
 
-// testScenarios are two of the seed's scenarios, with its placeholders.
-var testScenarios = []api.Scenario{
-	{Name: "signin", Title: "Sign-in events of a user", Param: "user", Template: `(actor.id eq "<enter user id>" or target.id eq "<enter user id>") and (
-(eventType eq "user.session.start") or
-(eventType eq "policy.evaluate_sign_on") or
-(eventType eq "user.authentication.verify")
-)`},
-	{Name: "session", Title: "All events of an external session", Param: "session", Template: `(authenticationContext.externalSessionId eq "<enter external session id here>")`},
-}
+// testScenarios are the catalog `idlog serve` offers.
+var testScenarios = func() []api.Scenario {
+	var out []api.Scenario
+	for _, s := range scenario.All() {
+		out = append(out, api.Scenario{Name: s.Name, Title: s.Title, Description: s.Description, Param: s.Param, Flow: s.Flow, Template: s.Template})
+	}
+	return out
+}()
 
 // getAPI calls the API with the read token and decodes the JSON answer;
 // it returns the rel="next" link too.

@@ -50,9 +50,9 @@ func TestScreenshots(t *testing.T) {
 			n = runs(t, ctx)
 			eval[bool](t, ctx, `(document.getElementById("scenarios-panel").open = true, true)`)
 			do(t, ctx,
-				chromedp.WaitVisible(chromedp.CSS("#scenarios form input")),
-				chromedp.SendKeys(chromedp.CSS("#scenarios form input"), busyUser(t, s)),
-				chromedp.Click(chromedp.CSS("#scenarios form button")),
+				chromedp.WaitVisible(chromedp.CSS(`#scenarios form input[name="user"]`)),
+				chromedp.SendKeys(chromedp.CSS(`#scenarios form input[name="user"]`), busyUser(t, s)),
+				chromedp.Click(chromedp.CSS(`#scenarios form:has(input[name="user"]) button`)),
 			)
 			waitRun(t, ctx, n)
 			eval[bool](t, ctx, `(window.scrollTo(0, 0), true)`)

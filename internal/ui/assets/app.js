@@ -845,6 +845,7 @@ async function loadScenarios() {
       const f = el("form", "scenario");
       const id = `sc-${s.name}`;
       f.append(el("h3", null, s.title || s.name));
+      if (s.description) f.append(el("p", "muted", s.description));
       const lab = el("label", null, PARAM_LABEL[s.param] || s.param || "Value");
       lab.htmlFor = id;
       const inp = el("input");
@@ -866,11 +867,13 @@ async function loadScenarios() {
   } catch (err) { box.append(el("p", "muted", `Scenarios unavailable: ${err.message}`)); }
 }
 
-// fillTemplate puts a value into a scenario query. Templates mark the slot
-// as {{name}}, {name} or the seed's "<enter …>" placeholders.
+// fillTemplate puts a value into a scenario query as a JSON string literal.
+// idlog's templates mark the slot as {value} (the literal goes there with
+// its quotes); the seed's own text has "<enter …>" inside quotes, which the
+// literal replaces quotes and all.
 function fillTemplate(t, v) {
-  const lit = JSON.stringify(v).slice(1, -1); // the value as it goes inside quotes
-  return t.replace(/\{\{\s*[A-Za-z_]+\s*\}\}|\{[A-Za-z_]+\}|<enter [^>]*>|<userID>/gi, () => lit);
+  const lit = JSON.stringify(v);
+  return t.replace(/"<enter [^>]*>"|"<userID>"|\{value\}/gi, () => lit);
 }
 
 async function loadCatalog() {
