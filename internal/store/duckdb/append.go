@@ -28,6 +28,7 @@ type row struct {
 	layout    string
 	rest      any // string, or nil
 	members   []any
+	items     []string // target elements, or nil
 }
 
 func prepare(events []store.Event) ([]row, error) {
@@ -52,7 +53,7 @@ func prepare(events []store.Event) ([]row, error) {
 			odd = !publishedAgrees(doc, pub) || oddKeys(doc)
 		}
 		raw := string(e.Raw)
-		layout, mems, ok := split(e.Raw, e.UUID, pub, cols)
+		layout, mems, items, ok := split(e.Raw, e.UUID, pub, cols)
 		var rest any
 		if !ok {
 			// Kept whole; SQL cannot read members of it, so it is odd.
@@ -66,7 +67,7 @@ func prepare(events []store.Event) ([]row, error) {
 		}
 		slices.Sort(arrays)
 		rows[i] = row{uuid: e.UUID, published: pub, odd: odd, kwplain: plainText(raw), arrays: arrays, cols: cols,
-			layout: layout, rest: rest, members: mems}
+			layout: layout, rest: rest, members: mems, items: items}
 	}
 	return rows, nil
 }
@@ -340,6 +341,11 @@ func (w *writer) store(group []*job) ([]store.AppendResult, error) {
 					vals = append(vals, r.layout, r.rest)
 					for _, v := range r.members {
 						vals = append(vals, v)
+					}
+					if r.items != nil {
+						vals = append(vals, r.items)
+					} else {
+						vals = append(vals, nil)
 					}
 					if err := app.AppendRow(vals...); err != nil {
 						app.Close()

@@ -56,7 +56,6 @@ var columns = []column{
 	{"outcome_result", "outcome.result", kString},
 	{"outcome_reason", "outcome.reason", kString},
 	{"dt_hash", "debugContext.debugData.dtHash", kString},
-	{"request_id", "debugContext.debugData.requestId", kString},
 	{"request_uri", "debugContext.debugData.requestUri", kString},
 }
 

@@ -91,7 +91,7 @@ func (s *Store) init() error {
 	for _, m := range members {
 		fmt.Fprintf(&b, ",\n\t%s VARCHAR", memberColumn(m))
 	}
-	b.WriteString("\n)")
+	b.WriteString(",\n\tm_target_items VARCHAR[]\n)")
 	stmts := []string{
 		b.String(),
 		`CREATE TABLE IF NOT EXISTS checkpoints (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)`,

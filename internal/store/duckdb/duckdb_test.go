@@ -21,3 +21,5 @@ func TestConformance(t *testing.T) {
 		return s
 	})
 }
+
+func storetestEvents(n int) []store.Event { return storetest.Synthetic(n, 99) }

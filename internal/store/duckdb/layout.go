@@ -58,6 +58,10 @@ var substs = func() map[string][]subst {
 		top, _, _ := strings.Cut(c.path, ".")
 		code := string(rune('A' + i))
 		m[top] = append(m[top], subst{`"\u0001` + code + `"`, `'"' || ` + c.name + ` || '"'`, i})
+		if c.name == "transaction_id" {
+			// Okta's debugData.requestId is the transaction id.
+			m["debugContext"] = append(m["debugContext"], subst{`"\u0001` + code + `"`, `'"' || ` + c.name + ` || '"'`, i})
+		}
 	}
 	return m
 }()
@@ -79,29 +83,29 @@ func plainValue(s string) bool {
 // split cuts a JSON object into its members. It returns ok false when the
 // event must be kept whole in rest instead: a top-level key that is not a
 // LogEvent field or repeats, or a text holding the marker escape.
-func split(raw []byte, uuid string, pub time.Time, cols []any) (layout string, vals []any, ok bool) {
+func split(raw []byte, uuid string, pub time.Time, cols []any) (layout string, vals []any, items []string, ok bool) {
 	if bytes.Contains(raw, []byte(`\u0001`)) {
-		return "", nil, false
+		return "", nil, nil, false
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return "", nil, false
+		return "", nil, nil, false
 	}
 	vals = make([]any, len(members))
 	var keys []string
 	for dec.More() {
 		t, err := dec.Token()
 		if err != nil {
-			return "", nil, false
+			return "", nil, nil, false
 		}
 		k, _ := t.(string)
 		i, known := memberIndex[k]
 		if !known || vals[i] != nil {
-			return "", nil, false
+			return "", nil, nil, false
 		}
 		var v json.RawMessage
 		if err := dec.Decode(&v); err != nil {
-			return "", nil, false
+			return "", nil, nil, false
 		}
 		text := string(v)
 		for _, s := range substs[k] {
@@ -119,10 +123,112 @@ func split(raw []byte, uuid string, pub time.Time, cols []any) (layout string, v
 			}
 		}
 		vals[i] = text
+		if k == "target" {
+			// Targets go one element a row of a list: the same app or
+			// policy target recurs in many events, and each element then
+			// falls into the dictionary of the list's strings.
+			if els, ok := arrayElements(v); ok {
+				items = substTargets(els, cols)
+				vals[i] = nil
+			}
+		}
 		keys = append(keys, k)
 	}
 	l, _ := json.Marshal(keys)
-	return string(l), vals, true
+	return string(l), vals, items, true
+}
+
+// targetMarker stands, in a target element, for that element's id (the
+// element's entry in target_ids). Actor values are replaced too: a user's
+// AppUser target repeats the actor's login and name.
+const targetMarker = `"\u0001#"`
+
+var targetIDs = colIndex("target_ids")
+
+// targetSubsts are the actor values replaced in target elements.
+var targetSubsts = func() []subst {
+	var out []subst
+	for _, s := range substs["actor"] {
+		if c := columns[s.col].name; c == "actor_alternate_id" || c == "actor_display_name" {
+			out = append(out, s)
+		}
+	}
+	return out
+}()
+
+func colIndex(name string) int {
+	for i, c := range columns {
+		if c.name == name {
+			return i
+		}
+	}
+	panic("duckdb: no column " + name)
+}
+
+// substTargets replaces the ids and actor values in target elements. An
+// element's id is replaced only when the elements and target_ids line up
+// one to one (every element has one string id).
+func substTargets(els []string, cols []any) []string {
+	ids, _ := cols[targetIDs].([]string)
+	aligned := len(ids) == len(els)
+	for k := 0; aligned && k < len(els); k++ {
+		var el struct {
+			ID any `json:"id"`
+		}
+		if json.Unmarshal([]byte(els[k]), &el) != nil || el.ID != ids[k] {
+			aligned = false
+		}
+	}
+	out := make([]string, len(els))
+	for k, el := range els {
+		if aligned && plainValue(ids[k]) {
+			el = strings.ReplaceAll(el, `"`+ids[k]+`"`, targetMarker)
+		}
+		for _, s := range targetSubsts {
+			if v, _ := cols[s.col].(string); plainValue(v) {
+				el = strings.ReplaceAll(el, `"`+v+`"`, s.marker)
+			}
+		}
+		out[k] = el
+	}
+	return out
+}
+
+// unsubstTargets undoes substTargets.
+func unsubstTargets(els []string, ids []string, typed map[int]string) []string {
+	for k, el := range els {
+		if k < len(ids) && strings.Contains(el, targetMarker) {
+			el = strings.ReplaceAll(el, targetMarker, `"`+ids[k]+`"`)
+		}
+		for _, s := range targetSubsts {
+			if strings.Contains(el, s.marker) {
+				el = strings.ReplaceAll(el, s.marker, `"`+typed[s.col]+`"`)
+			}
+		}
+		els[k] = el
+	}
+	return els
+}
+
+// arrayElements returns the texts of a compact JSON array's elements, or
+// false when the text is not an array that joining them gives back.
+func arrayElements(v []byte) ([]string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(v))
+	if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+		return nil, false
+	}
+	els := []string{}
+	for dec.More() {
+		var el json.RawMessage
+		if err := dec.Decode(&el); err != nil {
+			return nil, false
+		}
+		els = append(els, string(el))
+	}
+	if "["+strings.Join(els, ",")+"]" != string(v) {
+		return nil, false
+	}
+	return els, true
 }
 
 // rawColumns is the select list that rebuild reads: layout, rest, uuid,
@@ -132,6 +238,7 @@ var rawColumns = func() string {
 	for _, m := range members {
 		cols = append(cols, memberColumn(m))
 	}
+	cols = append(cols, "m_target_items", "target_ids")
 	for _, c := range columns {
 		if c.kind == kString {
 			cols = append(cols, c.name)
@@ -159,7 +266,7 @@ func rebuild(v []any) (string, error) {
 	uuid, _ := v[2].(string)
 	pub, _ := v[3].(time.Time)
 	typed := map[int]string{}
-	j := 4 + len(members)
+	j := 4 + len(members) + 2
 	for i, c := range columns {
 		if c.kind == kString {
 			if s, ok := v[j].(string); ok {
@@ -177,7 +284,11 @@ func rebuild(v []any) (string, error) {
 		kq, _ := json.Marshal(k)
 		b.Write(kq)
 		b.WriteByte(':')
-		text, _ := v[4+memberIndex[k]].(string)
+		text, ok := v[4+memberIndex[k]].(string)
+		if !ok && k == "target" {
+			els := unsubstTargets(stringList(v[4+len(members)]), stringList(v[5+len(members)]), typed)
+			text = "[" + strings.Join(els, ",") + "]"
+		}
 		for _, s := range substs[k] {
 			if !strings.Contains(text, s.marker) {
 				continue
@@ -204,6 +315,13 @@ func rebuild(v []any) (string, error) {
 // and never decided by SQL on members.
 func memberSQL(name string) string {
 	e := memberColumn(name)
+	if name == "target" {
+		el := "replace(el, '" + targetMarker + "', coalesce('\"' || target_ids[i] || '\"', ''))"
+		for _, s := range targetSubsts {
+			el = "replace(" + el + ", '" + s.marker + "', coalesce(" + s.sql + ", ''))"
+		}
+		e = "coalesce(m_target, '[' || array_to_string(list_transform(m_target_items, (el, i) -> " + el + "), ',') || ']')"
+	}
 	for _, s := range substs[name] {
 		e = "replace(" + e + ", '" + s.marker + "', coalesce(" + s.sql + ", ''))"
 	}
@@ -218,3 +336,14 @@ var allTextSQL = func() string {
 	}
 	return "concat_ws(',', " + strings.Join(parts, ", ") + ")"
 }()
+
+// stringList converts a scanned VARCHAR[] value.
+func stringList(v any) []string {
+	l, _ := v.([]any)
+	out := make([]string, 0, len(l))
+	for _, x := range l {
+		s, _ := x.(string)
+		out = append(out, s)
+	}
+	return out
+}
