@@ -226,6 +226,9 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 		fmt.Fprintf(e.stdout, "\nOpen the System Log:  %s/report/system_log_2\nAPI token (read):     %s\nTry:\n  curl -H 'Authorization: SSWS %s' '%s/api/v1/logs?limit=2&filter=eventType+eq+%%22user.session.start%%22'\n\n",
 			base, demoToken, demoToken, base)
 	}
+	if list, err := tokens.List(); err == nil && len(list) == 0 {
+		fmt.Fprintf(e.stdout, "idlog: no API tokens yet; make one with: idlog token create --data-dir %s --name NAME --scope logs.read\n", c.dataDir)
+	}
 	if ready != nil {
 		ready(base)
 	}
