@@ -38,6 +38,11 @@ type UI struct {
 	// Secure marks the cookie Secure even when the request did not come
 	// over TLS (a TLS-terminating proxy in front).
 	Secure bool
+	// TrustForwarded takes the public host and scheme from
+	// X-Forwarded-Host and X-Forwarded-Proto (a reverse proxy in front, as
+	// api.Options.TrustForwarded): the Origin check compares with them, and
+	// "https" marks the cookie Secure.
+	TrustForwarded bool
 }
 
 type asset struct {
@@ -185,12 +190,30 @@ func localNext(s string) string {
 // must name this server. Browsers send Origin on every form POST; a
 // request without it (and without a same-origin Sec-Fetch-Site) is
 // refused.
-func sameOrigin(r *http.Request) bool {
+func (u *UI) sameOrigin(r *http.Request) bool {
 	if o := r.Header.Get("Origin"); o != "" {
-		u, err := url.Parse(o)
-		return err == nil && u.Host == r.Host && (u.Scheme == "http" || u.Scheme == "https")
+		p, err := url.Parse(o)
+		return err == nil && p.Host == u.publicHost(r) && (p.Scheme == "http" || p.Scheme == "https")
 	}
 	return r.Header.Get("Sec-Fetch-Site") == "same-origin"
+}
+
+// publicHost is the host the browser sees.
+func (u *UI) publicHost(r *http.Request) string {
+	if u.TrustForwarded {
+		if h := strings.TrimSpace(strings.Split(r.Header.Get("X-Forwarded-Host"), ",")[0]); h != "" {
+			return h
+		}
+	}
+	return r.Host
+}
+
+// secure reports whether the cookie should be Secure.
+func (u *UI) secure(r *http.Request) bool {
+	if u.Secure || r.TLS != nil {
+		return true
+	}
+	return u.TrustForwarded && strings.EqualFold(strings.TrimSpace(strings.Split(r.Header.Get("X-Forwarded-Proto"), ",")[0]), "https")
 }
 
 func (u *UI) serveSignIn(w http.ResponseWriter, r *http.Request) {
@@ -203,7 +226,7 @@ func (u *UI) serveSignIn(w http.ResponseWriter, r *http.Request) {
 		}
 		u.render(w, "signin.html", http.StatusOK, map[string]string{"Next": next})
 	case http.MethodPost:
-		if !sameOrigin(r) {
+		if !u.sameOrigin(r) {
 			http.Error(w, "cross-site sign-in refused", http.StatusForbidden)
 			return
 		}
@@ -225,7 +248,7 @@ func (u *UI) serveSignIn(w http.ResponseWriter, r *http.Request) {
 		}
 		id, _ := u.sessions.create(token, p)
 		http.SetCookie(w, &http.Cookie{Name: CookieName, Value: id, Path: "/", HttpOnly: true,
-			SameSite: http.SameSiteStrictMode, Secure: u.Secure || r.TLS != nil, MaxAge: int(u.sessions.Max / time.Second)})
+			SameSite: http.SameSiteStrictMode, Secure: u.secure(r), MaxAge: int(u.sessions.Max / time.Second)})
 		u.log.Info("ui: signed in", "token", p.ID, "name", p.Name)
 		http.Redirect(w, r, next, http.StatusSeeOther)
 	default:
@@ -240,7 +263,7 @@ func (u *UI) serveSignOut(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	if !sameOrigin(r) {
+	if !u.sameOrigin(r) {
 		http.Error(w, "cross-site sign-out refused", http.StatusForbidden)
 		return
 	}
@@ -257,6 +280,6 @@ func (u *UI) serveSignOut(w http.ResponseWriter, r *http.Request) {
 		u.sessions.delete(id)
 	}
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: u.Secure || r.TLS != nil, MaxAge: -1})
+		SameSite: http.SameSiteStrictMode, Secure: u.secure(r), MaxAge: -1})
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
 }

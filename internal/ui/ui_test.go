@@ -115,6 +115,23 @@ func TestSignIn(t *testing.T) {
 	}
 }
 
+func TestSignInBehindProxy(t *testing.T) {
+	fwd := map[string]string{"Origin": "https://logs.example.org", "X-Forwarded-Host": "logs.example.org", "X-Forwarded-Proto": "https"}
+	for _, trust := range []bool{false, true} {
+		h := newHarness(t)
+		h.u.TrustForwarded = trust
+		w := h.do("POST", "/signin", url.Values{"token": {"read"}}, fwd, nil)
+		if trust {
+			cs := w.Result().Cookies()
+			if w.Code != http.StatusSeeOther || len(cs) != 1 || !cs[0].Secure {
+				t.Errorf("trusted proxy: %d, cookies %v; want a Secure session cookie", w.Code, cs)
+			}
+		} else if w.Code != http.StatusForbidden {
+			t.Errorf("untrusted X-Forwarded-Host: %d, want 403 (the Origin is not this host)", w.Code)
+		}
+	}
+}
+
 func TestSignInNext(t *testing.T) {
 	for next, want := range map[string]string{
 		"/report/system_log_2?search=a+b&view=map": "/report/system_log_2?search=a+b&view=map",
