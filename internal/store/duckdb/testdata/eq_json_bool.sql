@@ -1,0 +1,10 @@
+-- filter: securityContext.isProxy eq true
+-- up:
+(NOT (NOT odd AND len(list_intersect(arrays, $2)) <= 1) OR (CASE WHEN len(list_intersect(arrays, $2)) = 0 THEN coalesce((json_type(json_extract(m_securitycontext, '$.isProxy')) = 'BOOLEAN' AND TRY_CAST(json_extract(m_securitycontext, '$.isProxy') AS BOOLEAN) = $1), FALSE) WHEN list_intersect(arrays, $2)[1] = $3 THEN coalesce(len(list_filter(json_extract(m_securitycontext, '$[*].isProxy'), x -> (json_type(x) = 'BOOLEAN' AND TRY_CAST(x AS BOOLEAN) = $1))) > 0, FALSE) WHEN list_intersect(arrays, $2)[1] = $4 THEN coalesce(len(list_filter(json_extract(m_securitycontext, '$.isProxy[*]'), x -> (json_type(x) = 'BOOLEAN' AND TRY_CAST(x AS BOOLEAN) = $1))) > 0, FALSE) ELSE FALSE END))
+-- lo:
+((NOT odd AND len(list_intersect(arrays, $2)) <= 1) AND (CASE WHEN len(list_intersect(arrays, $2)) = 0 THEN coalesce((json_type(json_extract(m_securitycontext, '$.isProxy')) = 'BOOLEAN' AND TRY_CAST(json_extract(m_securitycontext, '$.isProxy') AS BOOLEAN) = $1), FALSE) WHEN list_intersect(arrays, $2)[1] = $3 THEN coalesce(len(list_filter(json_extract(m_securitycontext, '$[*].isProxy'), x -> (json_type(x) = 'BOOLEAN' AND TRY_CAST(x AS BOOLEAN) = $1))) > 0, FALSE) WHEN list_intersect(arrays, $2)[1] = $4 THEN coalesce(len(list_filter(json_extract(m_securitycontext, '$.isProxy[*]'), x -> (json_type(x) = 'BOOLEAN' AND TRY_CAST(x AS BOOLEAN) = $1))) > 0, FALSE) ELSE FALSE END))
+-- args:
+$1 = true
+$2 = []string{"securityContext", "securityContext[]", "securityContext.isProxy", "securityContext.isProxy[]"}
+$3 = "securityContext"
+$4 = "securityContext.isProxy"

@@ -1,0 +1,6 @@
+-- filter: actor.id eq 5
+-- up:
+odd
+-- lo:
+FALSE
+-- args:

@@ -1,0 +1,6 @@
+-- filter: outcome.reason ne null
+-- up:
+(odd OR coalesce(outcome_reason <> '', FALSE))
+-- lo:
+(NOT odd AND coalesce(outcome_reason <> '', FALSE))
+-- args:

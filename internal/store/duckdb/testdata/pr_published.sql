@@ -1,0 +1,6 @@
+-- filter: published pr
+-- up:
+TRUE
+-- lo:
+TRUE
+-- args:
