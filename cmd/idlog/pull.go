@@ -29,7 +29,7 @@ type pullFlags struct {
 	org, tokenEnv           string
 	clientID, keyFile, kid  string
 	since                   string
-	budget                  int
+	budget, pageSize        int
 	pollInterval            time.Duration
 	requestTimeout, backoff time.Duration
 	restart                 bool
@@ -48,6 +48,7 @@ func addPullFlags(fs *flag.FlagSet, prefix string) *pullFlags {
 	fs.StringVar(&pf.kid, prefix+"oauth-key-id", "", "the key's `kid` as registered with the app (optional; a JWK's own kid is used)")
 	fs.StringVar(&pf.since, prefix+"since", "-90d", "where to start when the store has no position for this org yet ("+timeparse.Help+")")
 	fs.IntVar(&pf.budget, prefix+"budget", 50, "spend at most this `percent` of the org's System Log rate limit per window")
+	fs.IntVar(&pf.pageSize, prefix+"page-size", 1000, "events per request (Okta allows at most 1000; fewer only makes more requests)")
 	fs.DurationVar(&pf.pollInterval, prefix+"poll-interval", 10*time.Second, "pause once caught up, before asking for new events")
 	fs.DurationVar(&pf.requestTimeout, prefix+"request-timeout", 60*time.Second, "give up on one request after this long, and retry")
 	fs.DurationVar(&pf.backoff, prefix+"max-backoff", 5*time.Minute, "longest pause between retries after errors")
@@ -68,6 +69,9 @@ func (pf *pullFlags) config(e *env, st store.Store, log *slog.Logger) (collect.C
 	since, err := timeparse.Parse(pf.since, time.Now())
 	if err != nil {
 		return collect.Config{}, &exitError{code: 2, msg: p + "since: " + err.Error()}
+	}
+	if pf.pageSize < 1 || pf.pageSize > 1000 {
+		return collect.Config{}, &exitError{code: 2, msg: p + "page-size: from 1 to 1000"}
 	}
 	if pf.budget < 1 || pf.budget > 100 {
 		return collect.Config{}, &exitError{code: 2, msg: p + "budget: a percent from 1 to 100"}
@@ -100,7 +104,7 @@ func (pf *pullFlags) config(e *env, st store.Store, log *slog.Logger) (collect.C
 		authz = collect.APIToken(strings.TrimPrefix(tok, "SSWS "))
 	}
 	return collect.Config{Org: org, Auth: authz, Store: st, Since: since, Restart: pf.restart,
-		BudgetPercent: pf.budget, PollInterval: pf.pollInterval, RequestTimeout: pf.requestTimeout,
+		BudgetPercent: pf.budget, PageSize: pf.pageSize, PollInterval: pf.pollInterval, RequestTimeout: pf.requestTimeout,
 		MaxBackoff: pf.backoff, Logger: log}, nil
 }
 

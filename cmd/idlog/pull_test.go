@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/idlog/idlog/internal/collect"
+	"github.com/idlog/idlog/internal/faultproxy"
+	"github.com/idlog/idlog/internal/store"
+	"github.com/idlog/idlog/internal/storeurl"
+)
+
+// TestPullSIGKILL runs 'idlog pull' as a process against an idlog server
+// standing in for Okta, through a proxy that injects 429s, 500s, slow
+// answers, cut bodies and repeated events, while events keep arriving
+// upstream (a third of them with published times older than events already
+// served). The process is SIGKILLed at random moments and started again,
+// then left to catch up and stopped with SIGTERM. The mirror must hold
+// exactly the upstream's events: none missing, none twice.
+func TestPullSIGKILL(t *testing.T) {
+	bin := buildIdlog(t)
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 2))
+	ctx := context.Background()
+
+	end := time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC)
+	up := faultproxy.NewUpstream(t, 0)
+	all := faultproxy.Events(t, int64(seed), 100, 2, end)
+	first, later := faultproxy.Split(all, 0.35, seed)
+	if _, err := up.Store.Append(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	proxy := faultproxy.New(up.URL, faultproxy.Faults{TooMany: 0.04, Reset: time.Second, Error: 0.08,
+		Slow: 0.08, Delay: 1500 * time.Millisecond, Cut: 0.08, Repeat: 0.3,
+		Script: []faultproxy.Fault{faultproxy.None, faultproxy.Cut, faultproxy.Repeat, faultproxy.Error, faultproxy.Slow, faultproxy.TooMany}}, seed)
+	ps := httptest.NewServer(proxy)
+	defer ps.Close()
+
+	dir := t.TempDir()
+	storeURL := "duckdb:" + filepath.Join(dir, "mirror.duckdb")
+	args := []string{"pull", "--org", ps.URL, "--store", storeURL, "--since", end.Add(-72 * time.Hour).Format(time.RFC3339),
+		"--page-size", "50", "--poll-interval", "100ms", "--request-timeout", "1s", "--max-backoff", "200ms"}
+	logs := &bytes.Buffer{}
+	start := func() *exec.Cmd {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), "OKTA_API_TOKEN="+up.Token)
+		cmd.Stderr = logs
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+
+	// Events keep arriving while the collector is killed and restarted.
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		r := rand.New(rand.NewPCG(seed, 3))
+		for len(later) > 0 {
+			n := min(len(later), 10+r.IntN(40))
+			if _, err := up.Store.Append(ctx, later[:n]); err != nil {
+				t.Error(err)
+				return
+			}
+			later = later[n:]
+			time.Sleep(time.Duration(100+r.IntN(200)) * time.Millisecond)
+		}
+	}()
+	kills := 0
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline) || kills < 10; {
+		cmd := start()
+		time.Sleep(time.Duration(150+rng.IntN(1200)) * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		kills++
+	}
+	wg.Wait()
+
+	// The last run catches up: it has answered empty pages after the last
+	// append (three, so a page fetched for a killed process cannot count).
+	cmd := start()
+	empties := proxy.EmptyPages.Load()
+	caughtUp := false
+	for deadline := time.Now().Add(40 * time.Second); time.Now().Before(deadline); {
+		if proxy.EmptyPages.Load() >= empties+3 {
+			caughtUp = true
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	err := cmd.Wait()
+	t.Logf("%d events upstream, %d kills; proxy: %d requests, %d 429s, %d 500s, %d slow, %d cut, %d repeated",
+		len(all), kills, proxy.Requests.Load(), proxy.Injected429.Load(), proxy.Injected500.Load(),
+		proxy.Slowed.Load(), proxy.CutBodies.Load(), proxy.Repeated.Load())
+	if !caughtUp {
+		t.Fatalf("the collector did not catch up in 40 s; its log:\n%s", tail(logs.String(), 4000))
+	}
+	if err != nil {
+		t.Errorf("after SIGTERM: %v (want exit 0)", err)
+	}
+	if !strings.Contains(logs.String(), "resuming at the stored next link") {
+		t.Errorf("no run resumed from a stored link")
+	}
+
+	st, err := storeurl.Open(ctx, storeURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Query(ctx, store.Query{Order: store.BySeq})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, ok, err := collect.ReadState(ctx, st, "")
+	st.Close()
+	if err != nil || !ok {
+		t.Fatalf("no collector state: %v", err)
+	}
+	want := map[string]string{}
+	for _, e := range all {
+		want[e.UUID] = string(e.Raw)
+	}
+	seen := map[string]bool{}
+	for _, e := range got {
+		switch {
+		case seen[e.UUID]:
+			t.Errorf("event %s stored twice", e.UUID)
+		case want[e.UUID] == "":
+			t.Errorf("event %s is not upstream", e.UUID)
+		case want[e.UUID] != string(e.Raw):
+			t.Errorf("event %s differs from upstream", e.UUID)
+		}
+		seen[e.UUID] = true
+	}
+	missing := 0
+	for u := range want {
+		if !seen[u] {
+			missing++
+		}
+	}
+	if missing > 0 || len(got) != len(all) {
+		t.Errorf("mirror has %d events, upstream %d; %d missing", len(got), len(all), missing)
+	}
+	if s.Requests < int64(len(all)/50) || s.Newest.IsZero() {
+		t.Errorf("stored state %+v", s)
+	}
+
+	// pull status reads the same state.
+	out, err := exec.Command(bin, "pull", "status", "--store", storeURL).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "org:           "+ps.URL) || !strings.Contains(string(out), "lag:") {
+		t.Errorf("pull status: %v\n%s", err, out)
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
