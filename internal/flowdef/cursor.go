@@ -22,9 +22,10 @@ func (f *Flow) Cursor() Cursor { return Cursor{flow: f, cur: -1} }
 // Flow is the definition the cursor follows.
 func (c *Cursor) Flow() *Flow { return c.flow }
 
-// Try returns the step e would satisfy next, without moving, or an error
-// saying why e cannot be the instance's next event.
-func (c *Cursor) Try(e Event) (int, error) {
+// Fits returns the step e would satisfy next, or -1 when e cannot be the
+// instance's next event. It is Try without the error, for callers that
+// test many cursors and only need a yes or no.
+func (c *Cursor) Fits(e Event) int {
 	f := c.flow
 	start := c.cur + 1
 	if c.cur >= 0 && f.Steps[c.cur].Repeatable {
@@ -33,9 +34,31 @@ func (c *Cursor) Try(e Event) (int, error) {
 	for k := start; k < len(f.Steps); k++ {
 		if contains(f.Steps[k].EventTypes, e.Type) {
 			if c.end != nil && !contains(c.end.Then, f.Steps[k].Name) {
-				return -1, &CheckError{Index: c.n, Event: e, Msg: fmt.Sprintf("follows the end of %s at step %q", f.Kind, f.Steps[c.cur].Name)}
+				return -1
 			}
-			return k, nil
+			return k
+		}
+		if k > c.cur && !f.Steps[k].Optional {
+			return -1
+		}
+	}
+	return -1
+}
+
+// Try returns the step e would satisfy next, without moving, or an error
+// saying why e cannot be the instance's next event.
+func (c *Cursor) Try(e Event) (int, error) {
+	if j := c.Fits(e); j >= 0 {
+		return j, nil
+	}
+	f := c.flow
+	start := c.cur + 1
+	if c.cur >= 0 && f.Steps[c.cur].Repeatable {
+		start = c.cur
+	}
+	for k := start; k < len(f.Steps); k++ {
+		if contains(f.Steps[k].EventTypes, e.Type) {
+			return -1, &CheckError{Index: c.n, Event: e, Msg: fmt.Sprintf("follows the end of %s at step %q", f.Kind, f.Steps[c.cur].Name)}
 		}
 		if k > c.cur && !f.Steps[k].Optional {
 			return -1, &CheckError{Index: c.n, Event: e, Msg: fmt.Sprintf("required step %q of %s is missing", f.Steps[k].Name, f.Kind)}
@@ -47,9 +70,9 @@ func (c *Cursor) Try(e Event) (int, error) {
 // Next moves the cursor over e and returns the step it satisfied. On error
 // the cursor is unchanged.
 func (c *Cursor) Next(e Event) (int, error) {
-	j, err := c.Try(e)
-	if err != nil {
-		return j, err
+	j := c.Fits(e)
+	if j < 0 {
+		return c.Try(e)
 	}
 	c.cur, c.end, c.n = j, nil, c.n+1
 	for k := range c.flow.Steps[j].Ends {

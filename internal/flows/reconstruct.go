@@ -135,7 +135,8 @@ func (r *Reconstructor) Add(e Event) {
 	de := e.def()
 	for _, f := range r.flows {
 		c := f.Cursor()
-		if j, err := c.Next(de); err == nil {
+		if j := c.Fits(de); j >= 0 {
+			c.Next(de)
 			g.cands = append(g.cands, cand{c: c, steps: []int{j}})
 		}
 	}
@@ -159,8 +160,8 @@ func (r *Reconstructor) extend(g *group, e *Event) bool {
 		if gap > f.MaxGap.Milliseconds() {
 			continue
 		}
-		j, err := cd.c.Try(de)
-		if err != nil {
+		j := cd.c.Fits(de)
+		if j < 0 {
 			continue
 		}
 		if cur := cd.c.Step(); cur >= 0 {
