@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idlog/idlog/internal/filter"
 	"github.com/idlog/idlog/internal/flowdef"
 	"github.com/idlog/idlog/internal/simulate"
-	"github.com/idlog/idlog/internal/filter"
 	"github.com/idlog/idlog/internal/store"
 	"github.com/idlog/idlog/internal/storeurl"
 )
