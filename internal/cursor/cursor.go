@@ -72,7 +72,7 @@ const (
 	// inlineMax is the longest filter+q kept inside the cursor; longer ones
 	// are spilled, so every cursor stays well under a few hundred
 	// characters.
-	inlineMax = 512
+	inlineMax = 300
 	// maxPayload bounds inflation, so a crafted cursor cannot blow up
 	// memory (the MAC is checked first anyway).
 	maxPayload = 1 << 20
