@@ -460,6 +460,33 @@ func TestPanelsAndHistogram(t *testing.T) {
 		}
 	})
 
+	t.Run("facet click", func(t *testing.T) {
+		sel := `#facets button.v[data-path="outcome.result"]`
+		for end := time.Now().Add(10 * time.Second); !eval[bool](t, ctx, `!!document.querySelector(`+jsString(sel)+`)`); time.Sleep(100 * time.Millisecond) {
+			if time.Now().After(end) {
+				t.Fatal("no outcome counts shown")
+			}
+		}
+		v := eval[string](t, ctx, `document.querySelector(`+jsString(sel)+`).textContent`)
+		eval[bool](t, ctx, `(search.value = "", true)`)
+		n := runs(t, ctx)
+		do(t, ctx, chromedp.Focus(chromedp.CSS("#search")), pressEnter())
+		waitRun(t, ctx, n)
+		// The counts of this search come after its list; wait for them.
+		eval[bool](t, ctx, `new Promise(r => setTimeout(() => r(true), 300))`)
+		n = runs(t, ctx)
+		for end := time.Now().Add(10 * time.Second); !eval[bool](t, ctx, `!!document.querySelector(`+jsString(sel)+`)`); time.Sleep(100 * time.Millisecond) {
+			if time.Now().After(end) {
+				t.Fatal("no outcome counts shown after the search")
+			}
+		}
+		clickWith(t, ctx, sel)
+		waitRun(t, ctx, n)
+		if q := location(t, ctx).Query().Get("search"); q != `outcome.result eq "`+v+`"` {
+			t.Errorf("clicking the count of %s set the query to %q", v, q)
+		}
+	})
+
 	t.Run("scenario", func(t *testing.T) {
 		sc := scenario.All()
 		i := slices.IndexFunc(sc, func(s scenario.Scenario) bool { return s.Param == scenario.ParamUser })
