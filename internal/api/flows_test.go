@@ -21,7 +21,7 @@ import (
 )
 
 // flowServer is a server over a store holding two simulated days, with the
-// flow endpoints mounted (by routes, or here while routes does not yet).
+// flow endpoints mounted.
 func flowServer(t *testing.T) (*httptest.Server, string, []flows.Event) {
 	t.Helper()
 	ctx := context.Background()
@@ -63,7 +63,7 @@ func flowServer(t *testing.T) (*httptest.Server, string, []flows.Event) {
 		t.Fatal(err)
 	}
 	if _, pattern := s.mux.Handler(httptest.NewRequest("GET", "/api/idlog/v1/flows", nil)); pattern != "GET /api/idlog/v1/flows" {
-		s.flowRoutes()
+		t.Fatalf("flows answered by %q", pattern)
 	}
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
