@@ -108,6 +108,20 @@ func BenchmarkStore(b *testing.B) {
 		}
 		for range b.N {
 		}
+		// Where the bytes go, largest first (-v shows it).
+		rows, err := s.conn.Query(ctx, "SELECT name, data_compressed_bytes FROM system.columns WHERE database = ? AND table = 'events' ORDER BY data_compressed_bytes DESC", s.db)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for rows.Next() {
+			var name string
+			var n uint64
+			if err := rows.Scan(&name, &n); err != nil {
+				b.Fatal(err)
+			}
+			b.Logf("%-22s %6.1f B/event", name, float64(n)/float64(merged.Events))
+		}
+		rows.Close()
 		b.ReportMetric(float64(st.BytesOnDisk)/float64(st.Events), "disk-B/event-unmerged")
 		b.ReportMetric(float64(merged.BytesOnDisk)/float64(merged.Events), "disk-B/event")
 		b.ReportMetric(float64(raw)/float64(len(evs)), "raw-B/event")
