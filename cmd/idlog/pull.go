@@ -57,7 +57,28 @@ func addPullFlags(fs *flag.FlagSet, prefix string) *pullFlags {
 }
 
 // enabled reports whether an org was given.
-func (pf *pullFlags) enabled() bool { return pf.org != "" }
+func (pf *pullFlags) enabled() bool { return pf != nil && pf.org != "" }
+
+// startPull starts the collector of 'idlog serve --pull-org' in the
+// background, when pf names an org. wait blocks until it has stopped (ctx
+// ended, or it gave up and logged why); call it before closing st.
+func startPull(ctx context.Context, e *env, pf *pullFlags, st store.Store, log *slog.Logger) (wait func(), err error) {
+	if !pf.enabled() {
+		return func() {}, nil
+	}
+	cfg, err := pf.config(e, st, log.With("job", "pull"))
+	if err != nil {
+		return nil, err
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := collect.Run(ctx, cfg); err != nil {
+			log.Error("the collector stopped; the server goes on without it", "org", cfg.Org, "err", err)
+		}
+	}()
+	return func() { <-done }, nil
+}
 
 // config builds the collector's configuration over st.
 func (pf *pullFlags) config(e *env, st store.Store, log *slog.Logger) (collect.Config, error) {

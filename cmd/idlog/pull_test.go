@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
+	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http/httptest"
 	"os"
@@ -169,4 +172,61 @@ func tail(s string, n int) string {
 		return "…" + s[len(s)-n:]
 	}
 	return s
+}
+
+// TestStartPull: the background collector of 'idlog serve --pull-org'
+// mirrors the org into the server's store and stops with its context.
+func TestStartPull(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	end := time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC)
+	up := faultproxy.NewUpstream(t, 0)
+	all := faultproxy.Events(t, 1, 30, 1, end)
+	if _, err := up.Store.Append(ctx, all); err != nil {
+		t.Fatal(err)
+	}
+	st, err := storeurl.Open(ctx, "duckdb::memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	pf := addPullFlags(fs, "pull-")
+	if err := fs.Parse([]string{"--pull-org", up.URL, "--pull-since", "2026-03-01", "--pull-token-env", "UPSTREAM_TOKEN", "--pull-poll-interval", "50ms"}); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{stderr: io.Discard, stdout: io.Discard, getenv: func(k string) string {
+		if k == "UPSTREAM_TOKEN" {
+			return up.Token
+		}
+		return ""
+	}}
+	wait, err := startPull(ctx, e, pf, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if s, err := st.Stats(ctx); err == nil && s.Events == int64(len(all)) {
+			break
+		}
+	}
+	cancel()
+	wait()
+	s, err := st.Stats(context.Background())
+	if err != nil || s.Events != int64(len(all)) {
+		t.Errorf("mirror holds %d events, upstream %d (%v)", s.Events, len(all), err)
+	}
+
+	// Without credentials it refuses to start, naming the variable.
+	e.getenv = func(string) string { return "" }
+	if _, err := startPull(context.Background(), e, pf, st, slog.Default()); err == nil || !strings.Contains(err.Error(), "UPSTREAM_TOKEN") {
+		t.Errorf("no token: %v", err)
+	}
+	// Without --pull-org nothing starts.
+	if wait, err := startPull(context.Background(), e, addPullFlags(flag.NewFlagSet("x", flag.ContinueOnError), "pull-"), st, slog.Default()); err != nil {
+		t.Error(err)
+	} else {
+		wait()
+	}
 }

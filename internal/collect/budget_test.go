@@ -180,11 +180,3 @@ func TestBudget(t *testing.T) {
 		})
 	}
 }
-
-func sumValues(m map[int64]int) int {
-	n := 0
-	for _, v := range m {
-		n += v
-	}
-	return n
-}
