@@ -368,32 +368,36 @@ func forgetServer(pid int) { _ = os.Remove(filepath.Join(registryDir(), strconv.
 
 var leftoversOnce sync.Once
 
-func killLeftovers() {
-	leftoversOnce.Do(func() {
-		dir := registryDir()
-		ents, _ := os.ReadDir(dir)
-		for _, e := range ents {
-			pid, err := strconv.Atoi(e.Name())
-			if err != nil {
-				continue
-			}
-			b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-			if err != nil {
-				continue
-			}
-			owner, config, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
-			ownerPid, _ := strconv.Atoi(owner)
-			if ownerPid > 0 && alive(ownerPid) {
-				continue // another test run still owns it
-			}
-			cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-			if config != "" && bytes.Contains(cmdline, []byte(config)) {
-				_ = syscall.Kill(pid, syscall.SIGKILL)
-				_ = os.RemoveAll(filepath.Dir(config))
-			}
-			_ = os.Remove(filepath.Join(dir, e.Name()))
+func killLeftovers() { leftoversOnce.Do(func() { killLeftoversIn(registryDir()) }) }
+
+// killLeftoversIn kills the servers recorded in dir whose test process is
+// gone, and removes their records and directories.
+func killLeftoversIn(dir string) {
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
 		}
-	})
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			continue
+		}
+		owner, config, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
+		ownerPid, _ := strconv.Atoi(owner)
+		if ownerPid > 0 && alive(ownerPid) {
+			continue // a test run that is still going owns it
+		}
+		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if config != "" && bytes.Contains(cmdline, []byte(config)) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			// The server's directory was the dead test's temporary one.
+			if d := filepath.Dir(config); strings.HasPrefix(d, os.TempDir()+string(filepath.Separator)) {
+				_ = os.RemoveAll(d)
+			}
+		}
+		_ = os.Remove(filepath.Join(dir, e.Name()))
+	}
 }
 
 func alive(pid int) bool {

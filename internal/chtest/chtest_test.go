@@ -2,6 +2,11 @@ package chtest
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -76,5 +81,58 @@ func TestCluster(t *testing.T) {
 	t.Log(c.Nodes[1].logTail())
 	if x != 7 {
 		t.Errorf("after restart x = %d, want 7", x)
+	}
+}
+
+// TestKillLeftovers records a stand-in "server" (a sleep whose command line
+// names a config path) for a test process that has exited: the next start
+// must kill it and clear the record, and must leave alone a record whose
+// owner is alive.
+func TestKillLeftovers(t *testing.T) {
+	reg := t.TempDir()
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	serverDir, err := os.MkdirTemp("", "chtest-leftover")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(serverDir)
+	config := filepath.Join(serverDir, "config.xml")
+	orphan := exec.Command("sh", "-c", "sleep 60; :", "sh", "--config-file="+config) // "; :" keeps sh from exec-ing sleep
+	if err := orphan.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { orphan.Wait(); close(exited) }()
+	defer orphan.Process.Kill()
+	write := func(pid, owner int) {
+		body := fmt.Sprintf("%d\n%s\n", owner, config)
+		if err := os.WriteFile(filepath.Join(reg, strconv.Itoa(pid)), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	write(orphan.Process.Pid, os.Getpid()) // owner alive: keep
+	killLeftoversIn(reg)
+	select {
+	case <-exited:
+		t.Fatal("killed a server whose test is still running")
+	case <-time.After(100 * time.Millisecond):
+	}
+
+	write(orphan.Process.Pid, dead.Process.Pid) // owner gone: kill
+	killLeftoversIn(reg)
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		t.Fatal("leftover server still running")
+	}
+	if _, err := os.Stat(filepath.Join(reg, strconv.Itoa(orphan.Process.Pid))); !os.IsNotExist(err) {
+		t.Errorf("record not removed: %v", err)
+	}
+	if _, err := os.Stat(serverDir); !os.IsNotExist(err) {
+		t.Errorf("leftover directory not removed: %v", err)
 	}
 }
