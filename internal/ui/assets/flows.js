@@ -177,7 +177,7 @@ function svg(tag, attrs, text) {
 // funnelChart draws one bar per step: how many instances reached it, the
 // part that stopped there in red, the top reasons beside it.
 function funnelChart(fn) {
-  const rowH = 34, labelW = 170, barW = 360, width = labelW + barW + 260;
+  const rowH = 34, labelW = 170, barW = 300, width = labelW + barW + 520;
   const max = Math.max(1, fn.instances, ...fn.steps.map((s) => s.reached));
   const chart = svg("svg", { class: "funnel", role: "img", width, height: fn.steps.length * rowH + 8, viewBox: `0 0 ${width} ${fn.steps.length * rowH + 8}` });
   chart.append(svg("title", {}, `Funnel of ${fn.title}: instances reaching each step`));
