@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"strings"
 	"time"
@@ -174,6 +175,12 @@ type writer struct {
 	quit    chan struct{}
 	stopped chan struct{}
 	lastSeq int64
+	// known holds a 64-bit hash of every uuid stored since Open (and of some
+	// since deleted). A uuid whose hash is not there is new without asking
+	// DuckDB, which has no index to find a uuid by; only hash hits (real
+	// duplicates, mostly) cost a scan of the uuid column.
+	seed  maphash.Seed
+	known map[uint64]struct{}
 }
 
 // maxGroup bounds the events merged into one transaction.
@@ -184,11 +191,27 @@ func newWriter(db *sql.DB) (*writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &writer{conn: conn, jobs: make(chan *job, 64), quit: make(chan struct{}), stopped: make(chan struct{})}
+	w := &writer{conn: conn, jobs: make(chan *job, 64), quit: make(chan struct{}), stopped: make(chan struct{}),
+		seed: maphash.MakeSeed(), known: map[uint64]struct{}{}}
 	if err := conn.QueryRowContext(context.Background(), `SELECT last_seq FROM state WHERE id = 1`).Scan(&w.lastSeq); err != nil {
 		conn.Close()
 		return nil, err
 	}
+	rows, err := conn.QueryContext(context.Background(), `SELECT uuid FROM events`)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			rows.Close()
+			conn.Close()
+			return nil, err
+		}
+		w.known[maphash.String(w.seed, u)] = struct{}{}
+	}
+	rows.Close()
 	go w.loop()
 	return w, nil
 }
@@ -305,21 +328,27 @@ func (w *writer) appendGroup(group []*job) {
 
 func (w *writer) store(group []*job) ([]store.AppendResult, error) {
 	ctx := context.Background()
-	var uuids []string
+	var maybe []string // uuids that may be stored already
 	for _, j := range group {
 		for _, r := range j.rows {
-			uuids = append(uuids, r.uuid)
+			if _, hit := w.known[maphash.String(w.seed, r.uuid)]; hit {
+				maybe = append(maybe, r.uuid)
+			}
 		}
 	}
+	var added []uint64
 	res := make([]store.AppendResult, len(group))
 	startSeq := w.lastSeq
 	err := w.tx(func(c *sql.Conn) error {
-		stored, err := existing(ctx, c, uuids)
-		if err != nil {
-			return err
+		stored := map[string]struct{}{}
+		if len(maybe) > 0 {
+			var err error
+			if stored, err = existing(ctx, c, maybe); err != nil {
+				return err
+			}
 		}
 		seq := startSeq
-		err = c.Raw(func(dc any) error {
+		err := c.Raw(func(dc any) error {
 			app, err := duck.NewAppenderFromConn(dc.(driver.Conn), "", "events")
 			if err != nil {
 				return err
@@ -332,6 +361,7 @@ func (w *writer) store(group []*job) ([]store.AppendResult, error) {
 						continue
 					}
 					stored[r.uuid] = struct{}{}
+					added = append(added, maphash.String(w.seed, r.uuid))
 					seq++
 					res[gi].Added++
 					vals = append(vals[:0], seq, r.uuid, r.published, r.odd, r.kwplain, r.arrays)
@@ -376,6 +406,9 @@ func (w *writer) store(group []*job) ([]store.AppendResult, error) {
 	if err != nil {
 		w.lastSeq = startSeq
 		return nil, err
+	}
+	for _, h := range added {
+		w.known[h] = struct{}{}
 	}
 	return res, nil
 }
