@@ -23,9 +23,13 @@ func (s *Store) AppendCheckpoint(ctx context.Context, events []store.Event, key,
 	return s.append(ctx, events, "checkpoint:"+key, value)
 }
 
-// dupChunk bounds the tuples of one duplicate lookup, keeping its text well
-// under ClickHouse's default max_query_size (256 KiB).
-const dupChunk = 500
+// dupChunk and dupBytes bound the tuples of one duplicate lookup, keeping
+// its text well under ClickHouse's default max_query_size (256 KiB) even
+// with unusually long uuids or event types.
+const (
+	dupChunk = 500
+	dupBytes = 128 << 10
+)
 
 // append stores a batch in four steps, under s.mu:
 //
@@ -144,8 +148,15 @@ func (s *Store) checkSoleWriter(st state) error {
 func (s *Store) storedUUIDs(ctx context.Context, st state, rows []row) (map[string]bool, error) {
 	found := map[string]bool{}
 	nd := st.notDeleted()
-	for i := 0; i < len(rows); i += dupChunk {
-		part := rows[i:min(i+dupChunk, len(rows))]
+	for i := 0; i < len(rows); {
+		// A chunk ends at dupChunk rows or dupBytes of key text.
+		j, size := i, 0
+		for j < len(rows) && j-i < dupChunk && (j == i || size < dupBytes) {
+			size += len(rows[j].eventType) + len(rows[j].uuid) + 32
+			j++
+		}
+		part := rows[i:j]
+		i = j
 		var b strings.Builder
 		args := make([]any, 0, 3*len(part)+len(nd.args))
 		b.WriteString("SELECT uuid FROM " + s.events + " WHERE (event_type, published_ms, uuid) IN (")

@@ -417,12 +417,14 @@ func (s *Store) fetch(ctx context.Context, sql string, args []any) ([]store.Even
 	return out, rows.Err()
 }
 
-// DeleteBefore implements store.Store. ClickHouse deletes asynchronously
-// (ALTER TABLE … DELETE is a background mutation), so the rows are first
-// hidden by a tombstone (published < t and seq up to now), which every read
-// applies from the moment it is written; the mutation then removes them
-// from disk. Rows appended later are not covered by the tombstone, even
-// with an old published time.
+// DeleteBefore implements store.Store. Rows are hidden at once by a
+// tombstone (published < t and seq up to now) that every read applies, and
+// the months that lie wholly before t are dropped (DROP PARTITION: instant,
+// and it frees the disk). Rows of the month t falls in stay on disk, hidden,
+// until a later cut passes that month's end. ALTER TABLE … DELETE is not
+// used: on 18.16 it is an asynchronous mutation that rewrites every part of
+// the table. Rows appended later are not covered by the tombstone, even with
+// an old published time.
 func (s *Store) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -444,14 +446,49 @@ func (s *Store) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
 	if err := s.writeState(ctx, "tombstones", string(b)); err != nil {
 		return 0, err
 	}
-	for _, node := range s.nodes {
-		err := node.Exec(ctx, "ALTER TABLE "+s.local+" DELETE WHERE published_ms < ? AND seq <= ?", cut, s.nextSeq-1)
-		if err != nil {
-			// The rows are hidden already; a later delete retries the removal.
-			return int64(n), fmt.Errorf("clickhouse: delete: rows hidden but not yet removed: %w", err)
-		}
+	if err := s.dropMonthsBefore(ctx, cut); err != nil {
+		// The rows are hidden already; a later delete drops them.
+		return int64(n), fmt.Errorf("clickhouse: delete: rows hidden but not yet removed: %w", err)
 	}
 	return int64(n), nil
+}
+
+// dropMonthsBefore drops, on every node, the partitions (months of
+// published, UTC) that end at or before cut.
+func (s *Store) dropMonthsBefore(ctx context.Context, cut int64) error {
+	table := strings.Trim(s.local[strings.LastIndex(s.local, ".")+1:], "`")
+	for _, node := range s.nodes {
+		rows, err := node.Query(ctx, "SELECT DISTINCT partition FROM system.parts WHERE active AND database = ? AND table = ?", s.db, table)
+		if err != nil {
+			return err
+		}
+		var drop []uint32
+		for rows.Next() {
+			var p string
+			if err := rows.Scan(&p); err != nil {
+				rows.Close()
+				return err
+			}
+			ym, err := strconv.ParseUint(p, 10, 32)
+			if err != nil {
+				continue
+			}
+			y, m := int(ym/100), time.Month(ym%100)
+			if time.Date(y, m+1, 1, 0, 0, 0, 0, time.UTC).UnixMilli() <= cut {
+				drop = append(drop, uint32(ym))
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, p := range drop {
+			if err := node.Exec(ctx, "ALTER TABLE "+s.local+" DROP PARTITION ?", p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // addTombstone adds t and drops the tombstones it covers: one with an

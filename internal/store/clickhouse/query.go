@@ -88,12 +88,15 @@ func (s *Store) Query(ctx context.Context, q store.Query) ([]store.Event, error)
 	if after.sql != "" {
 		w = join("AND", w, after)
 	}
-	if q.Limit <= 0 || q.Limit > twoStepLimit {
+	oneStep := func() ([]store.Event, error) {
 		sql := "SELECT seq, uuid, published_ms, raw FROM " + s.events + " WHERE " + w.sql + " ORDER BY " + order
 		if q.Limit > 0 {
 			sql += " LIMIT " + strconv.Itoa(q.Limit)
 		}
 		return s.fetch(ctx, sql, w.args)
+	}
+	if q.Limit <= 0 || q.Limit > twoStepLimit {
+		return oneStep()
 	}
 	// Step 1: the page's keys, from narrow columns.
 	rows, err := s.conn.Query(ctx, "SELECT seq, event_type, published_ms, uuid FROM "+s.events+" WHERE "+w.sql+" ORDER BY "+order+" LIMIT "+strconv.Itoa(q.Limit), w.args...)
@@ -102,6 +105,7 @@ func (s *Store) Query(ctx context.Context, q store.Query) ([]store.Event, error)
 	}
 	var seqs []int64
 	var keys []any
+	size := 0
 	for rows.Next() {
 		var seq, ms int64
 		var et, uuid string
@@ -111,6 +115,7 @@ func (s *Store) Query(ctx context.Context, q store.Query) ([]store.Event, error)
 		}
 		seqs = append(seqs, seq)
 		keys = append(keys, et, ms, uuid)
+		size += len(et) + len(uuid) + 64
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -118,6 +123,9 @@ func (s *Store) Query(ctx context.Context, q store.Query) ([]store.Event, error)
 	}
 	if len(seqs) == 0 {
 		return nil, nil
+	}
+	if size > dupBytes {
+		return oneStep() // keys too long to list within max_query_size
 	}
 	// Step 2: those rows with their JSON, looked up by primary key, so raw
 	// is read only for the granules that hold them. The seq condition keeps

@@ -31,6 +31,8 @@ func TestSingleNode(t *testing.T) {
 	t.Run("SecondWriter", func(t *testing.T) { testSecondWriter(t, open, dsn) })
 	t.Run("NumbersExact", func(t *testing.T) { testNumbersExact(t, open(t)) })
 	t.Run("Reopen", func(t *testing.T) { testReopen(t, dsn) })
+	t.Run("DeleteDropsMonths", func(t *testing.T) { testDeleteDropsMonths(t, open(t)) })
+	t.Run("LongKeys", func(t *testing.T) { testLongKeys(t, open(t)) })
 }
 
 // testPartialInsertRetry leaves rows behind as a failed Append can (stored,
@@ -252,5 +254,87 @@ func TestParseURL(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("%s: %+v %v, want %+v", tt.url, got, err, tt.want)
 		}
+	}
+}
+
+// testDeleteDropsMonths: DeleteBefore hides rows at once, drops the months
+// wholly before the cut, keeps (hidden) the month the cut falls in, and
+// does not hide an old event appended after it.
+func testDeleteDropsMonths(t *testing.T, s *Store) {
+	ctx := context.Background()
+	var evs []store.Event
+	for i, day := range []string{"2026-01-10", "2026-01-20", "2026-02-05", "2026-02-25", "2026-03-03"} {
+		pub, _ := time.Parse("2006-01-02", day)
+		raw := fmt.Sprintf(`{"uuid":"d%d","published":"%s","eventType":"user.session.start"}`, i, pub.Format(time.RFC3339))
+		evs = append(evs, store.Event{UUID: fmt.Sprintf("d%d", i), Published: pub, Raw: json.RawMessage(raw)})
+	}
+	if _, err := s.Append(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	months := func() map[string]bool {
+		rows, err := s.conn.Query(ctx, "SELECT DISTINCT partition FROM system.parts WHERE active AND database = ? AND table = 'events'", s.db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[string]bool{}
+		for rows.Next() {
+			var p string
+			rows.Scan(&p)
+			out[p] = true
+		}
+		return out
+	}
+	n, err := s.DeleteBefore(ctx, time.Date(2026, 2, 15, 0, 0, 0, 0, time.UTC))
+	if err != nil || n != 3 {
+		t.Fatalf("delete before Feb 15: %d %v, want 3", n, err)
+	}
+	if got := months(); got["202601"] || !got["202602"] || !got["202603"] {
+		t.Fatalf("months on disk after the first delete: %v, want 202602 and 202603", got)
+	}
+	if c, _ := s.Count(ctx, store.Query{}); c != 2 {
+		t.Fatalf("%d visible, want 2", c)
+	}
+	// An old event appended after the delete is not covered by it.
+	if res, err := s.Append(ctx, evs[:1]); err != nil || res.Added != 1 {
+		t.Fatalf("re-append: %+v %v", res, err)
+	}
+	if _, err := s.Get(ctx, "d0"); err != nil {
+		t.Fatalf("re-appended old event: %v", err)
+	}
+	n, err = s.DeleteBefore(ctx, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil || n != 2 {
+		t.Fatalf("delete before Mar 1: %d %v, want 2 (d0 again and d3)", n, err)
+	}
+	if got := months(); len(got) != 1 || !got["202603"] {
+		t.Fatalf("months on disk after the second delete: %v, want only 202603", got)
+	}
+	if c, _ := s.Count(ctx, store.Query{}); c != 1 {
+		t.Fatalf("%d visible, want 1", c)
+	}
+}
+
+// testLongKeys: uuids far longer than Okta's must not push the duplicate
+// check or the page fetch past the server's max_query_size (256 KiB).
+func testLongKeys(t *testing.T, s *Store) {
+	ctx := context.Background()
+	pad := strings.Repeat("x", 3000)
+	var evs []store.Event
+	base := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 300 {
+		id := fmt.Sprintf("%s-%04d", pad, i)
+		pub := base.Add(time.Duration(i) * time.Second)
+		raw := fmt.Sprintf(`{"uuid":"%s","published":"%s","eventType":"x"}`, id, pub.Format(time.RFC3339))
+		evs = append(evs, store.Event{UUID: id, Published: pub, Raw: json.RawMessage(raw)})
+	}
+	if res, err := s.Append(ctx, evs); err != nil || res.Added != 300 {
+		t.Fatalf("append: %+v %v", res, err)
+	}
+	if res, err := s.Append(ctx, evs); err != nil || res.Duplicates != 300 {
+		t.Fatalf("append again: %+v %v", res, err)
+	}
+	page, err := s.Query(ctx, store.Query{Descending: true, Limit: 300})
+	if err != nil || len(page) != 300 || page[0].UUID != evs[299].UUID {
+		t.Fatalf("page: %d events %v", len(page), err)
 	}
 }
