@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"github.com/idlog/idlog/internal/api"
 	"github.com/idlog/idlog/internal/collect"
 	"github.com/idlog/idlog/internal/store"
+	"github.com/idlog/idlog/internal/storeurl"
 	"github.com/idlog/idlog/internal/timeparse"
 )
 
@@ -236,7 +238,10 @@ Flags:
 	if err := sf.resolve(e); err != nil {
 		return err
 	}
-	st, err := sf.openStore(ctx)
+	st, err := storeurl.Open(ctx, sf.store)
+	if errors.Is(err, store.ErrLocked) {
+		return &exitError{code: 1, msg: "the store " + sf.store + " is held by a running idlog (serve --pull-org?): read the collector's state from that server's /metrics (idlog_pull_*)"}
+	}
 	if err != nil {
 		return err
 	}

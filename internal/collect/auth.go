@@ -3,6 +3,8 @@ package collect
 import (
 	"context"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -60,9 +62,17 @@ type OAuth struct {
 	Client *http.Client
 	Now    func() time.Time
 
-	mu      sync.Mutex
-	token   string
-	expires time.Time
+	mu        sync.Mutex
+	token     string
+	tokenType string // "Bearer", or "DPoP" for a token bound to dpopKey
+	expires   time.Time
+	// DPoP (RFC 9449): Okta's new API service apps require it by default.
+	// It is switched on when the token endpoint asks for it, with a key
+	// made for this process; the nonces are the latest the org sent.
+	dpop          bool
+	dpopKey       *ecdsa.PrivateKey
+	tokenNonce    string
+	resourceNonce string
 }
 
 // Authorize implements Authorizer.
@@ -71,8 +81,42 @@ func (o *OAuth) Authorize(ctx context.Context, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	r.Header.Set("Authorization", "Bearer "+tok)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.tokenType != "DPoP" {
+		r.Header.Set("Authorization", "Bearer "+tok)
+		return nil
+	}
+	ath := sha256.Sum256([]byte(tok))
+	proof, err := o.proof(r.Method, htu(r.URL), base64.RawURLEncoding.EncodeToString(ath[:]), o.resourceNonce)
+	if err != nil {
+		return err
+	}
+	r.Header.Set("Authorization", "DPoP "+tok)
+	r.Header.Set("DPoP", proof)
 	return nil
+}
+
+// Observe implements the collector's answer hook: a resource server that
+// wants a DPoP nonce says so in a 401 with a DPoP-Nonce header, and the
+// request is worth repeating at once with it.
+func (o *OAuth) Observe(resp *http.Response) (retry bool) {
+	n := resp.Header.Get("DPoP-Nonce")
+	if n == "" {
+		return false
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.resourceNonce = n
+	return o.tokenType == "DPoP" && resp.StatusCode == http.StatusUnauthorized &&
+		strings.Contains(resp.Header.Get("WWW-Authenticate"), "use_dpop_nonce")
+}
+
+// htu is the request's URL without query and fragment, as a proof names it.
+func htu(u *url.URL) string {
+	c := *u
+	c.RawQuery, c.Fragment, c.RawFragment = "", "", ""
+	return c.String()
 }
 
 // Invalidate implements Authorizer.
@@ -95,6 +139,7 @@ type TokenError struct {
 	Status      int
 	Code        string `json:"error"`
 	Description string `json:"error_description"`
+	nonce       string // a DPoP-Nonce header that came with it
 }
 
 func (e *TokenError) Error() string {
@@ -111,9 +156,39 @@ func (o *OAuth) accessToken(ctx context.Context) (string, error) {
 	if o.token != "" && o.now().Before(o.expires.Add(-time.Minute)) {
 		return o.token, nil
 	}
+	// At most: one plain try, one with a DPoP proof, one with its nonce.
+	var err error
+	for range 3 {
+		if err = o.requestToken(ctx); err == nil {
+			return o.token, nil
+		}
+		var te *TokenError
+		if !errors.As(err, &te) {
+			return "", err
+		}
+		switch {
+		case te.Code == "invalid_dpop_proof" && !o.dpop:
+			// The app requires DPoP ("Require Demonstrating Proof of
+			// Possession" is on): prove a key of our own from now on.
+			k, kerr := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+			if kerr != nil {
+				return "", kerr
+			}
+			o.dpop, o.dpopKey = true, k
+		case te.Code == "use_dpop_nonce" && te.nonce != "":
+			o.tokenNonce = te.nonce
+		default:
+			return "", err
+		}
+	}
+	return "", err
+}
+
+// requestToken asks the token endpoint for a token and keeps it.
+func (o *OAuth) requestToken(ctx context.Context) error {
 	assertion, err := o.assertion()
 	if err != nil {
-		return "", err
+		return err
 	}
 	scopes := o.Scopes
 	if len(scopes) == 0 {
@@ -127,27 +202,37 @@ func (o *OAuth) accessToken(ctx context.Context) (string, error) {
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.TokenURL, strings.NewReader(form.Encode()))
 	if err != nil {
-		return "", err
+		return err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
+	if o.dpop {
+		proof, err := o.proof(http.MethodPost, o.TokenURL, "", o.tokenNonce)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("DPoP", proof)
+	}
 	c := o.Client
 	if c == nil {
 		c = http.DefaultClient
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("oauth token endpoint: %w", err)
+		return fmt.Errorf("oauth token endpoint: %w", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return "", fmt.Errorf("oauth token endpoint: %w", err)
+		return fmt.Errorf("oauth token endpoint: %w", err)
+	}
+	if n := resp.Header.Get("DPoP-Nonce"); n != "" {
+		o.tokenNonce = n
 	}
 	if resp.StatusCode != http.StatusOK {
-		te := &TokenError{Status: resp.StatusCode}
+		te := &TokenError{Status: resp.StatusCode, nonce: resp.Header.Get("DPoP-Nonce")}
 		json.Unmarshal(body, te)
-		return "", te
+		return te
 	}
 	var tr struct {
 		AccessToken string `json:"access_token"`
@@ -155,19 +240,57 @@ func (o *OAuth) accessToken(ctx context.Context) (string, error) {
 		ExpiresIn   int64  `json:"expires_in"`
 	}
 	if err := json.Unmarshal(body, &tr); err != nil || tr.AccessToken == "" {
-		return "", fmt.Errorf("oauth token endpoint: answer without an access_token (%.200s)", body)
+		return fmt.Errorf("oauth token endpoint: answer without an access_token (%.200s)", body)
 	}
-	if !strings.EqualFold(tr.TokenType, "Bearer") {
-		// Okta answers token_type DPoP when the app requires DPoP; we do
-		// not speak it, and a DPoP token sent as Bearer is refused.
-		return "", &TokenError{Status: resp.StatusCode, Code: "unsupported_token_type",
-			Description: fmt.Sprintf("token type %q; turn off \"Require DPoP\" in the service app's settings", tr.TokenType)}
+	switch {
+	case strings.EqualFold(tr.TokenType, "Bearer"):
+		o.tokenType = "Bearer"
+	case strings.EqualFold(tr.TokenType, "DPoP") && o.dpop:
+		o.tokenType = "DPoP"
+	default:
+		return &TokenError{Status: resp.StatusCode, Code: "unsupported_token_type",
+			Description: fmt.Sprintf("token type %q", tr.TokenType)}
 	}
 	if tr.ExpiresIn <= 0 {
 		tr.ExpiresIn = 3600
 	}
 	o.token, o.expires = tr.AccessToken, o.now().Add(time.Duration(tr.ExpiresIn)*time.Second)
-	return o.token, nil
+	return nil
+}
+
+// proof is a DPoP proof JWT (RFC 9449 section 4): ES256 over the request's
+// method and URL, with the public key in the header; ath binds it to an
+// access token on resource requests.
+func (o *OAuth) proof(method, target, ath, nonce string) (string, error) {
+	pub, err := o.dpopKey.PublicKey.Bytes() // 0x04 || X || Y
+	if err != nil {
+		return "", err
+	}
+	enc := base64.RawURLEncoding
+	hdr := map[string]any{"typ": "dpop+jwt", "alg": "ES256", "jwk": map[string]string{
+		"kty": "EC", "crv": "P-256", "x": enc.EncodeToString(pub[1:33]), "y": enc.EncodeToString(pub[33:65]),
+	}}
+	var jti [16]byte
+	rand.Read(jti[:])
+	claims := map[string]any{"htm": method, "htu": target, "iat": o.now().Unix(), "jti": hex.EncodeToString(jti[:])}
+	if ath != "" {
+		claims["ath"] = ath
+	}
+	if nonce != "" {
+		claims["nonce"] = nonce
+	}
+	h, _ := json.Marshal(hdr)
+	c, _ := json.Marshal(claims)
+	signing := enc.EncodeToString(h) + "." + enc.EncodeToString(c)
+	sum := sha256.Sum256([]byte(signing))
+	r, s, err := ecdsa.Sign(rand.Reader, o.dpopKey, sum[:])
+	if err != nil {
+		return "", err
+	}
+	sig := make([]byte, 64) // JWS wants r and s as fixed 32-byte halves
+	r.FillBytes(sig[:32])
+	s.FillBytes(sig[32:])
+	return signing + "." + enc.EncodeToString(sig), nil
 }
 
 // assertion is the client's signed JWT (RFC 7523): issuer and subject the

@@ -3,6 +3,8 @@ package collect
 import (
 	"context"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -31,9 +33,48 @@ type fakeTokenEndpoint struct {
 	url      string
 	refuse   bool
 
+	// dpop makes the app require DPoP proofs with the nonce "n-1", as a
+	// new Okta API service app does.
+	dpop bool
+
 	mu     sync.Mutex
 	issued int
 	jtis   map[string]bool
+	boundX string // the DPoP key the last token is bound to
+}
+
+// verifyProof checks a DPoP proof's signature against the key in its own
+// header and returns its claims and that key's x coordinate.
+func verifyProof(proof string) (map[string]any, string, error) {
+	parts := strings.Split(proof, ".")
+	if len(parts) != 3 {
+		return nil, "", errors.New("DPoP proof is not a JWT")
+	}
+	var hdr struct {
+		Typ, Alg string
+		JWK      struct{ Kty, Crv, X, Y string }
+	}
+	hb, _ := base64.RawURLEncoding.DecodeString(parts[0])
+	if err := json.Unmarshal(hb, &hdr); err != nil || hdr.Typ != "dpop+jwt" || hdr.Alg != "ES256" || hdr.JWK.Crv != "P-256" {
+		return nil, "", fmt.Errorf("DPoP header %s", hb)
+	}
+	x, _ := base64.RawURLEncoding.DecodeString(hdr.JWK.X)
+	y, _ := base64.RawURLEncoding.DecodeString(hdr.JWK.Y)
+	pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, x...), y...))
+	if err != nil {
+		return nil, "", err
+	}
+	sig, _ := base64.RawURLEncoding.DecodeString(parts[2])
+	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+	if len(sig) != 64 || !ecdsa.Verify(pub, sum[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {
+		return nil, "", errors.New("DPoP proof signature does not verify")
+	}
+	var claims map[string]any
+	cb, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	if err := json.Unmarshal(cb, &claims); err != nil {
+		return nil, "", err
+	}
+	return claims, hdr.JWK.X, nil
 }
 
 func (f *fakeTokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -79,6 +120,25 @@ func (f *fakeTokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	tokenType, boundX := "Bearer", ""
+	if f.dpop {
+		proof := r.Header.Get("DPoP")
+		if proof == "" {
+			fail("invalid_dpop_proof", "The DPoP proof JWT header is missing.")
+			return
+		}
+		claims, x, err := verifyProof(proof)
+		if err != nil || claims["htm"] != "POST" || claims["htu"] != f.url {
+			fail("invalid_dpop_proof", fmt.Sprintf("%v %v", err, claims))
+			return
+		}
+		if claims["nonce"] != "n-1" {
+			w.Header().Set("DPoP-Nonce", "n-1")
+			fail("use_dpop_nonce", "Authorization server requires nonce in DPoP proof.")
+			return
+		}
+		tokenType, boundX = "DPoP", x
+	}
 	switch {
 	case hdr.Alg != "RS256" || hdr.Kid != "kid-1":
 		fail("invalid_client", fmt.Sprintf("header %+v", hdr))
@@ -91,8 +151,9 @@ func (f *fakeTokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		f.jtis[cl.Jti] = true
 		f.issued++
+		f.boundX = boundX
 		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"token_type":"Bearer","expires_in":3600,"access_token":"at-%d","scope":"okta.logs.read"}`, f.issued)
+		fmt.Fprintf(w, `{"token_type":%q,"expires_in":3600,"access_token":"at-%d","scope":"okta.logs.read"}`, tokenType, f.issued)
 	}
 }
 
@@ -143,20 +204,38 @@ func TestOAuth(t *testing.T) {
 }
 
 // TestOAuthCollector: a collector with the OAuth authorizer pulls a page
-// from a resource server that accepts only the issued token.
+// from a resource server that accepts only the issued token, as a Bearer
+// token or, for an app that requires DPoP, with a proof of the bound key.
 func TestOAuthCollector(t *testing.T) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fe := &fakeTokenEndpoint{t: t, pub: &key.PublicKey, clientID: "0oa1client", jtis: map[string]bool{}}
+	for _, dpop := range []bool{false, true} {
+		t.Run(fmt.Sprintf("dpop=%v", dpop), func(t *testing.T) { testOAuthCollector(t, key, dpop) })
+	}
+}
+
+func testOAuthCollector(t *testing.T, key *rsa.PrivateKey, dpop bool) {
+	fe := &fakeTokenEndpoint{t: t, pub: &key.PublicKey, clientID: "0oa1client", jtis: map[string]bool{}, dpop: dpop}
 	mux := http.NewServeMux()
 	mux.Handle("POST /oauth2/v1/token", fe)
 	served := 0
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	mux.HandleFunc("GET /api/v1/logs", func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer at-1" {
+		ok := r.Header.Get("Authorization") == "Bearer at-1"
+		if dpop {
+			claims, x, err := verifyProof(r.Header.Get("DPoP"))
+			ath := sha256.Sum256([]byte("at-1"))
+			ok = err == nil && r.Header.Get("Authorization") == "DPoP at-1" && x == fe.boundX &&
+				claims["htm"] == "GET" && claims["htu"] == "http://"+r.Host+"/api/v1/logs" &&
+				claims["ath"] == base64.RawURLEncoding.EncodeToString(ath[:])
+			if !ok {
+				t.Errorf("resource request: %v, %v, %q", err, claims, r.Header.Get("Authorization"))
+			}
+		}
+		if !ok {
 			w.WriteHeader(401)
 			io.WriteString(w, `{"errorCode":"E0000011","errorSummary":"Invalid token provided"}`)
 			return

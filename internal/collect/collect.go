@@ -250,7 +250,12 @@ func (c *Collector) run(ctx context.Context) error {
 			// A short page means we are caught up. Waiting here, rather
 			// than on an empty page, saves the extra empty request per
 			// interval that "follow next until empty" costs.
-			if err := c.sleep(ctx, c.cfg.PollInterval, fmt.Sprintf("caught up (%d events on the last page), polling again in %s", n, c.cfg.PollInterval)); err != nil {
+			// Said once per quiet spell, not every interval of it.
+			lvl := slog.LevelInfo
+			if n == 0 {
+				lvl = slog.LevelDebug
+			}
+			if err := c.sleepLog(ctx, lvl, c.cfg.PollInterval, fmt.Sprintf("caught up (%d events on the last page), polling again in %s", n, c.cfg.PollInterval)); err != nil {
 				return err
 			}
 		}
@@ -266,10 +271,15 @@ func (c *Collector) firstLink() string {
 }
 
 func (c *Collector) sleep(ctx context.Context, d time.Duration, why string) error {
+	return c.sleepLog(ctx, slog.LevelInfo, d, why)
+}
+
+// sleepLog says what the collector waits for, and waits.
+func (c *Collector) sleepLog(ctx context.Context, lvl slog.Level, d time.Duration, why string) error {
 	c.mu.Lock()
 	c.waitEnd = c.clock.Now().Add(d)
 	c.mu.Unlock()
-	c.log.Info(why, "wait", d.Round(time.Millisecond))
+	c.log.Log(ctx, lvl, why, "wait", d.Round(time.Millisecond))
 	return c.clock.Sleep(ctx, d)
 }
 
@@ -333,6 +343,9 @@ func (c *Collector) step(ctx context.Context) (int, error) {
 	defer resp.Body.Close()
 	rh := parseRateHeaders(resp.Header)
 	c.bud.observe(sent, rh)
+	if ob, ok := c.cfg.Auth.(interface{ Observe(*http.Response) bool }); ok && ob.Observe(resp) {
+		return 0, errors.New("the org asked for a DPoP nonce; retrying with it")
+	}
 
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
