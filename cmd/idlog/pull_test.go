@@ -105,9 +105,9 @@ func TestPullSIGKILL(t *testing.T) {
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	err := cmd.Wait()
-	t.Logf("%d events upstream, %d kills; proxy: %d requests, %d 429s, %d 500s, %d slow, %d cut, %d repeated",
+	t.Logf("%d events upstream, %d kills; proxy: %d requests, %d 429s, %d 500s, %d slow, %d cut, %d repeated; upstream statuses %v",
 		len(all), kills, proxy.Requests.Load(), proxy.Injected429.Load(), proxy.Injected500.Load(),
-		proxy.Slowed.Load(), proxy.CutBodies.Load(), proxy.Repeated.Load())
+		proxy.Slowed.Load(), proxy.CutBodies.Load(), proxy.Repeated.Load(), proxy.Statuses())
 	if !caughtUp {
 		t.Fatalf("the collector did not catch up in 40 s; its log:\n%s", tail(logs.String(), 4000))
 	}

@@ -73,6 +73,9 @@ type Collector struct {
 	log   *slog.Logger
 	bud   budget
 	back  backoff
+	// refused counts 401s since the credentials last worked; other
+	// failures in between do not reset it.
+	refused int
 
 	mu      sync.Mutex
 	state   State
@@ -347,6 +350,9 @@ func (c *Collector) step(ctx context.Context) (int, error) {
 		return 0, errors.New("the org asked for a DPoP nonce; retrying with it")
 	}
 
+	if resp.StatusCode != http.StatusUnauthorized && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
+		c.refused = 0 // the credentials were accepted
+	}
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -360,7 +366,8 @@ func (c *Collector) step(ctx context.Context) (int, error) {
 		// a second refusal in a row is for real.
 		msg := oktaError(resp)
 		c.cfg.Auth.Invalidate()
-		if strings.HasPrefix(cur.LastError, "HTTP 401") {
+		c.refused++
+		if c.refused > 1 {
 			return 0, &PermanentError{Status: 401, Msg: "the org refused the credentials (HTTP 401): " + msg}
 		}
 		return 0, fmt.Errorf("HTTP 401: %s", msg)

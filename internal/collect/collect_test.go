@@ -121,8 +121,11 @@ func TestMirrorThroughFaults(t *testing.T) {
 	if err := Run(rctx, cfg); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%d events; proxy: %d requests, %d 429s, %d 500s, %d slow, %d cut, %d repeated", len(all), proxy.Requests.Load(),
-		proxy.Injected429.Load(), proxy.Injected500.Load(), proxy.Slowed.Load(), proxy.CutBodies.Load(), proxy.Repeated.Load())
+	if st, _, _ := ReadState(ctx, mirror, ""); rctx.Err() == context.DeadlineExceeded {
+		t.Errorf("did not catch up in 30 s; state %+v", st)
+	}
+	t.Logf("%d events; proxy: %d requests, %d 429s, %d 500s, %d slow, %d cut, %d repeated; upstream statuses %v", len(all), proxy.Requests.Load(),
+		proxy.Injected429.Load(), proxy.Injected500.Load(), proxy.Slowed.Load(), proxy.CutBodies.Load(), proxy.Repeated.Load(), proxy.Statuses())
 	if proxy.CutBodies.Load() == 0 || proxy.Repeated.Load() == 0 || proxy.Injected429.Load() == 0 {
 		t.Errorf("a fault was never injected; the test proves less than it claims")
 	}

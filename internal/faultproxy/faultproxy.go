@@ -51,9 +51,10 @@ type Proxy struct {
 
 	client *http.Client
 
-	mu   sync.Mutex
-	rng  *rand.Rand
-	tail []json.RawMessage // end of the last page forwarded
+	mu       sync.Mutex
+	rng      *rand.Rand
+	tail     []json.RawMessage // end of the last page forwarded
+	statuses map[int]int       // of forwarded answers
 
 	Requests    atomic.Int64
 	Injected429 atomic.Int64
@@ -151,6 +152,12 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
+	p.mu.Lock()
+	if p.statuses == nil {
+		p.statuses = map[int]int{}
+	}
+	p.statuses[resp.StatusCode]++
+	p.mu.Unlock()
 	if resp.StatusCode == http.StatusOK {
 		body = p.page(body, f.Repeat)
 	}
@@ -179,6 +186,18 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	}
 	w.Write(body)
+}
+
+// Statuses counts the upstream's answers by HTTP status (injected faults
+// not included), for a test's failure message.
+func (p *Proxy) Statuses() map[int]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[int]int, len(p.statuses))
+	for k, v := range p.statuses {
+		out[k] = v
+	}
+	return out
 }
 
 // page notes what a page holds and, by chance, puts the end of the previous
