@@ -540,6 +540,18 @@ func TestPanelsAndHistogram(t *testing.T) {
 		if d := to.Sub(wantTo).Abs(); d > time.Hour {
 			t.Errorf("to %v, want about %v", to, wantTo)
 		}
+
+		// From the keyboard: + halves the range about its middle.
+		n = runs(t, ctx)
+		eval[bool](t, ctx, `(document.getElementById("hist-svg").focus(), true)`)
+		do(t, ctx, chromedp.KeyEvent("+"))
+		waitRun(t, ctx, n)
+		q = location(t, ctx).Query()
+		from2, _ := time.Parse(time.RFC3339, q.Get("fromTime"))
+		to2, _ := time.Parse(time.RFC3339, q.Get("toTime"))
+		if d := to2.Sub(from2) - to.Sub(from)/2; d.Abs() > 2*time.Second || from2.Sub(from)-to.Sub(from)/4 > 2*time.Second {
+			t.Errorf("after +: %v…%v, want the middle half of %v…%v", from2, to2, from, to)
+		}
 	})
 }
 

@@ -554,9 +554,29 @@ function drawHistogram(buckets, step) {
   }
 }
 
-// Dragging across the histogram narrows the range to the dragged span.
+// setRange moves the range (from a drag or the keyboard) and searches.
+function setRange(a, b) {
+  state.from = Math.floor(a / 1000) * 1000;
+  state.to = Math.ceil(b / 1000) * 1000;
+  state.preset = "custom";
+  search(true);
+}
+
+// Dragging across the histogram narrows the range to the dragged span; from
+// the keyboard, + and − halve or double the range about its middle and the
+// arrows move it by a quarter.
 function setupHistogramDrag() {
   const s = $("hist-svg");
+  s.addEventListener("keydown", (ev) => {
+    const span = state.to - state.from, mid = state.from + span / 2;
+    const k = ev.key;
+    if (k === "+" || k === "=") setRange(mid - span / 4, mid + span / 4);
+    else if (k === "-") setRange(mid - span, mid + span);
+    else if (k === "ArrowLeft") setRange(state.from - span / 4, state.to - span / 4);
+    else if (k === "ArrowRight") setRange(state.from + span / 4, state.to + span / 4);
+    else return;
+    ev.preventDefault();
+  });
   let start = null, rect = null;
   const timeAt = (ev) => {
     const r = s.getBoundingClientRect();
@@ -582,10 +602,7 @@ function setupHistogramDrag() {
     start = null;
     rect.remove();
     if (b - a < 1000 || (b - a) / (state.to - state.from) < 0.005) return;
-    state.from = Math.floor(a / 1000) * 1000;
-    state.to = Math.ceil(b / 1000) * 1000;
-    state.preset = "custom";
-    search(true);
+    setRange(a, b);
   });
 }
 
