@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/idlog/idlog/internal/filter"
 	"github.com/idlog/idlog/internal/flowdef"
@@ -86,11 +87,25 @@ Flags:
 		return err
 	}
 	defer b.Close()
-	evs, err := b.loadFlowEvents(ctx, flows.FunnelFilter(user), s, u)
+	// Events stream into an index: memory grows with instances, not events.
+	x := flows.NewIndex()
+	var q eventQuery
+	if fx := flows.FunnelFilter(user); fx != nil {
+		q.expr, q.filterText = fx, fx.String()
+	}
+	q.since, q.until = s, u
+	err = b.query(ctx, q, func(raw json.RawMessage) error {
+		ev, err := flows.FromRaw(raw)
+		if err == nil {
+			x.Add(ev)
+		}
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("funnel: %w", err)
 	}
-	fn, err := flows.BuildFunnel(flow, flows.Reconstruct(evs), split)
+	x.Flush()
+	fn, err := x.Funnel(flow, time.Time{}, time.Time{}, split)
 	if err != nil {
 		return fmt.Errorf("funnel: %w", err)
 	}

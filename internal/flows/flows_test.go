@@ -287,3 +287,45 @@ func TestFunnel(t *testing.T) {
 		t.Error("unknown split accepted")
 	}
 }
+
+// TestIndexWindow: an index streamed event by event gives the funnel of the
+// instances that started in the window asked for.
+func TestIndexWindow(t *testing.T) {
+	x := NewIndex()
+	for _, e := range b(`
+0 r1 u1 system.email.password_reset.sent_message
+900 r2 u1 system.email.password_reset.sent_message
+1000 r2 u1 user.account.reset_password
+1100 r2 u1 user.account.update_password
+2000 s1 u2 ` + sso) {
+		x.Add(e)
+	}
+	x.Flush()
+	if x.Len() != 3 {
+		t.Fatalf("%d instances kept, want 3", x.Len())
+	}
+	for _, c := range []struct {
+		since, until int64 // seconds after t0; -1 open
+		n, completed int
+	}{
+		{-1, -1, 2, 1},
+		{1, -1, 1, 1},
+		{-1, 900, 1, 0},
+		{901, 5000, 0, 0},
+	} {
+		var since, until time.Time
+		if c.since >= 0 {
+			since = time.UnixMilli(t0 + c.since*1000)
+		}
+		if c.until >= 0 {
+			until = time.UnixMilli(t0 + c.until*1000)
+		}
+		fn, err := x.Funnel(flowdef.SSPR, since, until, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fn.Instances != c.n || fn.Completed != c.completed {
+			t.Errorf("[%d, %d): %d instances, %d completed; want %d, %d", c.since, c.until, fn.Instances, fn.Completed, c.n, c.completed)
+		}
+	}
+}

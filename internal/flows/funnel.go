@@ -2,8 +2,10 @@ package flows
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/idlog/idlog/internal/flowdef"
 )
@@ -16,24 +18,6 @@ func checkSplit(s string) error {
 		return nil
 	}
 	return fmt.Errorf("flows: cannot split by %q (one of %s)", s, strings.Join(Splits, ", "))
-}
-
-func splitValue(in *Instance, split string) string {
-	v := ""
-	switch split {
-	case "factor":
-		v = in.Factor
-	case "app":
-		v = in.App
-	case "country":
-		v = in.Country
-	case "client":
-		v = in.Client
-	}
-	if v == "" {
-		return "(none)"
-	}
-	return v
 }
 
 // ReasonCount is one reason instances stopped, with how many did.
@@ -79,32 +63,150 @@ const topReasons = 5
 // BuildFunnel counts the instances of kind among ins; split (see Splits)
 // adds one funnel per value of that attribute.
 func BuildFunnel(kind string, ins []*Instance, split string) (*Funnel, error) {
-	f, ok := flowdef.Lookup(kind)
-	if !ok {
+	x := NewIndex()
+	for _, in := range ins {
+		x.AddInstance(in)
+	}
+	return x.Funnel(kind, time.Time{}, time.Time{}, split)
+}
+
+// Index keeps what funnels need of every instance of an event stream, a few
+// dozen bytes each, so funnels over long ranges need neither the events nor
+// the instances' timelines. Feed it events in published order with Add (or
+// finished instances with AddInstance), then Flush. Not safe for concurrent
+// use.
+type Index struct {
+	r    *Reconstructor
+	strs []string
+	ids  map[string]uint32
+	recs []rec
+}
+
+// rec is one instance in an Index.
+type rec struct {
+	start   int64 // unix ms of the first event
+	kind    uint8 // index into flowdef.All(); other kinds are not kept
+	status  uint8 // index into statuses
+	stopped int8  // step the instance stopped at; -1 when completed
+	reached uint64
+	// Interned strings.
+	reason, factor, app, country, client uint32
+}
+
+var statuses = []flowdef.Status{flowdef.Completed, flowdef.Failed, flowdef.Denied, flowdef.Abandoned}
+
+// NewIndex returns an empty index.
+func NewIndex() *Index {
+	x := &Index{ids: map[string]uint32{}}
+	x.r = NewReconstructor(x.AddInstance)
+	return x
+}
+
+// Add takes the next event of the stream.
+func (x *Index) Add(e Event) { x.r.Add(e) }
+
+// Flush closes the instances still open.
+func (x *Index) Flush() { x.r.Flush() }
+
+// Len is the number of instances kept.
+func (x *Index) Len() int { return len(x.recs) }
+
+func (x *Index) intern(s string) uint32 {
+	if id, ok := x.ids[s]; ok {
+		return id
+	}
+	id := uint32(len(x.strs))
+	x.strs = append(x.strs, s)
+	x.ids[s] = id
+	return id
+}
+
+// AddInstance keeps one finished instance (of a user flow; others are
+// dropped).
+func (x *Index) AddInstance(in *Instance) {
+	k := -1
+	for i, f := range flowdef.All() {
+		if f.Kind == in.Kind {
+			k = i
+			break
+		}
+	}
+	if k < 0 {
+		return
+	}
+	r := rec{start: in.Events[0].Published, kind: uint8(k), stopped: -1,
+		reason: x.intern(in.Reason), factor: x.intern(in.Factor), app: x.intern(in.App),
+		country: x.intern(in.Country), client: x.intern(in.Client)}
+	for i, st := range statuses {
+		if st == in.Status {
+			r.status = uint8(i)
+		}
+	}
+	for i := range in.Steps {
+		if len(in.Steps[i].Events) > 0 {
+			r.reached |= 1 << i
+		}
+		if in.Status != flowdef.Completed && in.Steps[i].Name == in.StoppedAt {
+			r.stopped = int8(i)
+		}
+	}
+	x.recs = append(x.recs, r)
+}
+
+// Funnel counts the instances of kind that started in [since, until) (zero
+// times leave that side open); split (see Splits) adds one funnel per value
+// of that attribute.
+func (x *Index) Funnel(kind string, since, until time.Time, split string) (*Funnel, error) {
+	k := -1
+	for i, f := range flowdef.All() {
+		if f.Kind == kind {
+			k = i
+		}
+	}
+	if k < 0 {
 		return nil, fmt.Errorf("flows: unknown flow %q (one of %s)", kind, kindList())
 	}
 	if err := checkSplit(split); err != nil {
 		return nil, err
 	}
-	var mine []*Instance
-	for _, in := range ins {
-		if in.Kind == kind {
-			mine = append(mine, in)
-		}
+	f := &flowdef.All()[k]
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+	if !since.IsZero() {
+		lo = since.UnixMilli()
 	}
-	out := count(&f, mine)
+	if !until.IsZero() {
+		hi = until.UnixMilli()
+	}
+	total := newCounter(f)
+	parts := map[uint32]*counter{}
+	for i := range x.recs {
+		r := &x.recs[i]
+		if int(r.kind) != k || r.start < lo || r.start >= hi {
+			continue
+		}
+		total.add(r)
+		if split == "" {
+			continue
+		}
+		v := x.splitOf(r, split)
+		c := parts[v]
+		if c == nil {
+			c = newCounter(f)
+			parts[v] = c
+		}
+		c.add(r)
+	}
+	out := total.funnel(x)
 	if split == "" {
 		return out, nil
 	}
 	out.Split = split
-	groups := map[string][]*Instance{}
-	for _, in := range mine {
-		v := splitValue(in, split)
-		groups[v] = append(groups[v], in)
-	}
-	for v, g := range groups {
-		p := count(&f, g)
-		p.Value = v
+	for v, c := range parts {
+		p := c.funnel(x)
+		p.Value = x.strs[v]
+		if p.Value == "" {
+			p.Value = "(none)"
+		}
 		out.Parts = append(out.Parts, p)
 	}
 	slices.SortFunc(out.Parts, func(a, b *Funnel) int {
@@ -116,62 +218,71 @@ func BuildFunnel(kind string, ins []*Instance, split string) (*Funnel, error) {
 	return out, nil
 }
 
-func count(f *flowdef.Flow, ins []*Instance) *Funnel {
-	out := &Funnel{Flow: f.Kind, Title: f.Title, Instances: len(ins), Steps: make([]FunnelStep, len(f.Steps))}
-	idx := map[string]int{}
-	for i, s := range f.Steps {
-		out.Steps[i] = FunnelStep{Name: s.Name, Optional: s.Optional, Reasons: []ReasonCount{}}
-		idx[s.Name] = i
+func (x *Index) splitOf(r *rec, split string) uint32 {
+	switch split {
+	case "factor":
+		return r.factor
+	case "app":
+		return r.app
+	case "country":
+		return r.country
 	}
-	reasons := make([]map[string]int, len(f.Steps))
-	for _, in := range ins {
-		for i := range in.Steps {
-			if len(in.Steps[i].Events) > 0 && i < len(out.Steps) {
-				out.Steps[i].Reached++
-			}
+	return r.client
+}
+
+// counter accumulates one funnel.
+type counter struct {
+	f        *flowdef.Flow
+	n        int
+	byStatus [4]int
+	reached  []int
+	stopped  [][4]int
+	reasons  []map[uint32]int
+}
+
+func newCounter(f *flowdef.Flow) *counter {
+	return &counter{f: f, reached: make([]int, len(f.Steps)), stopped: make([][4]int, len(f.Steps)),
+		reasons: make([]map[uint32]int, len(f.Steps))}
+}
+
+func (c *counter) add(r *rec) {
+	c.n++
+	c.byStatus[r.status]++
+	for m, i := r.reached, 0; m != 0 && i < len(c.reached); m, i = m>>1, i+1 {
+		if m&1 != 0 {
+			c.reached[i]++
 		}
-		switch in.Status {
-		case flowdef.Completed:
-			out.Completed++
-			continue
-		case flowdef.Failed:
-			out.Failed++
-		case flowdef.Denied:
-			out.Denied++
-		case flowdef.Abandoned:
-			out.Abandoned++
-		}
-		i, ok := idx[in.StoppedAt]
-		if !ok {
-			continue
-		}
+	}
+	if r.stopped < 0 || int(r.stopped) >= len(c.reached) {
+		return
+	}
+	c.stopped[r.stopped][r.status]++
+	if c.reasons[r.stopped] == nil {
+		c.reasons[r.stopped] = map[uint32]int{}
+	}
+	c.reasons[r.stopped][r.reason]++
+}
+
+func (c *counter) funnel(x *Index) *Funnel {
+	out := &Funnel{Flow: c.f.Kind, Title: c.f.Title, Instances: c.n,
+		Completed: c.byStatus[0], Failed: c.byStatus[1], Denied: c.byStatus[2], Abandoned: c.byStatus[3],
+		Steps: make([]FunnelStep, len(c.f.Steps))}
+	for i, s := range c.f.Steps {
 		st := &out.Steps[i]
-		st.Stopped++
-		switch in.Status {
-		case flowdef.Failed:
-			st.Failed++
-		case flowdef.Denied:
-			st.Denied++
-		case flowdef.Abandoned:
-			st.Abandoned++
+		*st = FunnelStep{Name: s.Name, Optional: s.Optional, Reached: c.reached[i], Reasons: []ReasonCount{},
+			Failed: c.stopped[i][1], Denied: c.stopped[i][2], Abandoned: c.stopped[i][3]}
+		st.Stopped = st.Failed + st.Denied + st.Abandoned
+		for id, n := range c.reasons[i] {
+			st.Reasons = append(st.Reasons, ReasonCount{x.strs[id], n})
 		}
-		if reasons[i] == nil {
-			reasons[i] = map[string]int{}
-		}
-		reasons[i][in.Reason]++
-	}
-	for i, m := range reasons {
-		for r, n := range m {
-			out.Steps[i].Reasons = append(out.Steps[i].Reasons, ReasonCount{r, n})
-		}
-		slices.SortFunc(out.Steps[i].Reasons, func(a, b ReasonCount) int {
+		slices.SortFunc(st.Reasons, func(a, b ReasonCount) int {
 			if a.Count != b.Count {
 				return b.Count - a.Count
 			}
 			return strings.Compare(a.Reason, b.Reason)
 		})
-		if len(out.Steps[i].Reasons) > topReasons {
-			out.Steps[i].Reasons = out.Steps[i].Reasons[:topReasons]
+		if len(st.Reasons) > topReasons {
+			st.Reasons = st.Reasons[:topReasons]
 		}
 	}
 	return out

@@ -95,35 +95,46 @@ func (s Selector) Filter() (filter.Expr, error) {
 }
 
 // pageSize is how many events one store query fetches.
-const pageSize = 5000
+const pageSize = 20000
 
-// Load reads every event matching q from st in published order and keeps
-// what flow analysis needs. limit > 0 stops with an error past that many
-// events, so a careless query cannot exhaust memory.
-func Load(ctx context.Context, st store.Store, q store.Query, limit int) ([]Event, error) {
+// Stream reads every event matching q from st in published order and
+// passes what flow analysis needs of each to fn.
+func Stream(ctx context.Context, st store.Store, q store.Query, fn func(Event) error) error {
 	q.Order, q.Descending, q.Limit, q.After = store.ByPublished, false, pageSize, nil
-	var out []Event
 	for {
 		page, err := st.Query(ctx, q)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for i := range page {
 			e, err := FromRaw(page[i].Raw)
 			if err != nil {
-				return nil, fmt.Errorf("flows: event %s: %w", page[i].UUID, err)
+				return fmt.Errorf("flows: event %s: %w", page[i].UUID, err)
 			}
-			out = append(out, e)
-		}
-		if limit > 0 && len(out) > limit {
-			return nil, fmt.Errorf("flows: more than %d events match; narrow the time range or the filter", limit)
+			if err := fn(e); err != nil {
+				return err
+			}
 		}
 		if len(page) < pageSize {
-			return out, nil
+			return nil
 		}
 		last := page[len(page)-1]
 		q.After = &store.Position{Published: last.Published, Seq: last.Seq}
 	}
+}
+
+// Load is Stream into a slice. limit > 0 stops with an error past that
+// many events, so a careless query cannot exhaust memory.
+func Load(ctx context.Context, st store.Store, q store.Query, limit int) ([]Event, error) {
+	var out []Event
+	err := Stream(ctx, st, q, func(e Event) error {
+		out = append(out, e)
+		if limit > 0 && len(out) > limit {
+			return fmt.Errorf("flows: more than %d events match; narrow the time range or the filter", limit)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // MaxEvents bounds what one Find or funnel reads from a store.
@@ -150,30 +161,18 @@ type FunnelQuery struct {
 	Split        string      // "", or one of Splits
 }
 
-// flowTypes selects events of any flow's event types. A funnel cannot read
-// only its own flow's types: the MFA events are shared, and an MFA prompt of
-// a sign-in read without the sign-in's other events would look like an app
-// access or a step-up of its own.
-func flowTypes() filter.Expr {
-	seen := map[string]bool{}
-	var xs []filter.Expr
-	for _, f := range flowdef.All() {
-		for _, t := range f.EventTypes() {
-			if !seen[t] {
-				seen[t] = true
-				xs = append(xs, eq("eventType", t))
-			}
-		}
-	}
-	return &filter.Paren{X: anyOf(xs...)}
-}
+// FunnelFilter is the filter whose events a funnel reconstructs: the
+// user's filter x (nil for every event). A funnel cannot read only its own
+// flow's event types: the MFA events are shared, and an MFA prompt of a
+// sign-in read without the sign-in's other events would look like an app
+// access or a step-up of its own. Reading every flow's types instead costs
+// the store a long OR for the few events of no flow it saves (admin
+// changes, which reconstruction sets aside as "other").
+func FunnelFilter(x filter.Expr) filter.Expr { return x }
 
-// FunnelFilter is the filter whose events a funnel reconstructs: every
-// flow's event types, and the user's filter x (nil for none).
-func FunnelFilter(x filter.Expr) filter.Expr { return allOf(flowTypes(), x) }
-
-// FunnelFromStore reads the events of every flow in the time range and
-// filter, reconstructs them and builds the funnel of the flow asked for.
+// FunnelFromStore reads the events in the time range and filter, passes
+// them through an Index (so memory grows with instances, not events) and
+// builds the funnel of the flow asked for.
 func FunnelFromStore(ctx context.Context, st store.Store, q FunnelQuery) (*Funnel, error) {
 	if _, ok := flowdef.Lookup(q.Flow); !ok {
 		return nil, fmt.Errorf("flows: unknown flow %q (one of %s)", q.Flow, kindList())
@@ -181,11 +180,16 @@ func FunnelFromStore(ctx context.Context, st store.Store, q FunnelQuery) (*Funne
 	if err := checkSplit(q.Split); err != nil {
 		return nil, err
 	}
-	evs, err := Load(ctx, st, store.Query{Filter: FunnelFilter(q.Filter), Since: q.Since, Until: q.Until}, MaxEvents)
+	x := NewIndex()
+	err := Stream(ctx, st, store.Query{Filter: FunnelFilter(q.Filter), Since: q.Since, Until: q.Until}, func(e Event) error {
+		x.Add(e)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	return BuildFunnel(q.Flow, Reconstruct(evs), q.Split)
+	x.Flush()
+	return x.Funnel(q.Flow, time.Time{}, time.Time{}, q.Split)
 }
 
 func kindList() string {
