@@ -197,15 +197,18 @@ Flags:
 		h = slog.NewJSONHandler(e.stderr, nil)
 	}
 	log := slog.New(h)
+	// Flags and credentials first: a mistake there should not wait for,
+	// or create, a store.
+	cfg, err := pf.config(e, nil, log)
+	if err != nil {
+		return err
+	}
 	st, err := sf.openStore(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	cfg, err := pf.config(e, st, log)
-	if err != nil {
-		return err
-	}
+	cfg.Store = st
 	if err := collect.Run(ctx, cfg); err != nil {
 		return err
 	}

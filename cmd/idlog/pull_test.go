@@ -230,3 +230,49 @@ func TestStartPull(t *testing.T) {
 		wait()
 	}
 }
+
+// TestPullFlags: mistakes in flags and credentials are refused before any
+// store is opened, with a message that says what to do; a refused token ends
+// the collector with exit status 1.
+func TestPullFlags(t *testing.T) {
+	up := faultproxy.NewUpstream(t, 0)
+	dir := t.TempDir()
+	storeURL := "duckdb:" + filepath.Join(dir, "m.duckdb")
+	keyFile := filepath.Join(dir, "key.pem")
+	os.WriteFile(keyFile, []byte("not a key"), 0o600)
+	tests := []struct {
+		name  string
+		env   map[string]string
+		args  []string
+		code  int
+		wantE string // in stderr
+	}{
+		{"no org", nil, []string{"pull"}, 2, "--org is required"},
+		{"org with a path", nil, []string{"pull", "--org", "https://acme.okta.com/api"}, 2, "without a path"},
+		{"no token", nil, []string{"pull", "--org", "acme.okta.com"}, 2, "export the API token as OKTA_API_TOKEN"},
+		{"token in another variable", map[string]string{"OKTA_API_TOKEN": "x"}, []string{"pull", "--org", "acme.okta.com", "--token-env", "MY_TOKEN"}, 2, "MY_TOKEN"},
+		{"client id without key", nil, []string{"pull", "--org", "acme.okta.com", "--oauth-client-id", "0oa1"}, 2, "go together"},
+		{"unreadable key", nil, []string{"pull", "--org", "acme.okta.com", "--oauth-client-id", "0oa1", "--oauth-key", keyFile}, 2, "neither PEM nor a JWK"},
+		{"budget", map[string]string{"OKTA_API_TOKEN": "x"}, []string{"pull", "--org", "acme.okta.com", "--budget", "0"}, 2, "--budget"},
+		{"page size", map[string]string{"OKTA_API_TOKEN": "x"}, []string{"pull", "--org", "acme.okta.com", "--page-size", "5000"}, 2, "--page-size"},
+		{"since", map[string]string{"OKTA_API_TOKEN": "x"}, []string{"pull", "--org", "acme.okta.com", "--since", "last tuesday"}, 2, "--since"},
+		{"status of an empty store", nil, []string{"pull", "status", "--store", storeURL}, 1, "nothing was pulled"},
+		{"refused token", map[string]string{"OKTA_API_TOKEN": "wrong"}, []string{"pull", "--org", up.URL, "--store", storeURL, "--max-backoff", "10ms"}, 1, "refused the credentials (HTTP 401)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string { return tc.env[k] }}
+			code := run(context.Background(), e, tc.args)
+			if code != tc.code || !strings.Contains(errb.String(), tc.wantE) {
+				t.Errorf("exit %d, stderr:\n%s\nwant exit %d and %q", code, errb.String(), tc.code, tc.wantE)
+			}
+		})
+	}
+	// The refused run kept its error for pull status.
+	var out bytes.Buffer
+	e := &env{stdout: &out, stderr: io.Discard, getenv: func(string) string { return "" }}
+	if code := run(context.Background(), e, []string{"pull", "status", "--store", storeURL}); code != 0 || !strings.Contains(out.String(), "HTTP 401") {
+		t.Errorf("status after a refused token: exit %d\n%s", code, out.String())
+	}
+}

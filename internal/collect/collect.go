@@ -373,6 +373,10 @@ func (c *Collector) step(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("HTTP 401: %s", msg)
 	case resp.StatusCode >= 500:
 		return 0, fmt.Errorf("HTTP %d: %s", resp.StatusCode, oktaError(resp))
+	case resp.StatusCode == http.StatusBadRequest:
+		// Most likely a stored position Okta no longer accepts (a since
+		// past 180 days after a long stop).
+		return 0, &PermanentError{Status: 400, Msg: fmt.Sprintf("the org refused GET %s: HTTP 400: %s (if the stored position is too old, start again with --restart and a recent --since)", cur.Next, oktaError(resp))}
 	case resp.StatusCode != http.StatusOK:
 		return 0, &PermanentError{Status: resp.StatusCode, Msg: fmt.Sprintf("the org refused GET %s: HTTP %d: %s", cur.Next, resp.StatusCode, oktaError(resp))}
 	}
