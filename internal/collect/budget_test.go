@@ -57,6 +57,7 @@ type fakeOrg struct {
 	used     int   // by everyone this window
 	ours     map[int64]int
 	got429   int
+	status   int // answer every request with this status instead
 	attempts int
 	eventNo  int
 }
@@ -81,6 +82,14 @@ func (o *fakeOrg) RoundTrip(r *http.Request) (*http.Response, error) {
 	h.Set("X-Rate-Limit-Limit", strconv.Itoa(o.limit))
 	h.Set("X-Rate-Limit-Reset", strconv.FormatInt((w+1)*60, 10))
 	resp := &http.Response{StatusCode: 200, Header: h, Request: r}
+	if o.status != 0 {
+		o.used++
+		o.ours[w]++
+		h.Set("X-Rate-Limit-Remaining", strconv.Itoa(o.limit-o.used))
+		resp.StatusCode = o.status
+		resp.Body = io.NopCloser(strings.NewReader(`{"errorCode":"E0000009","errorSummary":"Internal Server Error"}`))
+		return resp, nil
+	}
 	if o.used >= o.limit {
 		o.got429++
 		h.Set("X-Rate-Limit-Remaining", "0")
@@ -176,6 +185,48 @@ func TestBudget(t *testing.T) {
 			}
 			if s.Events != int64(org.eventNo) {
 				t.Errorf("stored %d events, the org sent %d", s.Events, org.eventNo)
+			}
+		})
+	}
+}
+
+// TestPacing: a caught-up collector asks once per poll interval, and one
+// facing a failing org backs off to the cap instead of hammering it.
+func TestPacing(t *testing.T) {
+	tests := []struct {
+		name     string
+		page     int // events per answer
+		status   int
+		min, max int // requests in 5 simulated minutes
+	}{
+		// Each cycle is the 10 s interval plus 200 ms of request.
+		{"empty pages poll every 10 s", 0, 0, 28, 30},
+		// Backoff 1, 2, 4, 8, 16 s, then 30 s (each 50 to 100 % of it).
+		{"500s back off to the cap", 5, 500, 10, 25},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+			clock := &fakeClock{t: start}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			org := &fakeOrg{clock: clock, limit: 600, page: tc.page, status: tc.status, cancel: cancel,
+				end: start.Add(5 * time.Minute), ours: map[int64]int{}}
+			c, err := New(Config{Org: "https://example.okta.com", Auth: APIToken("t"), Store: openMem(t),
+				PageSize: 5, PollInterval: 10 * time.Second, MaxBackoff: 30 * time.Second, Since: start.Add(-time.Hour),
+				HTTPClient: &http.Client{Transport: org}, Clock: clock, Logger: discard()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Run(ctx); err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, v := range org.ours {
+				n += v
+			}
+			if n < tc.min || n > tc.max {
+				t.Errorf("%d requests in 5 minutes, want %d to %d", n, tc.min, tc.max)
 			}
 		})
 	}
