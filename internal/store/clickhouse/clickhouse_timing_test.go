@@ -186,3 +186,24 @@ func BenchmarkStore(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkDeriveRow is the client's share of an import: decoding an event
+// and laying out its columns (no server needed).
+func BenchmarkDeriveRow(b *testing.B) {
+	evs, err := storetest.Simulated(simulate.Config{Users: 100, Days: 7, Seed: 42, Attacks: true}, 2000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var raw int64
+	for _, e := range evs {
+		raw += int64(len(e.Raw))
+	}
+	b.ReportAllocs()
+	b.SetBytes(raw / int64(len(evs)))
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := deriveRow(0, evs[i%len(evs)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

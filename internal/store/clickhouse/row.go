@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"time"
@@ -59,7 +58,22 @@ var hotByPath = func() map[string]int {
 	return m
 }()
 
-var nameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+// isName reports whether k is a filter name, [A-Za-z_][A-Za-z0-9_]*.
+func isName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		switch {
+		case c == '_', 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case '0' <= c && c <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // row is one event as the events table stores it.
 type row struct {
@@ -119,15 +133,22 @@ func deriveRow(i int, e store.Event) (row, error) {
 				seen[path] = true
 				r.present = append(r.present, path)
 			}
-			for k, el := range x {
-				if !nameRE.MatchString(k) {
-					continue
+			// Keys in order, so that events of one shape lay out the same
+			// way and the arrays compress well (cheaper than sorting the
+			// long, prefix-sharing entries afterwards).
+			keys := make([]string, 0, len(x))
+			for k := range x {
+				if isName(k) {
+					keys = append(keys, k)
 				}
+			}
+			slices.Sort(keys)
+			for _, k := range keys {
 				p := k
 				if path != "" {
 					p = path + "." + k
 				}
-				walk(el, p)
+				walk(x[k], p)
 			}
 		case string:
 			if x != "" && !seen[path] {
@@ -171,9 +192,6 @@ func deriveRow(i int, e store.Event) (row, error) {
 	if r.pubMs == nil {
 		r.pubMs = []int64{}
 	}
-	// Sorted arrays compress better and make the layout deterministic.
-	slices.Sort(r.present)
-	slices.Sort(r.kv)
 	r.eventType = single(r.hot[hotByPath["eventType"]])
 	// The histogram's outcome: the one value of outcome.result when that is
 	// a string (two values, or one of another type, count as none).
