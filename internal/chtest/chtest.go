@@ -5,7 +5,8 @@
 // is used or touched.
 //
 // When no clickhouse-server binary is found the calling test is skipped with a
-// message saying how to get one (Debian: apt-get install -y clickhouse-server).
+// message saying how to get one (Debian: apt-get install -y clickhouse-server),
+// or fails when IDLOG_REQUIRE_CLICKHOUSE is set.
 package chtest
 
 import (
@@ -30,6 +31,11 @@ import (
 // EnvBinary names an environment variable that overrides where the
 // clickhouse-server binary is looked for.
 const EnvBinary = "IDLOG_CLICKHOUSE_SERVER"
+
+// EnvRequire names an environment variable that, when set, turns a missing
+// binary into a test failure instead of a skip, so that CI cannot pass
+// without running the ClickHouse tests.
+const EnvRequire = "IDLOG_REQUIRE_CLICKHOUSE"
 
 // Binary returns the path of clickhouse-server: $IDLOG_CLICKHOUSE_SERVER, then
 // PATH, then the places Debian and the upstream packages install it (which
@@ -56,6 +62,9 @@ func Binary() (string, error) {
 func skipIfMissing(t testing.TB) string {
 	t.Helper()
 	bin, err := Binary()
+	if err != nil && os.Getenv(EnvRequire) != "" {
+		t.Fatalf("%v, and %s is set: ClickHouse tests must run here", err, EnvRequire)
+	}
 	if err != nil {
 		t.Skipf("skipping ClickHouse test: %v (install it with `apt-get install -y clickhouse-server`, or set %s to the binary)", err, EnvBinary)
 	}
