@@ -272,14 +272,16 @@ func (c *compiler) json(p filter.Path, op filter.Op, val filter.Value) (cond, er
 		return jp
 	}
 	onPath := "list_intersect(arrays, " + c.arg(prefixes) + ")"
+	// The member's text is rebuilt once per row and bound to d by a lambda.
+	x := strings.ReplaceAll(pred, "@v", "x")
 	var b strings.Builder
-	b.WriteString("(CASE WHEN len(" + onPath + ") = 0 THEN coalesce(" +
-		strings.ReplaceAll(pred, "@v", "json_extract("+doc+", '"+jsonPath(-1)+"')") + ", FALSE)")
+	b.WriteString("list_transform([" + doc + "], d -> CASE WHEN len(" + onPath + ") = 0 THEN coalesce(len(list_filter([json_extract(d, '" +
+		jsonPath(-1) + "')], x -> " + x + ")) > 0, FALSE)")
 	for i := range p {
-		fmt.Fprintf(&b, " WHEN %s[1] = %s THEN coalesce(len(list_filter(json_extract(%s, '%s'), x -> %s)) > 0, FALSE)",
-			onPath, c.arg(prefixes[2*i]), doc, jsonPath(i), strings.ReplaceAll(pred, "@v", "x"))
+		fmt.Fprintf(&b, " WHEN %s[1] = %s THEN coalesce(len(list_filter(json_extract(d, '%s'), x -> %s)) > 0, FALSE)",
+			onPath, c.arg(prefixes[2*i]), jsonPath(i), x)
 	}
-	b.WriteString(" ELSE FALSE END)")
+	b.WriteString(" ELSE FALSE END)[1]")
 	decided := "(NOT odd AND len(" + onPath + ") <= 1)"
 	e := b.String()
 	return cond{"(NOT " + decided + " OR " + e + ")", "(" + decided + " AND " + e + ")"}, nil
