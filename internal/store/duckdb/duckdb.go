@@ -103,6 +103,16 @@ func (s *Store) init() error {
 			return fmt.Errorf("%w\n%s", err, q)
 		}
 	}
+	// A file made by an earlier layout of this package has other columns;
+	// say so rather than fail on the first append.
+	var n int
+	err := s.db.QueryRow(`SELECT count(*) FROM duckdb_columns() WHERE table_name = 'events' AND column_name IN ('layout', 'm_target_items', 'arrays')`).Scan(&n)
+	if err != nil {
+		return err
+	}
+	if n != 3 {
+		return errors.New("the file holds events in an older layout of idlog's DuckDB store; move it away and ingest again")
+	}
 	return nil
 }
 
