@@ -78,7 +78,7 @@ func TestMirrorThroughFaults(t *testing.T) {
 	if _, err := up.Store.Append(ctx, first); err != nil {
 		t.Fatal(err)
 	}
-	proxy := faultproxy.New(up.URL, faultproxy.Faults{TooMany: 0.05, Reset: time.Second, Error: 0.1, Slow: 0.1,
+	proxy := faultproxy.New(up.URL, faultproxy.Faults{TooMany: 0.03, Reset: time.Second, Error: 0.1, Slow: 0.1,
 		Delay: 400 * time.Millisecond, Cut: 0.1, Repeat: 0.3,
 		Script: []faultproxy.Fault{faultproxy.None, faultproxy.Cut, faultproxy.Repeat, faultproxy.Error, faultproxy.TooMany, faultproxy.Slow}}, seed)
 	ps := httptest.NewServer(proxy)
