@@ -213,6 +213,12 @@ func (c *Collector) run(ctx context.Context) error {
 	default:
 		st.Next = c.firstLink()
 		c.log.Info("starting from since", "since", c.cfg.Since.UTC().Format(time.RFC3339), "next", st.Next)
+		// Stored before the first request, so a relative --since (-7d)
+		// that a restart would compute anew cannot move the start
+		// forward past events no page has brought yet.
+		if _, err := c.saveState(ctx, nil, st); err != nil {
+			return fmt.Errorf("storing the starting position: %w", err)
+		}
 	}
 	c.update(func(s *State) { *s = st })
 	if _, err := c.cp.AppendCheckpoint(ctx, nil, lastOrgKey, c.org); err != nil {

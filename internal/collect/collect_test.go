@@ -189,3 +189,44 @@ func openMem(t *testing.T) store.Store {
 }
 
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// recorder answers 503 to everything and keeps the requested URLs.
+type recorder struct {
+	urls   []string
+	cancel context.CancelFunc
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.urls = append(r.urls, req.URL.RequestURI())
+	r.cancel()
+	return nil, context.Canceled
+}
+
+// TestStartPosition: the first link is stored before the first request, so
+// a restart with a later --since (a relative one, recomputed) starts where
+// the first run meant to; Restart starts from the new since.
+func TestStartPosition(t *testing.T) {
+	st := openMem(t)
+	run := func(since time.Time, restart bool) string {
+		t.Helper()
+		ctx, cancel := context.WithCancel(context.Background())
+		rec := &recorder{cancel: cancel}
+		err := Run(ctx, Config{Org: "https://acme.okta.com", Auth: APIToken("t"), Store: st, Since: since, Restart: restart,
+			HTTPClient: &http.Client{Transport: rec}, Logger: discard()})
+		if err != nil || len(rec.urls) != 1 {
+			t.Fatalf("run: %v, %v", err, rec.urls)
+		}
+		return rec.urls[0]
+	}
+	first := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	const want = "/api/v1/logs?limit=1000&since=2026-03-01T00%3A00%3A00.000Z&sortOrder=ASCENDING"
+	if got := run(first, false); got != want {
+		t.Fatalf("first request %s, want %s", got, want)
+	}
+	if got := run(first.Add(time.Hour), false); got != want {
+		t.Errorf("after a restart: %s, want the stored %s", got, want)
+	}
+	if got := run(first.Add(time.Hour), true); got != "/api/v1/logs?limit=1000&since=2026-03-01T01%3A00%3A00.000Z&sortOrder=ASCENDING" {
+		t.Errorf("with Restart: %s", got)
+	}
+}
