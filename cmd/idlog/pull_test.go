@@ -45,7 +45,7 @@ func TestPullSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	proxy := faultproxy.New(up.URL, faultproxy.Faults{TooMany: 0.04, Reset: time.Second, Error: 0.08,
-		Slow: 0.08, Delay: 1500 * time.Millisecond, Cut: 0.08, Repeat: 0.3,
+		Slow: 0.08, Delay: 2500 * time.Millisecond, Cut: 0.08, Repeat: 0.3,
 		Script: []faultproxy.Fault{faultproxy.None, faultproxy.Cut, faultproxy.Repeat, faultproxy.Error, faultproxy.Slow, faultproxy.TooMany}}, seed)
 	ps := httptest.NewServer(proxy)
 	defer ps.Close()
@@ -53,7 +53,7 @@ func TestPullSIGKILL(t *testing.T) {
 	dir := t.TempDir()
 	storeURL := "duckdb:" + filepath.Join(dir, "mirror.duckdb")
 	args := []string{"pull", "--org", ps.URL, "--store", storeURL, "--since", end.Add(-72 * time.Hour).Format(time.RFC3339),
-		"--page-size", "50", "--poll-interval", "100ms", "--request-timeout", "1s", "--max-backoff", "200ms"}
+		"--page-size", "50", "--poll-interval", "100ms", "--request-timeout", "2s", "--max-backoff", "200ms"}
 	logs := &bytes.Buffer{}
 	start := func() *exec.Cmd {
 		cmd := exec.Command(bin, args...)

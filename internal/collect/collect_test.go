@@ -78,8 +78,8 @@ func TestMirrorThroughFaults(t *testing.T) {
 	if _, err := up.Store.Append(ctx, first); err != nil {
 		t.Fatal(err)
 	}
-	proxy := faultproxy.New(up.URL, faultproxy.Faults{TooMany: 0.03, Reset: time.Second, Error: 0.1, Slow: 0.1,
-		Delay: 400 * time.Millisecond, Cut: 0.1, Repeat: 0.3,
+	proxy := faultproxy.New(up.URL, faultproxy.Faults{TooMany: 0.03, Reset: time.Second, Error: 0.1, Slow: 0.05,
+		Delay: 1200 * time.Millisecond, Cut: 0.1, Repeat: 0.3,
 		Script: []faultproxy.Fault{faultproxy.None, faultproxy.Cut, faultproxy.Repeat, faultproxy.Error, faultproxy.TooMany, faultproxy.Slow}}, seed)
 	ps := httptest.NewServer(proxy)
 	defer ps.Close()
@@ -90,7 +90,7 @@ func TestMirrorThroughFaults(t *testing.T) {
 	}
 	defer mirror.Close()
 	cfg := Config{Org: ps.URL, Auth: APIToken(up.Token), Store: mirror, Since: end.Add(-48 * time.Hour),
-		PageSize: 100, PollInterval: 50 * time.Millisecond, RequestTimeout: 300 * time.Millisecond,
+		PageSize: 100, PollInterval: 50 * time.Millisecond, RequestTimeout: time.Second,
 		MinBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 
