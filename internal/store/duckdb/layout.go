@@ -45,6 +45,15 @@ type subst struct {
 
 const publishedFormat = "2006-01-02T15:04:05.000Z"
 
+// substituted are the typed columns whose values are replaced in the member
+// texts: the ones that differ from event to event (ids, hashes, sessions).
+// Values that repeat (a user's ip, country, login) compress well in place, and
+// every replacement costs a replace() wherever SQL reads the member.
+var substituted = map[string]bool{
+	"transaction_id": true, "dt_hash": true, "external_session_id": true, "root_session_id": true,
+	"actor_alternate_id": true, "actor_display_name": true,
+}
+
 // substs lists, per member, the typed values replaced in it.
 var substs = func() map[string][]subst {
 	m := map[string][]subst{
@@ -52,7 +61,7 @@ var substs = func() map[string][]subst {
 		"published": {{`"\u0001p"`, `'"' || strftime(published, '%Y-%m-%dT%H:%M:%S.%gZ') || '"'`, -2}},
 	}
 	for i, c := range columns {
-		if c.kind != kString {
+		if !substituted[c.name] {
 			continue
 		}
 		top, _, _ := strings.Cut(c.path, ".")
@@ -328,11 +337,18 @@ func memberSQL(name string) string {
 	return e
 }
 
-// allTextSQL is every member's text, for the q prefilter.
+// allTextSQL holds the text of every value of the event, for the q
+// prefilter: the member texts as stored (markers and all, no rebuilding) and
+// the typed values the markers stand for.
 var allTextSQL = func() string {
-	parts := []string{"coalesce(rest, '')"}
+	parts := []string{"rest", "uuid", "strftime(published, '%Y-%m-%dT%H:%M:%S.%gZ')", "array_to_string(m_target_items, ',')", "array_to_string(target_ids, ',')"}
 	for _, m := range members {
-		parts = append(parts, "coalesce("+memberSQL(m)+", '')")
+		parts = append(parts, memberColumn(m))
+	}
+	for _, c := range columns {
+		if substituted[c.name] {
+			parts = append(parts, c.name)
+		}
 	}
 	return "concat_ws(',', " + strings.Join(parts, ", ") + ")"
 }()

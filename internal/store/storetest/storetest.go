@@ -512,6 +512,18 @@ func testQueries(t *testing.T, s store.Store, m *model) {
 		{"überprüfung"}, {"k"}, {"\"hi\""}, {"hi"}, {"true"}, {"5"}, {"1e3"}, {"user", "okta"},
 		{"mixed@example.com"}, {"ǆ@x.io"}, {"salesforce.com"}, {"nosuchword"},
 	}
+	keywords = append(keywords, []string{"2026-03-01t00:00:02.000z"})
+	// Values the backend may store apart from the event text.
+	for _, p := range []string{"uuid", "published", "transaction.id", "debugContext.debugData.dtHash", "debugContext.debugData.requestId",
+		"authenticationContext.externalSessionId", "target.id", "target.alternateId", "actor.alternateId", "client.ipAddress"} {
+		for _, i := range []int{3, len(m.docs) / 2, len(m.docs) - 20} {
+			for _, v := range filter.Resolve(m.docs[i], filter.Path(splitDots(p))) {
+				if s, ok := v.(string); ok && s != "" {
+					keywords = append(keywords, []string{strings.ToLower(s)})
+				}
+			}
+		}
+	}
 	for _, kw := range keywords {
 		check(t, s, m, store.Query{Keywords: kw})
 		check(t, s, m, store.Query{Keywords: kw, Filter: mustParse(t, `eventType sw "user."`), Descending: true, Limit: 3})
