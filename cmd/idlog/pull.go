@@ -227,7 +227,8 @@ func runPullStatus(ctx context.Context, e *env, args []string) error {
 
 Prints the collector's state as stored with the events: lag (now minus the
 newest published time pulled), events stored, requests made, the last
-success and the last error. Counters are those of the last stored page.
+success and the last error. The counters are exact after a clean stop and
+while the collector is caught up; after a crash they may miss the last page.
 While 'idlog serve --pull-org' holds the store, read its /metrics instead
 (idlog_pull_*).
 

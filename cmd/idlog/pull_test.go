@@ -156,7 +156,8 @@ func TestPullSIGKILL(t *testing.T) {
 	if missing > 0 || len(got) != len(all) {
 		t.Errorf("mirror has %d events, upstream %d; %d missing", len(got), len(all), missing)
 	}
-	if s.Requests < int64(len(all)/50) || s.Newest.IsZero() {
+	// Kills can lose a page from the counters (never from the store), not add one.
+	if s.Requests < int64(len(all)/50) || s.Newest.IsZero() || s.Events > int64(len(all)) {
 		t.Errorf("stored state %+v", s)
 	}
 

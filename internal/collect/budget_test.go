@@ -186,6 +186,10 @@ func TestBudget(t *testing.T) {
 			if s.Events != int64(org.eventNo) {
 				t.Errorf("stored %d events, the org sent %d", s.Events, org.eventNo)
 			}
+			// After a clean stop the stored counters are exact.
+			if stored, _, err := ReadState(context.Background(), st, ""); err != nil || stored.Events != s.Events || stored.Requests != s.Requests {
+				t.Errorf("stored state %+v, want counters of %+v (%v)", stored, s, err)
+			}
 		})
 	}
 }

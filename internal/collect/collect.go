@@ -196,9 +196,25 @@ func (c *Collector) Run(ctx context.Context) error {
 
 	err := c.run(ctx)
 	if ctx.Err() != nil {
+		// A graceful stop leaves exact counters behind.
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		c.saveCurrent(sctx)
+		cancel()
 		return nil
 	}
 	return err
+}
+
+// saveCurrent stores the state as it is now, without events; the next link
+// in it is the committed one.
+func (c *Collector) saveCurrent(ctx context.Context) {
+	s := c.State()
+	if s.Next == "" {
+		return // never started
+	}
+	if _, err := c.saveState(ctx, nil, s); err != nil {
+		c.log.Warn("could not store the collector's state", "err", err)
+	}
 }
 
 func (c *Collector) run(ctx context.Context) error {
@@ -259,10 +275,14 @@ func (c *Collector) run(ctx context.Context) error {
 			// A short page means we are caught up. Waiting here, rather
 			// than on an empty page, saves the extra empty request per
 			// interval that "follow next until empty" costs.
-			// Said once per quiet spell, not every interval of it.
-			lvl := slog.LevelInfo
-			if n == 0 {
-				lvl = slog.LevelDebug
+			lvl := slog.LevelDebug
+			if n > 0 {
+				// The counters stored with a page are those from before
+				// it; once caught up, store the current ones, so status is
+				// exact while the org is quiet. Said at Info once per quiet
+				// spell, not every interval of it.
+				c.saveCurrent(ctx)
+				lvl = slog.LevelInfo
 			}
 			if err := c.sleepLog(ctx, lvl, c.cfg.PollInterval, fmt.Sprintf("caught up (%d events on the last page), polling again in %s", n, c.cfg.PollInterval)); err != nil {
 				return err
