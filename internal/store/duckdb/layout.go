@@ -46,12 +46,13 @@ type subst struct {
 const publishedFormat = "2006-01-02T15:04:05.000Z"
 
 // substituted are the typed columns whose values are replaced in the member
-// texts: the ones that differ from event to event (ids, hashes, sessions).
+// texts: the ones that differ from event to event (ids, hashes, sessions)
+// or sit in a member that does (requestUri in debugContext).
 // Values that repeat (a user's ip, country, login) compress well in place, and
 // every replacement costs a replace() wherever SQL reads the member.
 var substituted = map[string]bool{
 	"transaction_id": true, "dt_hash": true, "external_session_id": true, "root_session_id": true,
-	"actor_alternate_id": true, "actor_display_name": true,
+	"actor_alternate_id": true, "actor_display_name": true, "request_uri": true,
 }
 
 // substs lists, per member, the typed values replaced in it.
