@@ -15,8 +15,8 @@ import (
 var nextLink = regexp.MustCompile(`^<([^>]+)>;\s*rel="next"$`)
 
 // TestPlainClientPolling is a curl-style client: one request with since,
-// then only the next links, never a parameter of its own. Meanwhile a
-// writer POSTs events whose published times are older than ones already
+// then only the next links, never a parameter of its own. Meanwhile three
+// writers POST events whose published times are older than ones already
 // read. The reader must get every event exactly once.
 func TestPlainClientPolling(t *testing.T) {
 	e := newSimEnv(t, 20, 3)
@@ -28,25 +28,12 @@ func TestPlainClientPolling(t *testing.T) {
 	}
 	late := genEvents(60, 600, simEnd.Add(-3*24*time.Hour), 3*24*time.Hour)
 
+	// Three writers at once, so commits interleave: the polling cursor
+	// must still see each event exactly once.
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		for i := 0; i < len(late); i += 50 {
-			var body bytes.Buffer
-			for _, raw := range late[i:min(i+50, len(late))] {
-				body.Write(raw)
-				body.WriteByte('\n')
-			}
-			req, _ := http.NewRequest("POST", e.ts.URL+"/api/v1/logs", &body)
-			req.Header.Set("Authorization", "SSWS "+e.write)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil || resp.StatusCode != 200 {
-				t.Errorf("POST: %v %v", resp, err)
-				return
-			}
-			resp.Body.Close()
-			time.Sleep(5 * time.Millisecond)
-		}
-	})
+	for w := range 3 {
+		wg.Go(func() { post(t, e, late[w*len(late)/3:(w+1)*len(late)/3]) })
+	}
 
 	seen := map[string]int{}
 	url := e.ts.URL + "/api/v1/logs?limit=250&since=" + simEnd.Add(-4*24*time.Hour).Format(time.RFC3339)
@@ -107,5 +94,25 @@ func writerDone(wg *sync.WaitGroup) bool {
 		return true
 	case <-time.After(time.Millisecond):
 		return false
+	}
+}
+
+// post sends events in batches of 50 through POST /api/v1/logs.
+func post(t *testing.T, e *env, evs [][]byte) {
+	for i := 0; i < len(evs); i += 50 {
+		var body bytes.Buffer
+		for _, raw := range evs[i:min(i+50, len(evs))] {
+			body.Write(raw)
+			body.WriteByte('\n')
+		}
+		req, _ := http.NewRequest("POST", e.ts.URL+"/api/v1/logs", &body)
+		req.Header.Set("Authorization", "SSWS "+e.write)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			t.Errorf("POST: %v %v", resp, err)
+			return
+		}
+		resp.Body.Close()
+		time.Sleep(5 * time.Millisecond)
 	}
 }
