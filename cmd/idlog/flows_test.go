@@ -124,6 +124,15 @@ func TestFunnelCommand(t *testing.T) {
 	if got := bytes.TrimSpace([]byte(r.stdout)); !bytes.Equal(got, wj) || want.Instances == 0 {
 		t.Errorf("funnel json\n got %s\nwant %s", got, wj)
 	}
+	// Through a server: the same numbers.
+	url, token, sst := testServer(t)
+	if r := idlog(t, nil, string(simulated(t, 2)), "import", "--store", sst, "-"); r.code != 0 {
+		t.Fatalf("import: %s", r.stderr)
+	}
+	rs := idlog(t, nil, "", append([]string{"funnel", "--flow", "signin", "--split", "factor", "--output", "json", "--server", url, "--token", token}, window...)...)
+	if rs.code != 0 || strings.TrimSpace(rs.stdout) != strings.TrimSpace(r.stdout) {
+		t.Errorf("funnel through the server (exit %d) differs:\n%s%s", rs.code, rs.stdout, rs.stderr)
+	}
 	r = idlog(t, nil, "", append([]string{"funnel", "--flow", "signin", "--store", st}, window...)...)
 	if r.code != 0 || !strings.Contains(r.stdout, "session_start") || !strings.Contains(r.stdout, "instances,") {
 		t.Errorf("text funnel (exit %d):\n%s%s", r.code, r.stdout, r.stderr)
