@@ -19,6 +19,7 @@ import (
 
 	"github.com/idlog/idlog/internal/api"
 	"github.com/idlog/idlog/internal/auth"
+	"github.com/idlog/idlog/internal/collect"
 	"github.com/idlog/idlog/internal/cursor"
 	"github.com/idlog/idlog/internal/ingest"
 	"github.com/idlog/idlog/internal/scenario"
@@ -42,6 +43,9 @@ type serveConfig struct {
 	shutdownTimeout           time.Duration
 	rateLimit                 int
 	trustProxy, demo, logJSON bool
+	// pull is the background collector's settings (--pull-org …); nil or
+	// without an org, no collector runs.
+	pull *pullFlags
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -62,6 +66,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&c.trustProxy, "trust-proxy", false, "build links from X-Forwarded-Proto/-Host (only behind a reverse proxy you run)")
 	fs.BoolVar(&c.demo, "demo", false, "fill an empty store with a month of a generated 200-user org (with attacks) and print a read token")
 	fs.BoolVar(&c.logJSON, "log-json", false, "write request logs as JSON lines instead of text")
+	c.pull = addPullFlags(fs, "pull-")
 	fs.Usage = func() {
 		fmt.Fprint(e.stderr, `Usage: idlog serve [flags]
 
@@ -74,6 +79,7 @@ Examples:
   idlog serve --demo                      # try it: generated data and a token
   idlog serve --addr :8443 --tls-cert cert.pem --tls-key key.pem
   IDLOG_STORE=duckdb:/var/lib/idlog/events.duckdb idlog serve --retention 2160h
+  OKTA_API_TOKEN=… idlog serve --pull-org https://ORG.okta.com   # and mirror an org (docs/collector.md)
 
 Every flag can also be set as IDLOG_<FLAG> (IDLOG_ADDR, IDLOG_RATE_LIMIT, …).
 
@@ -190,12 +196,27 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 		TrustForwarded: c.trustProxy,
 		Ingest:         api.PipelineIngest(pipeline),
 		Scenarios:      scenarioList(),
+		ExtraMetrics:   collect.WriteMetrics,
 		Logger:         log,
 	})
 	if err != nil {
 		ln.Close()
 		return err
 	}
+	// Okta event hooks, when 'idlog pull hook-secret' made a secret.
+	if ok, err := api.MountOktaHook(srv, c.dataDir, pipeline); err != nil {
+		ln.Close()
+		return err
+	} else if ok {
+		log.Info("accepting Okta event hooks", "path", api.OktaHookPath)
+	}
+	// The background collector (--pull-org) writes through the same store.
+	waitPull, err := startPull(ctx, e, c.pull, st, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer waitPull() // before the store closes (deferred earlier)
 	page := ui.New(sessions, log)
 	page.Secure = c.trustProxy
 	page.Mount(srv)

@@ -295,3 +295,38 @@ func TestServeRetention(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestServeMountsOktaHook: after 'idlog pull hook-secret', serve answers
+// Okta's verification GET on the hook path with the secret, and refuses
+// API tokens there.
+func TestServeMountsOktaHook(t *testing.T) {
+	dir := t.TempDir()
+	r := idlog(t, nil, "", "pull", "hook-secret", "--data-dir", dir)
+	if r.code != 0 {
+		t.Fatalf("hook-secret: %s", r.stderr)
+	}
+	secret := strings.TrimSpace(r.stdout)
+	base, _, stop := startServe(t, nil, "--addr", "127.0.0.1:0", "--store", "duckdb:"+filepath.Join(dir, "events.duckdb"))
+	defer stop()
+	req, _ := http.NewRequest("GET", base+"/api/idlog/v1/hooks/okta", nil)
+	req.Header.Set("Authorization", secret)
+	req.Header.Set("X-Okta-Verification-Challenge", "abc123")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"verification":"abc123"`) {
+		t.Fatalf("verification: %d %s", resp.StatusCode, b)
+	}
+	req.Header.Set("Authorization", "wrong")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == 200 {
+		t.Fatal("a wrong hook secret was accepted")
+	}
+}

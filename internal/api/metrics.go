@@ -130,6 +130,9 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) error {
 	} else {
 		s.log.Warn("metrics: store stats failed", "err", stErr)
 	}
+	if s.opts.ExtraMetrics != nil {
+		s.opts.ExtraMetrics(b)
+	}
 	fmt.Fprintln(b, "# HELP go_goroutines Number of goroutines.")
 	fmt.Fprintln(b, "# TYPE go_goroutines gauge")
 	fmt.Fprintf(b, "go_goroutines %d\n", runtime.NumGoroutine())

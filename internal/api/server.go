@@ -46,6 +46,9 @@ type Options struct {
 	Ingest IngestFunc
 	// Scenarios are listed by GET /api/idlog/v1/scenarios.
 	Scenarios []Scenario
+	// ExtraMetrics, if set, appends more Prometheus text to /metrics (the
+	// background collector's idlog_pull_* series).
+	ExtraMetrics func(io.Writer)
 	// Logger gets one line per request; default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock; default time.Now.
