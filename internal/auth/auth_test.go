@@ -3,9 +3,11 @@ package auth
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -147,5 +149,33 @@ func TestLimiter(t *testing.T) {
 	}
 	if d := NewLimiter(0).Allow("a"); !d.OK {
 		t.Fatal("limit 0 limits")
+	}
+}
+
+// Concurrent creators (separate Tokens values, as separate processes
+// would be) must not lose each other's tokens.
+func TestConcurrentCreate(t *testing.T) {
+	dir := t.TempDir()
+	const n = 20
+	var wg sync.WaitGroup
+	secrets := make([]string, n)
+	for i := range n {
+		wg.Go(func() {
+			s, _, err := OpenTokens(dir).Create(fmt.Sprintf("t%d", i), []Scope{ScopeRead})
+			if err != nil {
+				t.Error(err)
+			}
+			secrets[i] = s
+		})
+	}
+	wg.Wait()
+	tk := OpenTokens(dir)
+	for i, s := range secrets {
+		if _, err := tk.Lookup(s); err != nil {
+			t.Fatalf("token %d was lost: %v", i, err)
+		}
+	}
+	if _, err := os.Stat(tk.Path() + ".lock"); !os.IsNotExist(err) {
+		t.Fatalf("lock file left behind: %v", err)
 	}
 }

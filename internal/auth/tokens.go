@@ -111,6 +111,41 @@ func (t *Tokens) write(f tokenFile) error {
 	return nil
 }
 
+// lock serialises the read-modify-write of the tokens file between
+// processes (two 'idlog token create' at once must not lose one). It is a
+// lock file made with O_EXCL, portable to every OS the store runs on; one
+// left behind by a crash is broken after lockStale.
+func (t *Tokens) lock() (unlock func(), err error) {
+	if err := os.MkdirAll(filepath.Dir(t.path), 0o700); err != nil {
+		return nil, err
+	}
+	path := t.path + ".lock"
+	deadline := time.Now().Add(lockWait)
+	for {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			f.Close()
+			return func() { os.Remove(path) }, nil
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return nil, err
+		}
+		if fi, err := os.Stat(path); err == nil && time.Since(fi.ModTime()) > lockStale {
+			os.Remove(path)
+			continue
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%s is locked by another idlog token command (remove it if none is running)", path)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+const (
+	lockWait  = 5 * time.Second
+	lockStale = 30 * time.Second
+)
+
 // Create makes a new token and returns it; this is the only time the token
 // itself is known. Names must be unique.
 func (t *Tokens) Create(name string, scopes []Scope) (secret string, tok Token, err error) {
@@ -121,6 +156,11 @@ func (t *Tokens) Create(name string, scopes []Scope) (secret string, tok Token, 
 	if len(scopes) == 0 {
 		return "", Token{}, errors.New("a token needs at least one scope")
 	}
+	unlock, err := t.lock()
+	if err != nil {
+		return "", Token{}, err
+	}
+	defer unlock()
 	f, err := t.read()
 	if err != nil {
 		return "", Token{}, err
@@ -162,6 +202,11 @@ func (t *Tokens) List() ([]Token, error) {
 
 // Revoke removes the token with this name or id.
 func (t *Tokens) Revoke(nameOrID string) (Token, error) {
+	unlock, err := t.lock()
+	if err != nil {
+		return Token{}, err
+	}
+	defer unlock()
 	f, err := t.read()
 	if err != nil {
 		return Token{}, err
