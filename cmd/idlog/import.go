@@ -141,6 +141,11 @@ func importOne(ctx context.Context, e *env, b *backend, file string, progress fu
 	if err != nil {
 		return ingest.Result{}, err
 	}
+	// EventBridge records and saved event-hook deliveries carry LogEvents
+	// inside an envelope; unwrap them so they import like Okta's own pages.
+	if r, err = unwrapLogEvents(r); err != nil {
+		return ingest.Result{}, err
+	}
 	return b.ingest(ctx, r, progress)
 }
 

@@ -30,6 +30,11 @@ func summaryOf(t *testing.T, r result) string {
 	return strings.ReplaceAll(m[1]+" "+m[2]+" "+m[3], ",", "")
 }
 
+// eventBridge wraps a LogEvent the way Okta's Log Streaming delivers it to AWS.
+func eventBridge(event string) string {
+	return `{"version":"0","id":"1","detail-type":"SystemLog","source":"aws.partner/okta.com/acme/idlog","account":"123456789012","time":"2026-03-02T10:00:01Z","region":"us-east-1","resources":[],"detail":` + event + `}`
+}
+
 func lines(b []byte) int { return bytes.Count(b, []byte("\n")) }
 
 func TestImportSimulatedTwice(t *testing.T) {
@@ -71,6 +76,7 @@ func TestImportFormats(t *testing.T) {
 		{name: "json array", file: "page.json", data: []byte("[" + ev("a") + ",\n" + ev("b") + "]")},
 		{name: "stdin", stdin: nd},
 		{name: "gzip stdin", stdin: gz.String()},
+		{name: "EventBridge records", file: "eb.ndjson", data: []byte(eventBridge(ev("a")) + "\n" + eventBridge(ev("b")) + "\n")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
