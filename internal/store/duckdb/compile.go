@@ -247,15 +247,24 @@ func (c *compiler) json(p filter.Path, op filter.Op, val filter.Value) (cond, er
 		pre := strings.Join(p[:i+1], ".")
 		prefixes = append(prefixes, pre, pre+"[]")
 	}
-	pred, err := c.jsonPred(op, val)
-	if err != nil {
-		return cond{}, err
-	}
 	if _, ok := memberIndex[p[0]]; !ok {
 		// Not a LogEvent field: only events kept whole could have it.
 		return cond{"odd", sqlFalse}, nil
 	}
-	doc := memberSQL(p[0])
+	// The member is read as stored, markers and all: a string that is a
+	// marker is mapped back to its typed column (unmarkSQL), which is much
+	// cheaper than rebuilding the text. Target elements carry per-element
+	// markers, so that member is rebuilt.
+	doc := memberColumn(p[0])
+	unmark := func(s string) string { return unmarkSQL(p[0], s) }
+	if p[0] == "target" {
+		doc = memberSQL(p[0])
+		unmark = func(s string) string { return s }
+	}
+	pred, err := c.jsonPred(op, val, unmark)
+	if err != nil {
+		return cond{}, err
+	}
 	// jsonPath is the JSON path inside the member of names from..to, with
 	// [*] after the name at index star (none when star < 0).
 	jsonPath := func(star int) string {
@@ -289,13 +298,14 @@ func (c *compiler) json(p filter.Path, op filter.Op, val filter.Value) (cond, er
 
 // jsonPred is `@v op lit` for a JSON value @v, a placeholder the caller
 // replaces with the value's expression.
-func (c *compiler) jsonPred(op filter.Op, val filter.Value) (string, error) {
+func (c *compiler) jsonPred(op filter.Op, val filter.Value, unmark func(string) string) (string, error) {
 	const str = "(@v ->> '$')"
 	switch {
 	case op == filter.OpPr:
+		// Markers stand for non-empty strings, so pr needs no unmarking.
 		return "(json_type(@v) NOT IN ('NULL', 'ARRAY') AND NOT (json_type(@v) = 'VARCHAR' AND " + str + " = ''))", nil
 	case val.Kind == filter.String:
-		s, err := c.stringPred(str, op, val.Str)
+		s, err := c.stringPred(unmark(str), op, val.Str)
 		if err != nil {
 			return "", err
 		}

@@ -46,14 +46,18 @@ type subst struct {
 const publishedFormat = "2006-01-02T15:04:05.000Z"
 
 // substituted are the typed columns whose values are replaced in the member
-// texts: the ones that differ from event to event (ids, hashes, sessions)
-// or sit in a member that does (requestUri in debugContext).
-// Values that repeat (a user's ip, country, login) compress well in place, and
-// every replacement costs a replace() wherever SQL reads the member.
-var substituted = map[string]bool{
-	"transaction_id": true, "dt_hash": true, "external_session_id": true, "root_session_id": true,
-	"actor_alternate_id": true, "actor_display_name": true, "request_uri": true,
-}
+// texts: all the VARCHAR ones. Even values that repeat (a user's ip, agent,
+// city) are worth it: their combinations make a member text nearly unique,
+// while the template left after replacing them is shared by many events.
+var substituted = func() map[string]bool {
+	m := map[string]bool{}
+	for _, c := range columns {
+		if c.kind == kString {
+			m[c.name] = true
+		}
+	}
+	return m
+}()
 
 // substs lists, per member, the typed values replaced in it.
 var substs = func() map[string][]subst {
@@ -132,6 +136,9 @@ func split(raw []byte, uuid string, pub time.Time, cols []any) (layout string, v
 				text = strings.ReplaceAll(text, `"`+val+`"`, s.marker)
 			}
 		}
+		if markerAsKey(text) {
+			return "", nil, nil, false
+		}
 		vals[i] = text
 		if k == "target" {
 			// Targets go one element a row of a list: the same app or
@@ -140,6 +147,11 @@ func split(raw []byte, uuid string, pub time.Time, cols []any) (layout string, v
 			if els, ok := arrayElements(v); ok {
 				items = substTargets(els, cols)
 				vals[i] = nil
+				for _, el := range items {
+					if markerAsKey(el) {
+						return "", nil, nil, false
+					}
+				}
 			}
 		}
 		keys = append(keys, k)
@@ -363,4 +375,43 @@ func stringList(v any) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// markerAsKey reports a marker that replaced an object key rather than a
+// value. SQL reads members without rebuilding them (unmarkSQL), which is
+// right only when markers stand for values; such an event is kept whole.
+func markerAsKey(text string) bool {
+	for i := 0; ; {
+		j := strings.Index(text[i:], `"\u0001`)
+		if j < 0 {
+			return false
+		}
+		i += j + 1
+		end := strings.IndexByte(text[i:], '"')
+		if end < 0 {
+			return false
+		}
+		i += end + 1
+		if i < len(text) && text[i] == ':' {
+			return true
+		}
+	}
+}
+
+// unmarkSQL maps a string read from a stored member (SQL expression s) back
+// to the value its marker stands for; other strings are returned as they are.
+func unmarkSQL(member, s string) string {
+	subs := substs[member]
+	if len(subs) == 0 {
+		return s
+	}
+	var b strings.Builder
+	b.WriteString("(CASE WHEN starts_with(" + s + ", chr(1)) THEN (CASE " + s)
+	for _, sub := range subs {
+		code := strings.TrimSuffix(strings.TrimPrefix(sub.marker, `"\u0001`), `"`)
+		val := strings.TrimSuffix(strings.TrimPrefix(sub.sql, `'"' || `), ` || '"'`)
+		b.WriteString(" WHEN chr(1) || '" + code + "' THEN " + val)
+	}
+	b.WriteString(" ELSE " + s + " END) ELSE " + s + " END)")
+	return b.String()
 }
