@@ -329,3 +329,47 @@ func TestIndexWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestEachFactor: a sign-in challenged with each factor's message, and
+// abandoned or refused with each, ends where it should and names the factor.
+func TestEachFactor(t *testing.T) {
+	for _, c := range []struct{ factor, send string }{
+		{"OKTA_VERIFY_PUSH", push},
+		{"SMS_FACTOR", sms},
+		{"CALL_FACTOR", "system.voice.send_mfa_challenge_call"},
+		{"EMAIL_FACTOR", "system.email.send_factor_verify_message"},
+		{"GOOGLE_OTP", ""}, // nothing is sent: the code comes from the app
+	} {
+		head := `
+0 s1 u1 ` + start + `
+0.1 s1 u1 ` + policy + `=CHALLENGE`
+		if c.send != "" {
+			head += `
+0.2 s1 u1 ` + c.send + ` factor=` + c.factor
+		}
+		ok := head + `
+20 s1 u1 ` + viaMFA + ` factor=` + c.factor + `
+21 s1 u1 ` + verify
+		bad := head + `
+20 s1 u1 ` + viaMFA + `=FAILURE reason=INVALID_CREDENTIALS factor=` + c.factor
+		for _, run := range []struct{ events, status, stopped string }{
+			{ok, "completed", ""},
+			{bad, "failed", "mfa_verify"},
+		} {
+			ins := Reconstruct(b(run.events))
+			if len(ins) != 1 {
+				t.Fatalf("%s: %d instances:\n%s", c.factor, len(ins), summary(ins))
+			}
+			in := ins[0]
+			if in.Kind != flowdef.SignIn || string(in.Status) != run.status || in.StoppedAt != run.stopped || in.Factor != c.factor {
+				t.Errorf("%s: %s %s at %q with factor %q; want signin %s at %q", c.factor, in.Kind, in.Status, in.StoppedAt, in.Factor, run.status, run.stopped)
+			}
+		}
+		if c.send != "" {
+			ins := Reconstruct(b(head))
+			if len(ins) != 1 || ins[0].Status != flowdef.Abandoned || ins[0].Missing != "mfa_verify" {
+				t.Errorf("%s unanswered: %s", c.factor, summary(ins))
+			}
+		}
+	}
+}
