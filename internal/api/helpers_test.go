@@ -22,7 +22,7 @@ import (
 
 // env is a server over a fresh in-memory store, with one token per scope.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	st     store.Store
 	srv    *api.Server
 	ts     *httptest.Server
@@ -33,12 +33,12 @@ type env struct {
 	admin  string
 }
 
-func newEnv(t *testing.T, opts api.Options) *env {
+func newEnv(t testing.TB, opts api.Options) *env {
 	t.Helper()
 	return newEnvStore(t, opts, nil)
 }
 
-func newEnvStore(t *testing.T, opts api.Options, wrap func(store.Store) store.Store) *env {
+func newEnvStore(t testing.TB, opts api.Options, wrap func(store.Store) store.Store) *env {
 	t.Helper()
 	ctx := context.Background()
 	st, err := storeurl.Open(ctx, "duckdb::memory:")
