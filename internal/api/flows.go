@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/idlog/idlog/internal/auth"
 	"github.com/idlog/idlog/internal/flowdef"
@@ -19,8 +20,11 @@ import (
 //
 // flows answers a JSON array of instances (package flows' Instance), oldest
 // first; with event=UUID, the one instance holding that event. funnels
-// answers one Funnel. flowdefs lists the flow definitions, for the page's
-// timelines.
+// answers one Funnel: without a filter from an index of the whole store kept
+// up to date by ingest sequence (counting the instances that started in the
+// range; X-Idlog-Funnel-Source: index), with one (or while the index is first
+// built) from the events in the range (X-Idlog-Funnel-Source: events).
+// flowdefs lists the flow definitions, for the page's timelines.
 
 // flowRoutes mounts the flow endpoints; routes calls it.
 func (s *Server) flowRoutes() {
@@ -65,6 +69,10 @@ func (s *Server) flows(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, ins)
 }
 
+// liveIndexes holds each server's funnel index (*flows.Live), made on the
+// first unfiltered funnel request.
+var liveIndexes sync.Map // *Server → *flows.Live
+
 func (s *Server) funnels(w http.ResponseWriter, r *http.Request) error {
 	v := r.URL.Query()
 	var c causes
@@ -85,6 +93,21 @@ func (s *Server) funnels(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, cancel := s.queryContext(r.Context())
 	defer cancel()
+	// Without a filter the server's live index answers (instances that
+	// started in the range), once built; until then, and with a filter, the
+	// events are read from the store.
+	if sel.expr == nil && len(sel.keywords) == 0 {
+		v, _ := liveIndexes.LoadOrStore(s, flows.NewLive(s.st))
+		fn, err := v.(*flows.Live).Funnel(ctx, kind, sel.since, sel.until, split)
+		if err == nil {
+			w.Header().Set("X-Idlog-Funnel-Source", "index")
+			return writeJSON(w, fn)
+		}
+		if !errors.Is(err, flows.ErrNotReady) {
+			return storeError(ctx, err)
+		}
+	}
+	w.Header().Set("X-Idlog-Funnel-Source", "events")
 	fn, err := flows.FunnelFromStore(ctx, s.st, flows.FunnelQuery{Flow: kind, Since: sel.since, Until: sel.until, Filter: sel.expr, Split: split})
 	if err != nil {
 		return storeError(ctx, err)

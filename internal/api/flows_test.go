@@ -133,6 +133,23 @@ func TestFlowEndpoints(t *testing.T) {
 	if fn.Instances == 0 || fn.Instances > want.Instances || len(fn.Parts) == 0 || len(fn.Steps) != len(want.Steps) {
 		t.Errorf("funnel: %d instances (all: %d), %d parts", fn.Instances, want.Instances, len(fn.Parts))
 	}
+	// Unfiltered: read from the events until the index is built, then from
+	// the index, with the same answer over the whole store.
+	var fromEvents, fromIndex flows.Funnel
+	src := getFunnel(t, ts, token, "/api/idlog/v1/funnels?flow=signin&split=app", &fromEvents)
+	if src != "events" {
+		t.Errorf("first unfiltered funnel came from %q, want events (the index is built in the background)", src)
+	}
+	for i := 0; i < 500 && src != "index"; i++ {
+		time.Sleep(20 * time.Millisecond)
+		src = getFunnel(t, ts, token, "/api/idlog/v1/funnels?flow=signin&split=app", &fromIndex)
+	}
+	fe, _ := json.Marshal(fromEvents)
+	fi, _ := json.Marshal(fromIndex)
+	if src != "index" || string(fe) != string(fi) || fromIndex.Instances == 0 {
+		t.Errorf("funnel from %s\n%s\nfrom the events\n%s", src, fi, fe)
+	}
+
 	var defs []map[string]any
 	if code := getFlowJSON(t, ts, token, "/api/idlog/v1/flowdefs", &defs); code != 200 || len(defs) != 7 {
 		t.Errorf("flowdefs: %d, %d definitions", code, len(defs))
@@ -153,4 +170,23 @@ func TestFlowEndpoints(t *testing.T) {
 	if code := getFlowJSON(t, ts, "wrong", "/api/idlog/v1/flows?user=x", nil); code != 401 {
 		t.Errorf("bad token: %d", code)
 	}
+}
+
+// getFunnel reads a funnel and says where the server took it from.
+func getFunnel(t *testing.T, ts *httptest.Server, token, path string, fn *flows.Funnel) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", ts.URL+path, nil)
+	req.Header.Set("Authorization", "SSWS "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("%s: %d", path, resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(fn); err != nil {
+		t.Fatal(err)
+	}
+	return resp.Header.Get("X-Idlog-Funnel-Source")
 }

@@ -100,6 +100,11 @@ const pageSize = 20000
 // Stream reads every event matching q from st in published order and
 // passes what flow analysis needs of each to fn.
 func Stream(ctx context.Context, st store.Store, q store.Query, fn func(Event) error) error {
+	return stream(ctx, st, q, func(e Event, _ int64) error { return fn(e) })
+}
+
+// stream is Stream that also passes each event's ingest sequence.
+func stream(ctx context.Context, st store.Store, q store.Query, fn func(Event, int64) error) error {
 	q.Order, q.Descending, q.Limit, q.After = store.ByPublished, false, pageSize, nil
 	for {
 		page, err := st.Query(ctx, q)
@@ -111,7 +116,7 @@ func Stream(ctx context.Context, st store.Store, q store.Query, fn func(Event) e
 			if err != nil {
 				return fmt.Errorf("flows: event %s: %w", page[i].UUID, err)
 			}
-			if err := fn(e); err != nil {
+			if err := fn(e, page[i].Seq); err != nil {
 				return err
 			}
 		}
