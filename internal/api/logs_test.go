@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -513,4 +515,40 @@ func TestConcurrentReaders(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+func TestGzipPages(t *testing.T) {
+	e := newEnv(t, api.Options{Now: func() time.Time { return t0.Add(24 * time.Hour) }})
+	e.add(genEvents(80, 50, t0, time.Hour)...)
+	q := "/api/v1/logs?limit=50&since=" + t0.Format(time.RFC3339) + "&until=" + t0.Add(time.Hour).Format(time.RFC3339)
+	// Go's client asks for gzip itself and unpacks it transparently.
+	req, _ := http.NewRequest("GET", e.ts.URL+q, nil)
+	req.Header.Set("Authorization", "SSWS "+e.read)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !resp.Uncompressed {
+		t.Fatal("a 50-event page was not gzipped for a client that accepts it")
+	}
+	if n := len(e.page(body)); n != 50 {
+		t.Fatalf("%d events", n)
+	}
+	// Without Accept-Encoding (curl's default), plain JSON.
+	for _, ae := range []string{"identity", "gzip;q=0", "br"} {
+		req, _ = http.NewRequest("GET", e.ts.URL+q, nil)
+		req.Header.Set("Authorization", "SSWS "+e.read)
+		req.Header.Set("Accept-Encoding", ae)
+		resp, err = http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.Header.Get("Content-Encoding") != "" || len(e.page(body)) != 50 {
+			t.Fatalf("Accept-Encoding %q: Content-Encoding %q", ae, resp.Header.Get("Content-Encoding"))
+		}
+	}
 }
