@@ -48,13 +48,20 @@ func BenchmarkListLogsHandler(b *testing.B) {
 	}
 	sc, _ := scenario.Lookup("signin-events-user")
 	f, _ := sc.Expand("00u1abcdefghijklmnop")
-	for _, bc := range []struct{ name, query string }{
-		{"no filter", "limit=100&since=2026-11-01T00:00:00Z&until=2026-11-02T00:00:00Z"},
-		{"seed scenario", "limit=100&since=2026-11-01T00:00:00Z&until=2026-11-02T00:00:00Z&filter=" + url.QueryEscape(f)},
+	for _, bc := range []struct {
+		name, query string
+		gzip        bool
+	}{
+		{"no filter", "limit=100&since=2026-11-01T00:00:00Z&until=2026-11-02T00:00:00Z", false},
+		{"no filter gzip", "limit=100&since=2026-11-01T00:00:00Z&until=2026-11-02T00:00:00Z", true},
+		{"seed scenario", "limit=100&since=2026-11-01T00:00:00Z&until=2026-11-02T00:00:00Z&filter=" + url.QueryEscape(f), false},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			req := httptest.NewRequest("GET", "http://idlog/api/v1/logs?"+bc.query, nil)
 			req.Header.Set("Authorization", "SSWS "+tok)
+			if bc.gzip {
+				req.Header.Set("Accept-Encoding", "gzip")
+			}
 			var n int64
 			b.ReportAllocs()
 			for b.Loop() {
