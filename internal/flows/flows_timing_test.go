@@ -211,3 +211,32 @@ func BenchmarkIndexFunnel(b *testing.B) {
 	b.ReportMetric(float64(inst), "signin-instances")
 	b.ReportMetric(build.Seconds(), "build-s")
 }
+
+// BenchmarkLiveFunnel is the API's unfiltered funnel: a Live index of a
+// DuckDB store, already built (build-s), brought up to date (no new events)
+// and asked for the 7-day sign-in funnel split by factor.
+func BenchmarkLiveFunnel(b *testing.B) {
+	cfg := benchCfg(envInt("IDLOG_FLOWS_BENCH_DAYS", 7))
+	st, stored, _ := benchStore(b, cfg)
+	ctx := context.Background()
+	l := NewLive(st)
+	t0 := time.Now()
+	if err := l.Build(ctx); err != nil {
+		b.Fatal(err)
+	}
+	build := time.Since(t0)
+	since, until := cfg.End.AddDate(0, 0, -7), cfg.End
+	n := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		fn, err := l.Funnel(ctx, flowdef.SignIn, since, until, "factor")
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = fn.Instances
+	}
+	b.ReportMetric(float64(n), "instances")
+	b.ReportMetric(float64(stored), "stored-events")
+	b.ReportMetric(build.Seconds(), "build-s")
+}
