@@ -67,7 +67,13 @@ type parser struct {
 	src   string
 	items []item
 	i     int
+	depth int // 'not' and '(' levels open around the current token
 }
+
+// MaxDepth bounds how deeply 'not' and parentheses may nest. Real queries
+// use two or three levels; the bound keeps a hostile filter from exhausting
+// the parser's stack or a backend's SQL expression depth.
+const MaxDepth = 100
 
 func (p *parser) peek() item { return p.items[p.i] }
 
@@ -150,6 +156,13 @@ func (p *parser) operand(kw item, open *item) (Expr, error) {
 // unary: "not" unary | "(" or ")" | comparison.
 func (p *parser) unary(open *item) (Expr, error) {
 	it := p.peek()
+	if keyword(it, "not") || it.typ == itemLParen {
+		if p.depth >= MaxDepth {
+			return nil, p.errAt(it.pos, it.end, "", fmt.Sprintf("Too deeply nested: more than %d levels of 'not' and parentheses", MaxDepth))
+		}
+		p.depth++
+		defer func() { p.depth-- }()
+	}
 	switch {
 	case keyword(it, "not"):
 		p.next()

@@ -396,3 +396,31 @@ func TestRoundTrip(t *testing.T) {
 	f("(actor.id\u00a0eq \"u\" or\u00a0target.id\u00a0eq \"u\") and (\n(eventType eq \"a\") or\n(eventType eq \"b\")\n)",
 		`(actor.id eq "u" or target.id eq "u") and (eventType eq "a" or eventType eq "b")`)
 }
+
+func TestNestingLimit(t *testing.T) {
+	leaf := `eventType eq "x"`
+	for _, tc := range []struct {
+		name   string
+		in     string
+		ok     bool
+		errPos int
+	}{
+		{"not at the limit", strings.Repeat("not ", MaxDepth) + leaf, true, 0},
+		{"not past the limit", strings.Repeat("not ", MaxDepth+900) + leaf, false, 4 * MaxDepth},
+		{"parens at the limit", strings.Repeat("(", MaxDepth) + leaf + strings.Repeat(")", MaxDepth), true, 0},
+		{"parens past the limit", strings.Repeat("(", 1000) + leaf + strings.Repeat(")", 1000), false, MaxDepth},
+		{"mixed", strings.Repeat("not (", MaxDepth) + leaf + strings.Repeat(")", MaxDepth), false, 5 * (MaxDepth / 2)},
+	} {
+		_, err := Parse(tc.in)
+		if tc.ok {
+			if err != nil {
+				t.Errorf("%s: %v", tc.name, err)
+			}
+			continue
+		}
+		var pe *Error
+		if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "Too deeply nested") || int(pe.Pos) != tc.errPos || pe.Code != CodeInvalidFilter {
+			t.Errorf("%s: got %v (pos %v), want a nesting error at %d", tc.name, err, pe, tc.errPos)
+		}
+	}
+}
