@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/idlog/idlog/internal/client"
@@ -189,6 +191,10 @@ Flags:
 	if err != nil {
 		return fmt.Errorf("query: %w", err)
 	}
+	if !all && w.n == limit {
+		// Okta's default page is 100: say so, or a quiet cut looks like the whole answer.
+		fmt.Fprintf(e.stderr, "idlog query: stopped at --limit %d; more events may match (use --all, or a larger --limit)\n", limit)
+	}
 	return nil
 }
 
@@ -274,18 +280,13 @@ func (w *eventWriter) write(raw json.RawMessage) error {
 	if w.format == "csv" {
 		row := make([]string, len(csvColumns))
 		for i, c := range csvColumns {
-			row[i] = attr(doc, c)
+			row[i] = csvSafe(attr(doc, c))
 		}
 		return w.cw.Write(row)
 	}
 	cells := []string{"published", "eventType", "outcome.result", "actor.alternateId", "client.ipAddress", "displayMessage"}
 	for i, c := range cells {
-		v := strings.Map(func(r rune) rune {
-			if r == '\t' || r == '\n' || r == '\r' {
-				return ' '
-			}
-			return r
-		}, attr(doc, c))
+		v := terminalSafe(attr(doc, c))
 		if utf8.RuneCountInString(v) > tableWidth {
 			v = string([]rune(v)[:tableWidth-1]) + "…"
 		}
@@ -296,6 +297,32 @@ func (w *eventWriter) write(raw json.RawMessage) error {
 		return w.tw.Flush() // keep memory flat; columns may shift a little per thousand rows
 	}
 	return nil
+}
+
+// csvSafe keeps a cell from being read as a formula by a spreadsheet: user
+// agents and failed login names are attacker-chosen, and "=HYPERLINK(…)" in
+// an export would run when an analyst opens it (OWASP's CSV injection
+// advice: prefix a quote).
+func csvSafe(v string) string {
+	if _, err := strconv.ParseFloat(v, 64); err == nil {
+		return v // -79.34 is a longitude, not a formula
+	}
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}
+
+// terminalSafe replaces control characters (tabs and newlines included,
+// which would break the table) so that an event cannot send escape sequences
+// to the analyst's terminal.
+func terminalSafe(v string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, v)
 }
 
 // attr renders the values at an attribute path, joining array fan-out
