@@ -66,6 +66,7 @@ func runFlows(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("flows", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	sf := addStoreFlags(fs, true)
+	sf.mustExist = true // reading a store that is not there is a typo, not an empty answer
 	var sel flows.Selector
 	var since, until, output string
 	fs.StringVar(&sel.User, "user", "", "the user's Okta `id` or login (also finds what admins did to the account)")

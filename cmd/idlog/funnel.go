@@ -24,6 +24,7 @@ func runFunnel(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("funnel", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	sf := addStoreFlags(fs, true)
+	sf.mustExist = true // reading a store that is not there is a typo, not an empty answer
 	var flow, since, until, expr, split, output string
 	var kinds []string
 	for _, f := range flowdef.All() {

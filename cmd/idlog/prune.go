@@ -17,6 +17,7 @@ func runPrune(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("prune", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	sf := addStoreFlags(fs, true)
+	sf.mustExist = true // reading a store that is not there is a typo, not an empty answer
 	before := fs.String("before", "", "delete events published before `T` (required); "+timeparse.Help)
 	fs.Usage = func() {
 		fmt.Fprint(e.stderr, `Usage: idlog prune --before T [flags]

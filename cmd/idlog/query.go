@@ -37,6 +37,7 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("query", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	sf := addStoreFlags(fs, true)
+	sf.mustExist = true // reading a store that is not there is a typo, not an empty answer
 	var (
 		expr, scen, user, ip, session, q string
 		since, until, sort, output       string

@@ -17,6 +17,7 @@ func runStats(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("stats", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	sf := addStoreFlags(fs, true)
+	sf.mustExist = true // reading a store that is not there is a typo, not an empty answer
 	asJSON := fs.Bool("json", false, "print the numbers as one JSON object (the API's /api/idlog/v1/stats shape)")
 	fs.Usage = func() {
 		fmt.Fprint(e.stderr, `Usage: idlog stats [flags]

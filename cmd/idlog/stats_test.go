@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -43,7 +44,19 @@ func TestQueryDefaultsToTheLastWeek(t *testing.T) {
 
 func TestStatsAndPrune(t *testing.T) {
 	st := tempStore(t)
+	// A store that is not there is reported, not created: a typo in --store
+	// must not look like an empty store.
 	r := idlog(t, nil, "", "stats", "--store", st)
+	if r.code != 1 || !strings.Contains(r.stderr, "there is no store at "+st) {
+		t.Fatalf("stats of a missing store: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(strings.TrimPrefix(st, "duckdb:")); !os.IsNotExist(err) {
+		t.Fatalf("stats created the store: %v", err)
+	}
+	if r := idlog(t, nil, "", "import", "--store", st, "-"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	r = idlog(t, nil, "", "stats", "--store", st)
 	if r.code != 0 || !regexp.MustCompile(`(?m)^events\s+0$`).MatchString(r.stdout) || !strings.Contains(r.stdout, "bytes/event    -") {
 		t.Fatalf("empty stats: %d %q %q", r.code, r.stdout, r.stderr)
 	}

@@ -24,6 +24,9 @@ import (
 type storeFlags struct {
 	store, server, token string
 	fs                   *flag.FlagSet
+	// mustExist refuses to create a store: set by commands that only read
+	// (or prune) one, where a mistyped path would otherwise answer "nothing".
+	mustExist bool
 }
 
 // storeFlagsHelp is the paragraph each command's usage prints about them.
@@ -79,6 +82,15 @@ func lockedError(url string) error {
 
 // openStore opens the store itself (never a server).
 func (sf *storeFlags) openStore(ctx context.Context) (store.Store, error) {
+	if sf.mustExist {
+		ok, err := storeurl.Exists(ctx, sf.store)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, &exitError{code: 1, msg: fmt.Sprintf("there is no store at %s: import events first ('idlog import FILE --store %s'), or name the right one with --store or IDLOG_STORE", sf.store, sf.store)}
+		}
+	}
 	st, err := storeurl.Open(ctx, sf.store)
 	if errors.Is(err, store.ErrLocked) {
 		return nil, lockedError(sf.store)

@@ -2,6 +2,9 @@ package storeurl
 
 import (
 	"context"
+	"errors"
+	"io/fs"
+	"os"
 	"strings"
 
 	"github.com/idlog/idlog/internal/store"
@@ -19,4 +22,15 @@ func init() {
 		}
 		return s, nil
 	})
+	existers["duckdb"] = func(url string) (bool, error) {
+		path := strings.TrimPrefix(url, "duckdb:")
+		if path == ":memory:" || path == "" {
+			return true, nil
+		}
+		_, err := os.Stat(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return false, nil
+		}
+		return err == nil, err
+	}
 }

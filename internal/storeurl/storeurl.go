@@ -17,9 +17,28 @@ const Default = "duckdb:./idlog-data/events.duckdb"
 
 type opener func(ctx context.Context, url string) (store.Store, error)
 
-var schemes = map[string]opener{}
+var (
+	schemes = map[string]opener{}
+	// existers answer Exists for schemes that can tell cheaply; the others
+	// (servers) are assumed to exist and report problems when opened.
+	existers = map[string]func(url string) (bool, error){}
+)
 
 func register(scheme string, o opener) { schemes[scheme] = o }
+
+// Exists reports whether the store url names is already there, without
+// creating it.
+func Exists(ctx context.Context, url string) (bool, error) {
+	scheme, _, _ := strings.Cut(url, ":")
+	if schemes[scheme] == nil {
+		_, err := Open(ctx, url) // the same error as Open's
+		return false, err
+	}
+	if ex := existers[scheme]; ex != nil {
+		return ex(url)
+	}
+	return true, nil
+}
 
 // Open opens the store that url names.
 func Open(ctx context.Context, url string) (store.Store, error) {
