@@ -19,6 +19,7 @@ func runPrune(ctx context.Context, e *env, args []string) error {
 	sf := addStoreFlags(fs, true)
 	sf.mustExist = true // reading a store that is not there is a typo, not an empty answer
 	before := fs.String("before", "", "delete events published before `T` (required); "+timeparse.Help)
+	force := fs.Bool("force", false, "allow a --before in the future (which deletes every event)")
 	fs.Usage = func() {
 		fmt.Fprint(e.stderr, `Usage: idlog prune --before T [flags]
 
@@ -30,6 +31,7 @@ Through a server it needs a token with the admin scope.
 Examples:
   idlog prune --before -90d            # keep Okta's 90 days
   idlog prune --before 2026-01-01
+  idlog prune --before +1d --force     # empty the store
 
 Flags:
 `)
@@ -45,6 +47,11 @@ Flags:
 	t, err := timeparse.Parse(*before, time.Now())
 	if err != nil {
 		return &exitError{code: 2, msg: "prune: --before: " + err.Error()}
+	}
+	if t.After(time.Now()) && !*force {
+		// A future cutoff removes everything: most likely a typo (2099 for 2009,
+		// or +90d for -90d). Okta's retention goes back, never forward.
+		return &exitError{code: 2, msg: fmt.Sprintf("prune: --before %s is in the future and would delete every event; add --force if that is what you want", t.UTC().Format(time.RFC3339))}
 	}
 	if err := sf.resolve(e); err != nil {
 		return err

@@ -106,10 +106,15 @@ func TestStatsAndPrune(t *testing.T) {
 		{[]string{"prune", "--store", st}, "--before is required"},
 		{[]string{"prune", "--store", st, "--before", "soon"}, `time "soon" not understood`},
 		{[]string{"stats", "--store", st, "extra"}, `unexpected argument "extra"`},
+		{[]string{"prune", "--store", st, "--before", "2099-01-01"}, "is in the future and would delete every event"},
 	} {
 		if r := idlog(t, nil, "", tt.args...); r.code != 2 || !strings.Contains(r.stderr, tt.want) {
 			t.Errorf("%q: %d %q, want exit 2 and %q", tt.args, r.code, r.stderr, tt.want)
 		}
+	}
+	r = idlog(t, nil, "", "prune", "--store", st, "--before", "+1d", "--force")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "removed 7 events") {
+		t.Errorf("forced future prune: %d %q %q", r.code, r.stdout, r.stderr)
 	}
 }
 
