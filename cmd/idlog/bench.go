@@ -48,8 +48,8 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if _, help, err := parseFlags(fs, e, args, false); help || err != nil {
+		return err
 	}
 	log := e.stderr
 	ds, err := bench.MakeDataset(*dir, *events, *seed, log)

@@ -39,7 +39,7 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseQuiet(fs, e, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}

@@ -49,7 +49,7 @@ func runFilter(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("filter parse", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.Usage = func() { filterUsage(e) }
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parseQuiet(fs, e, args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}

@@ -60,9 +60,12 @@ func main() {
 func run(ctx context.Context, e *env, args []string) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		if len(args) > 1 {
-			if c, ok := commands[args[1]]; ok {
-				return exitCode(e, c.run(ctx, e, []string{"-h"}))
+			c, ok := commands[args[1]]
+			if !ok {
+				fmt.Fprintf(e.stderr, "idlog: unknown command %q (run 'idlog help' for the list)\n", args[1])
+				return 2
 			}
+			return exitCode(e, c.run(ctx, e, []string{"-h"}))
 		}
 		usage(e.stdout)
 		return 0

@@ -46,7 +46,7 @@ func runScenarios(ctx context.Context, e *env, args []string) error {
 	fs.SetOutput(e.stderr)
 	output := fs.String("output", "table", "`format`: table or json")
 	fs.Usage = func() { scenariosUsage(e); fmt.Fprintln(e.stderr, "\nFlags:"); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
+	if err := parseQuiet(fs, e, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
@@ -100,7 +100,7 @@ func runScenarioShow(e *env, args []string) error {
 	// NAME may come before or after the flags.
 	var names []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := parseQuiet(fs, e, args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil
 			}

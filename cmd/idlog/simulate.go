@@ -47,7 +47,7 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseQuiet(fs, e, args); err != nil {
 		if err == flag.ErrHelp {
 			return nil
 		}

@@ -227,7 +227,7 @@ func (b *backend) prune(ctx context.Context, before time.Time) (int64, error) {
 // allowArgs.
 func parseFlags(fs *flag.FlagSet, e *env, args []string, allowArgs bool) (rest []string, help bool, err error) {
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := parseQuiet(fs, e, args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, true, nil
 			}
@@ -249,4 +249,23 @@ func parseFlags(fs *flag.FlagSet, e *env, args []string, allowArgs bool) (rest [
 		return nil, false, errUsage
 	}
 	return rest, false, nil
+}
+
+// parseQuiet is fs.Parse with one line for a mistake instead of the whole
+// usage: a typo in a flag should not scroll the error off the screen. -h
+// still prints the usage (and returns flag.ErrHelp).
+func parseQuiet(fs *flag.FlagSet, e *env, args []string) error {
+	out, usage := fs.Output(), fs.Usage
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	fs.Usage = usage
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		usage()
+	case err != nil:
+		fmt.Fprintf(e.stderr, "idlog %s: %v (run 'idlog %s -h' for its flags and examples)\n", fs.Name(), err, fs.Name())
+	}
+	return err
 }
