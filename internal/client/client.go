@@ -83,7 +83,16 @@ func (c *Client) do(ctx context.Context, method, u string, body io.Reader, hdr h
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, err
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		// url.Error repeats the whole request URL (filter and all); the
+		// server's address and the cause are what the user can act on.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("cannot reach the idlog server at %s: %w", c.base.Host, err)
 	}
 	if resp.StatusCode/100 != 2 {
 		defer resp.Body.Close()

@@ -204,3 +204,17 @@ func TestNewRejectsBadURL(t *testing.T) {
 		}
 	}
 }
+
+func TestUnreachableServerSaysWhere(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	addr := srv.Listener.Addr().String()
+	srv.Close() // nothing listens there now
+	c, err := New("http://"+addr, "tok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Stats(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "cannot reach the idlog server at "+addr) || strings.Contains(err.Error(), "/api/") {
+		t.Fatalf("error %v: want the address and the cause, not the request URL", err)
+	}
+}
