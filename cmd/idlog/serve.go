@@ -43,6 +43,7 @@ type serveConfig struct {
 	shutdownTimeout           time.Duration
 	rateLimit                 int
 	trustProxy, demo, logJSON bool
+	gzip                      bool
 	// pull is the background collector's settings (--pull-org …); nil or
 	// without an org, no collector runs.
 	pull *pullFlags
@@ -66,6 +67,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&c.trustProxy, "trust-proxy", false, "build links from X-Forwarded-Proto/-Host (only behind a reverse proxy you run)")
 	fs.BoolVar(&c.demo, "demo", false, "fill an empty store with a month of a generated 200-user org (with attacks) and print a read token")
 	fs.BoolVar(&c.logJSON, "log-json", false, "write request logs as JSON lines instead of text")
+	fs.BoolVar(&c.gzip, "gzip", false, "gzip GET /api/v1/logs pages over 4 KB for clients that accept it (about tenfold smaller)")
 	c.pull = addPullFlags(fs, "pull-")
 	fs.Usage = func() {
 		fmt.Fprint(e.stderr, `Usage: idlog serve [flags]
@@ -194,6 +196,7 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 		BodyLimit:      int64(c.bodyLimit),
 		QueryTimeout:   c.queryTimeout,
 		TrustForwarded: c.trustProxy,
+		Gzip:           c.gzip,
 		Ingest:         api.PipelineIngest(pipeline),
 		Scenarios:      scenarioList(),
 		ExtraMetrics:   collect.WriteMetrics,

@@ -87,7 +87,7 @@ func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) error {
 	}
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-cache, no-store")
-	return writeEvents(w, r, page)
+	return writeEvents(w, r, page, s.opts.Gzip)
 }
 
 // maxEchoedLink is the longest request URL a self link repeats as it is.
@@ -122,10 +122,10 @@ func acceptsGzip(r *http.Request) bool {
 	return false
 }
 
-// writeEvents writes the events exactly as stored, as one JSON array,
-// gzipped when the client accepts it and the page is large (a 1,000-event
-// page is about 1 MB of JSON and compresses about tenfold).
-func writeEvents(w http.ResponseWriter, r *http.Request, page []store.Event) error {
+// writeEvents writes the events exactly as stored, as one JSON array. With
+// gzipOK (Options.Gzip) it gzips large pages for clients that accept it (a
+// 1,000-event page is about 1 MB of JSON and compresses about tenfold).
+func writeEvents(w http.ResponseWriter, r *http.Request, page []store.Event, gzipOK bool) error {
 	n := 2
 	for _, e := range page {
 		n += len(e.Raw) + 1
@@ -139,8 +139,10 @@ func writeEvents(w http.ResponseWriter, r *http.Request, page []store.Event) err
 		buf = append(buf, e.Raw...)
 	}
 	buf = append(buf, ']')
-	w.Header().Add("Vary", "Accept-Encoding")
-	if len(buf) < gzipMin || !acceptsGzip(r) {
+	if gzipOK {
+		w.Header().Add("Vary", "Accept-Encoding")
+	}
+	if !gzipOK || len(buf) < gzipMin || !acceptsGzip(r) {
 		_, err := w.Write(buf)
 		return err
 	}

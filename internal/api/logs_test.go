@@ -518,7 +518,7 @@ func TestConcurrentReaders(t *testing.T) {
 }
 
 func TestGzipPages(t *testing.T) {
-	e := newEnv(t, api.Options{Now: func() time.Time { return t0.Add(24 * time.Hour) }})
+	e := newEnv(t, api.Options{Gzip: true, Now: func() time.Time { return t0.Add(24 * time.Hour) }})
 	e.add(genEvents(80, 50, t0, time.Hour)...)
 	q := "/api/v1/logs?limit=50&since=" + t0.Format(time.RFC3339) + "&until=" + t0.Add(time.Hour).Format(time.RFC3339)
 	// Go's client asks for gzip itself and unpacks it transparently.
@@ -535,6 +535,18 @@ func TestGzipPages(t *testing.T) {
 	}
 	if n := len(e.page(body)); n != 50 {
 		t.Fatalf("%d events", n)
+	}
+	// Off by default.
+	off := newEnv(t, api.Options{Now: func() time.Time { return t0.Add(24 * time.Hour) }})
+	off.add(genEvents(80, 50, t0, time.Hour)...)
+	req, _ = http.NewRequest("GET", off.ts.URL+q, nil)
+	req.Header.Set("Authorization", "SSWS "+off.read)
+	if resp, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Uncompressed {
+		t.Fatal("gzipped without Options.Gzip")
 	}
 	// Without Accept-Encoding (curl's default), plain JSON.
 	for _, ae := range []string{"identity", "gzip;q=0", "br"} {

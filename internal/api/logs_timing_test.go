@@ -42,7 +42,7 @@ func BenchmarkListLogsHandler(b *testing.B) {
 	tokens := auth.OpenTokens(dir)
 	tok, _, _ := tokens.Create("bench", []auth.Scope{auth.ScopeRead})
 	codec, _ := cursor.Open(dir)
-	srv, err := api.New(cannedStore{page: page}, api.Options{Authenticator: auth.Chain{tokens}, Cursors: codec, Logger: discardLogger()})
+	srv, err := api.New(cannedStore{page: page}, api.Options{Gzip: true, Authenticator: auth.Chain{tokens}, Cursors: codec, Logger: discardLogger()})
 	if err != nil {
 		b.Fatal(err)
 	}

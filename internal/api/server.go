@@ -42,6 +42,11 @@ type Options struct {
 	// TrustForwarded makes links use X-Forwarded-Proto and
 	// X-Forwarded-Host, for a server behind a reverse proxy.
 	TrustForwarded bool
+	// Gzip compresses GET /api/v1/logs pages over 4 KB for clients that
+	// send Accept-Encoding: gzip. Off by default: a proxy that forwards
+	// the client's Accept-Encoding but drops Content-Encoding (idlog's own
+	// test fault proxy did) would hand clients gzip bytes as JSON.
+	Gzip bool
 	// Ingest stores a POST body; nil answers POST /api/v1/logs with 404.
 	Ingest IngestFunc
 	// Scenarios are listed by GET /api/idlog/v1/scenarios.
