@@ -93,6 +93,10 @@ func (s *Store) init() error {
 	}
 	b.WriteString(",\n\tm_target_items VARCHAR[]\n)")
 	stmts := []string{
+		// Fewer checkpoints while appending: each one rewrites the
+		// partly filled segments of the last row group, and the blocks it
+		// frees stay in the file.
+		`SET checkpoint_threshold = '256MB'`,
 		b.String(),
 		`CREATE TABLE IF NOT EXISTS checkpoints (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)`,
 		`CREATE TABLE IF NOT EXISTS state (id INTEGER PRIMARY KEY, last_seq BIGINT NOT NULL)`,

@@ -72,9 +72,13 @@ var substs = func() map[string][]subst {
 		top, _, _ := strings.Cut(c.path, ".")
 		code := string(rune('A' + i))
 		m[top] = append(m[top], subst{`"\u0001` + code + `"`, `'"' || ` + c.name + ` || '"'`, i})
-		if c.name == "transaction_id" {
+		switch c.name {
+		case "transaction_id":
 			// Okta's debugData.requestId is the transaction id.
 			m["debugContext"] = append(m["debugContext"], subst{`"\u0001` + code + `"`, `'"' || ` + c.name + ` || '"'`, i})
+		case "client_ip", "geo_country", "geo_state", "geo_city":
+			// request.ipChain repeats the client's address and place.
+			m["request"] = append(m["request"], subst{`"\u0001` + code + `"`, `'"' || ` + c.name + ` || '"'`, i})
 		}
 	}
 	return m
