@@ -112,8 +112,8 @@ func arrayPaths(v any, key string, set map[string]struct{}) {
 	}
 }
 
-// oddKeys reports object keys that json_tree's full keys cannot spell
-// unambiguously (it does not quote them).
+// oddKeys reports object keys that the arrays column's dotted key paths
+// cannot spell unambiguously.
 func oddKeys(v any) bool {
 	switch x := v.(type) {
 	case map[string]any:

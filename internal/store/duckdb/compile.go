@@ -18,11 +18,11 @@ import (
 // evaluator), so a backend answer can never differ from the definition.
 //
 // The SQL is exact for every operator on the typed columns and, through
-// json_tree, on every other path, except for events flagged odd: an event
-// whose typed paths hold values of an unexpected shape (a number where a
-// string was expected, two values where one was) or whose JSON has object
-// keys that json_tree's key paths cannot spell unambiguously (keys holding
-// . [ ] " or \). Those events always go to the Go check.
+// json_extract on the stored members, on every other path, except for rows
+// it cannot decide: events flagged odd (a typed path holding a value of an
+// unexpected shape, object keys that the arrays column cannot spell, an event
+// kept whole in rest) and, for a JSON path, rows with more than one array on
+// the path. Those rows are the Go check's.
 type cond struct {
 	up, lo string
 }
