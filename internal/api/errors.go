@@ -124,7 +124,13 @@ func respondError(w http.ResponseWriter, log *slog.Logger, err error) {
 	}
 	id := newErrorID()
 	if e.kind == kindInternal || e.kind == kindTimeout {
-		log.Error("request failed", "errorId", id, "code", e.Code, "err", err)
+		// The client sees only "Internal Server Error"; the cause goes here,
+		// under the errorId the client can quote.
+		cause := err.Error()
+		if e.Err != nil {
+			cause = e.Err.Error()
+		}
+		log.Error("request failed", "errorId", id, "code", e.Code, "err", cause)
 	}
 	body := errorBody{ErrorCode: e.Code, ErrorSummary: e.Summary, ErrorLink: e.Code, ErrorID: id, ErrorCauses: []errorCause{}}
 	for _, c := range e.Causes {

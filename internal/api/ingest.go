@@ -53,12 +53,22 @@ func (s *Server) postLogs(w http.ResponseWriter, r *http.Request) error {
 		return validationError("Content-Encoding", enc+" is not supported (send gzip or nothing).")
 	}
 
-	res, err := s.opts.Ingest(r.Context(), body)
+	rec := &readErrRecorder{r: body}
+	res, err := s.opts.Ingest(r.Context(), rec)
 	if raw.over || inflated.over {
 		// Events before the limit may be stored: a retry of the whole
 		// body is harmless, since events are deduplicated by uuid.
 		s.metrics.ingested(res)
 		return s.tooLarge()
+	}
+	if err != nil && rec.err != nil && r.Context().Err() == nil {
+		// The body broke off (a truncated gzip stream, a client that hung
+		// up): the client's fault, and what came before it is stored, so
+		// say how much. Resending the whole body is safe (dedupe by uuid).
+		s.metrics.ingested(res)
+		return &Error{kind: kindBadRequest, Code: codeValidation, Err: rec.err,
+			Summary: "Api validation failed: body: the request body could not be read to the end: " + rec.err.Error(),
+			Causes: []string{fmt.Sprintf("body: %d events before the break were stored (%d duplicates, %d rejected); send the body again to store the rest", res.Accepted, res.Duplicates, res.RejectedCount)}}
 	}
 	if err != nil {
 		var e *Error
@@ -124,4 +134,19 @@ func byteSize(n int64) string {
 		return fmt.Sprintf("%d KiB", n>>10)
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// readErrRecorder remembers the first error reading the body gave, so a
+// broken body can be told apart from a failing store.
+type readErrRecorder struct {
+	r   io.Reader
+	err error
+}
+
+func (rr *readErrRecorder) Read(p []byte) (int, error) {
+	n, err := rr.r.Read(p)
+	if err != nil && err != io.EOF && rr.err == nil {
+		rr.err = err
+	}
+	return n, err
 }

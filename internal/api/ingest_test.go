@@ -235,3 +235,35 @@ func TestShutdownFinishesIngests(t *testing.T) {
 		t.Fatalf("the in-flight ingest stored %d, want 2", a.Accepted)
 	}
 }
+
+// A gzip body cut short is the client's problem: 400 with what was stored,
+// not a 500.
+func TestTruncatedGzipBody(t *testing.T) {
+	e := newEnv(t, api.Options{})
+	evs := genEvents(22, 3000, t0, time.Second)
+	var plain strings.Builder
+	for _, ev := range evs {
+		plain.Write(ev)
+		plain.WriteByte('\n')
+	}
+	var buf bytes.Buffer
+	w := gzip.NewWriter(&buf)
+	io.WriteString(w, plain.String())
+	w.Close()
+	cut := buf.Bytes()[:buf.Len()*2/3]
+	resp, b := e.do("POST", e.write, "/api/v1/logs", bytes.NewReader(cut), http.Header{"Content-Encoding": {"gzip"}})
+	wantError(t, resp, b, 400, "E0000001")
+	if !strings.Contains(string(b), "could not be read to the end") || !strings.Contains(string(b), "events before the break were stored") {
+		t.Errorf("answer does not explain the break: %s", b)
+	}
+	// The whole body again stores the rest: nothing lost, nothing twice.
+	var full bytes.Buffer
+	w = gzip.NewWriter(&full)
+	io.WriteString(w, plain.String())
+	w.Close()
+	resp, b = e.do("POST", e.write, "/api/v1/logs", &full, http.Header{"Content-Encoding": {"gzip"}})
+	var a ingestAnswer
+	if resp.StatusCode != 200 || json.Unmarshal(b, &a) != nil || a.Accepted+a.Duplicates != len(evs) || a.Duplicates == 0 {
+		t.Fatalf("resend: %d %s", resp.StatusCode, b)
+	}
+}
