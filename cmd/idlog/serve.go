@@ -62,7 +62,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.Var(&c.bodyLimit, "body-limit", "largest POST /api/v1/logs body, after gunzip too (e.g. 256MiB, 1GiB)")
 	fs.DurationVar(&c.queryTimeout, "query-timeout", 30*time.Second, "give up on a store query after this long (answers 500 E0000009, as Okta does)")
 	fs.IntVar(&c.rateLimit, "rate-limit", 600, "requests per token and minute (0: no limit)")
-	fs.DurationVar(&c.retention, "retention", 0, "delete events published longer ago than this, checked hourly (e.g. 2160h for 90 days; 0 keeps everything)")
+	fs.Var((*daysDuration)(&c.retention), "retention", "delete events published longer ago than this `duration`, checked hourly (e.g. 90d, 26w, 2160h; 0 keeps everything)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, wait this long for requests and ingests to finish")
 	fs.BoolVar(&c.trustProxy, "trust-proxy", false, "build links from X-Forwarded-Proto/-Host (only behind a reverse proxy you run)")
 	fs.BoolVar(&c.demo, "demo", false, "fill an empty store with a month of a generated 200-user org (with attacks) and print a read token")
@@ -80,7 +80,7 @@ API token ('idlog token create'); send it as "Authorization: SSWS <token>".
 Examples:
   idlog serve --demo                      # try it: generated data and a token
   idlog serve --addr :8443 --tls-cert cert.pem --tls-key key.pem
-  IDLOG_STORE=duckdb:/var/lib/idlog/events.duckdb idlog serve --retention 2160h
+  IDLOG_STORE=duckdb:/var/lib/idlog/events.duckdb idlog serve --retention 90d
   OKTA_API_TOKEN=… idlog serve --pull-org https://ORG.okta.com   # and mirror an org (docs/collector.md)
 
 Every flag can also be set as IDLOG_<FLAG> (IDLOG_ADDR, IDLOG_RATE_LIMIT, …).
@@ -104,6 +104,13 @@ Flags:
 	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return &exitError{code: 2, msg: "serve: --tls-cert and --tls-key go together"}
+	}
+	if c.tlsCert != "" {
+		// Load the pair now: a typo should stop the start, not follow a
+		// "serving https://…" line.
+		if _, err := tls.LoadX509KeyPair(c.tlsCert, c.tlsKey); err != nil {
+			return &exitError{code: 2, msg: "serve: --tls-cert/--tls-key: " + err.Error()}
+		}
 	}
 	if c.dataDir == "" {
 		c.dataDir = defaultDataDir(c.storeURL)
@@ -153,7 +160,7 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 	}
 	st, err := storeurl.Open(ctx, c.storeURL)
 	if errors.Is(err, store.ErrLocked) {
-		return fmt.Errorf("%w\n(another idlog holds the store: stop it, or point this command at its server)", err)
+		return fmt.Errorf("the store %s is in use by another idlog process (another 'idlog serve'?): stop it, or give this server its own --store", c.storeURL)
 	}
 	if err != nil {
 		return err
@@ -426,4 +433,30 @@ func scenarioList() []api.Scenario {
 		out[i] = api.Scenario{Name: s.Name, Title: s.Title, Description: s.Description, Param: s.Param, Flow: s.Flow, Template: s.Template}
 	}
 	return out
+}
+
+// daysDuration is a time.Duration flag that also takes days and weeks
+// ("90d", "26w"), the units retention is thought of in; Go's own parser
+// stops at hours.
+type daysDuration time.Duration
+
+func (d *daysDuration) String() string { return time.Duration(*d).String() }
+
+func (d *daysDuration) Set(s string) error {
+	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
+		if n, ok := strings.CutSuffix(s, suffix); ok {
+			v, err := strconv.ParseFloat(n, 64)
+			if err != nil || v < 0 {
+				return fmt.Errorf("%q is not a duration (e.g. 90d, 26w, 2160h)", s)
+			}
+			*d = daysDuration(v * float64(unit))
+			return nil
+		}
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil || v < 0 {
+		return fmt.Errorf("%q is not a duration (e.g. 90d, 26w, 2160h)", s)
+	}
+	*d = daysDuration(v)
+	return nil
 }

@@ -281,7 +281,7 @@ func TestServeRetention(t *testing.T) {
 		t.Fatalf("import: %s", r.stderr)
 	}
 	tok := strings.TrimSpace(idlog(t, nil, "", "token", "create", "--data-dir", dir, "--name", "t", "--scope", "logs.read").stdout)
-	base, _, stop := startServe(t, nil, "--addr", "127.0.0.1:0", "--store", st, "--retention", "720h")
+	base, _, stop := startServe(t, nil, "--addr", "127.0.0.1:0", "--store", st, "--retention", "30d")
 	defer stop()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -290,7 +290,7 @@ func TestServeRetention(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after --retention 720h: %s", body)
+			t.Fatalf("after --retention 30d: %s", body)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -68,7 +68,7 @@ func (s *Server) postLogs(w http.ResponseWriter, r *http.Request) error {
 		s.metrics.ingested(res)
 		return &Error{kind: kindBadRequest, Code: codeValidation, Err: rec.err,
 			Summary: "Api validation failed: body: the request body could not be read to the end: " + rec.err.Error(),
-			Causes: []string{fmt.Sprintf("body: %d events before the break were stored (%d duplicates, %d rejected); send the body again to store the rest", res.Accepted, res.Duplicates, res.RejectedCount)}}
+			Causes:  []string{fmt.Sprintf("body: %d events before the break were stored (%d duplicates, %d rejected); send the body again to store the rest", res.Accepted, res.Duplicates, res.RejectedCount)}}
 	}
 	if err != nil {
 		var e *Error
