@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -51,7 +52,7 @@ func prepare(events []store.Event) ([]row, error) {
 		cols, odd := project(doc)
 		pub := ms(e.Published)
 		if !odd {
-			odd = !publishedAgrees(doc, pub) || oddKeys(doc)
+			odd = !publishedAgrees(doc, pub) || oddKeys(doc) || dupKeys(e.Raw)
 		}
 		raw := string(e.Raw)
 		layout, mems, items, ok := split(e.Raw, e.UUID, pub, cols)
@@ -110,6 +111,53 @@ func arrayPaths(v any, key string, set map[string]struct{}) {
 			}
 		}
 	}
+}
+
+// dupKeys reports an object with a repeated key anywhere in the (valid) JSON
+// text. filter.Match sees the last of the repeated values, DuckDB's
+// json_extract the first, so such an event is odd.
+func dupKeys(b []byte) bool {
+	var stack [][]string // keys of each open object; nil for arrays
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '{':
+			stack = append(stack, []string{})
+		case '[':
+			stack = append(stack, nil)
+		case '}', ']':
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+		case '"':
+			j := i + 1
+			for j < len(b) && b[j] != '"' {
+				if b[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			k := j + 1
+			for k < len(b) && (b[k] == ' ' || b[k] == '\t' || b[k] == '\n' || b[k] == '\r') {
+				k++
+			}
+			if k < len(b) && b[k] == ':' && len(stack) > 0 && stack[len(stack)-1] != nil {
+				key := string(b[i+1 : min(j, len(b))])
+				if strings.IndexByte(key, '\\') >= 0 {
+					var u string
+					if json.Unmarshal(b[i:min(j+1, len(b))], &u) == nil {
+						key = u
+					}
+				}
+				top := stack[len(stack)-1]
+				if slices.Contains(top, key) {
+					return true
+				}
+				stack[len(stack)-1] = append(top, key)
+			}
+			i = j
+		}
+	}
+	return false
 }
 
 // oddKeys reports object keys that the arrays column's dotted key paths

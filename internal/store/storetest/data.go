@@ -168,6 +168,7 @@ func EdgeCases() []store.Event {
 		`{"uuid":"edge-late","published":"2026-02-28T23:59:59.999Z","eventType":"user.session.start","actor":{"id":"00ulate","alternateId":"late@example.com"},"outcome":{"result":"SUCCESS"},"displayMessage":"XOxBw-2JIRnCFd0gG0GjHAAABjY login"}`,
 		`{"uuid":"edge-published-mismatch","published":"2026-03-01T00:00:06.123456Z","eventType":"user.session.start","debugContext":{"debugData":{"requestUri":"/idp/idx/identify","url":"/idp/idx/identify?stateToken=abc"}}}`,
 		`{"uuid":"edge-case","published":"2026-03-01T00:00:07.000Z","eventType":"User.Session.Start","actor":{"id":"00UCASE","alternateId":"MiXeD@Example.COM"},"outcome":{"result":"success"}}`,
+		`{"uuid":"edge-dup-keys","published":"2026-03-01T00:00:09.000Z","eventType":"user.session.start","debugContext":{"debugData":{"k":"first","k":"second","requestUri":"/a","requestUri":"/b"}}}`,
 		`{"uuid":"edge-kelvin","published":"2026-03-01T00:00:08.000Z","eventType":"user.session.start","displayMessage":"\u212a-value temp","actor":{"alternateId":"ǅ@x.io"}}`,
 	}
 	out := make([]store.Event, len(raws))
