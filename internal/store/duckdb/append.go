@@ -1,6 +1,7 @@
 package duckdb
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -8,10 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	duck "github.com/duckdb/duckdb-go/v2"
@@ -35,37 +34,14 @@ type row struct {
 	items     []string // target elements, or nil
 }
 
-// prepare decodes and projects a batch. Big batches are split over the
-// CPUs: decoding JSON is half of an append's cost. The error reported is the
-// first event's, whatever the split.
+// prepare decodes and projects a batch in the caller's goroutine. (Splitting
+// big batches over the CPUs was measured slower on the 2-core build box: the
+// writer and DuckDB's threads already use the other core.)
 func prepare(events []store.Event) ([]row, error) {
 	rows := make([]row, len(events))
-	n := runtime.GOMAXPROCS(0)
-	if len(events) < 512 || n == 1 {
-		return rows, prepareInto(rows, events, 0)
-	}
-	size := (len(events) + n - 1) / n
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for k := 0; k*size < len(events); k++ {
-		lo, hi := k*size, min((k+1)*size, len(events))
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[k] = prepareInto(rows[lo:hi], events[lo:hi], lo)
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	return rows, nil
+	return rows, prepareInto(rows, events, 0)
 }
 
-// prepareInto fills rows from events; base is the index of events[0] in the
-// caller's batch, for error messages.
 func prepareInto(rows []row, events []store.Event, base int) error {
 	for j, e := range events {
 		i := base + j
@@ -150,11 +126,11 @@ func arrayPaths(v any, key string, set map[string]struct{}) {
 // text. filter.Match sees the last of the repeated values, DuckDB's
 // json_extract the first, so such an event is odd.
 func dupKeys(b []byte) bool {
-	var stack [][]string // keys of each open object; nil for arrays
+	var stack [][][]byte // keys (raw text) of each open object; nil for arrays
 	for i := 0; i < len(b); i++ {
 		switch b[i] {
 		case '{':
-			stack = append(stack, []string{})
+			stack = append(stack, [][]byte{})
 		case '[':
 			stack = append(stack, nil)
 		case '}', ']':
@@ -174,16 +150,19 @@ func dupKeys(b []byte) bool {
 				k++
 			}
 			if k < len(b) && b[k] == ':' && len(stack) > 0 && stack[len(stack)-1] != nil {
-				key := string(b[i+1 : min(j, len(b))])
-				if strings.IndexByte(key, '\\') >= 0 {
+				key := b[i+1 : min(j, len(b))]
+				if bytes.IndexByte(key, '\\') >= 0 {
+					// Escapes can spell one key two ways: compare decoded.
 					var u string
 					if json.Unmarshal(b[i:min(j+1, len(b))], &u) == nil {
-						key = u
+						key = []byte(u)
 					}
 				}
 				top := stack[len(stack)-1]
-				if slices.Contains(top, key) {
-					return true
+				for _, seen := range top {
+					if bytes.Equal(seen, key) {
+						return true
+					}
 				}
 				stack[len(stack)-1] = append(top, key)
 			}
