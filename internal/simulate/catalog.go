@@ -1,7 +1,8 @@
 package simulate
 
 // Event types the simulator emits, indexed by small constants so the hot path
-// never looks a name up. Display messages are our own wording. Legacy types
+// never looks a name up. Display messages are our own wording, neutral where
+// the outcome may be a failure (one message serves both, as in Okta). Legacy types
 // are given only where a public source shows the exact value (Okta's samples
 // and event-type mappings); the rest are null rather than guessed.
 
@@ -57,12 +58,12 @@ const (
 )
 
 var etypes = [numTypes]etype{
-	tSessionStart:         {"user.session.start", "core.user_auth.login_success", "core.user_auth.login_failed", "User signed in to Okta", true},
+	tSessionStart:         {"user.session.start", "core.user_auth.login_success", "core.user_auth.login_failed", "Sign-in to Okta", true},
 	tPolicyEval:           {"policy.evaluate_sign_on", "", "", "Sign-on policy evaluated", true},
 	tAuthVerify:           {"user.authentication.verify", "", "", "User verified for sign-in", true},
-	tAuthViaMFA:           {"user.authentication.auth_via_mfa", "core.user.factor.attempt_success", "core.user.factor.attempt_fail", "User verified with a second factor", true},
+	tAuthViaMFA:           {"user.authentication.auth_via_mfa", "core.user.factor.attempt_success", "core.user.factor.attempt_fail", "Second-factor check of user", true},
 	tDenyPush:             {"user.mfa.okta_verify.deny_push", "core.user.factor.push_rejected", "", "User refused an Okta Verify push", true},
-	tSSO:                  {"user.authentication.sso", "app.auth.sso", "", "User signed in to an app through SSO", true},
+	tSSO:                  {"user.authentication.sso", "app.auth.sso", "", "Single sign-on to an app", true},
 	tAppDeny:              {"application.policy.sign_on.deny_access", "", "", "App sign-on policy refused access", true},
 	tFactorActivate:       {"user.mfa.factor.activate", "core.user.factor.activate", "", "Authenticator enrolled for user", false},
 	tFactorDeactivate:     {"user.mfa.factor.deactivate", "core.user.factor.deactivate", "", "Authenticator removed from user", false},
