@@ -54,3 +54,13 @@ func TestServeChecksTLSFilesFirst(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want exit 2 naming the file, before serving", r.code, r.stderr)
 	}
 }
+
+func TestSpanBetweenFarApart(t *testing.T) {
+	a := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if got := spanBetween(a, a.Add(49*time.Hour)); got != "2d 1h 0m" {
+		t.Errorf("49h: %q", got)
+	}
+	if got, want := spanBetween(a, time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC)), "355381d"; got != want {
+		t.Errorf("to 2999: %q, want %q", got, want)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"text/tabwriter"
 	"time"
 )
@@ -64,7 +65,7 @@ Flags:
 	if st.Events > 0 {
 		fmt.Fprintf(tw, "oldest\t%s\n", st.Oldest.UTC().Format(time.RFC3339))
 		fmt.Fprintf(tw, "newest\t%s\n", st.Newest.UTC().Format(time.RFC3339))
-		fmt.Fprintf(tw, "time span\t%s\n", span(st.Newest.Sub(st.Oldest)))
+		fmt.Fprintf(tw, "time span\t%s\n", spanBetween(st.Oldest, st.Newest))
 	} else {
 		fmt.Fprintf(tw, "time span\t-\n")
 	}
@@ -76,6 +77,16 @@ Flags:
 	}
 	fmt.Fprintf(tw, "max seq\t%s\n", thousands(st.MaxSeq))
 	return tw.Flush()
+}
+
+// spanBetween is span(newest-oldest), in whole days when the difference is
+// past what a time.Duration holds (about 292 years: an event dated 2999
+// would otherwise print as 106751 days).
+func spanBetween(oldest, newest time.Time) string {
+	if d := newest.Sub(oldest); d < math.MaxInt64 {
+		return span(d)
+	}
+	return fmt.Sprintf("%dd", (newest.Unix()-oldest.Unix())/86400)
 }
 
 // span writes a duration in days, hours and minutes: 30d 4h 5m.
