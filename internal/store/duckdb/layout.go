@@ -105,25 +105,12 @@ func split(raw []byte, uuid string, pub time.Time, cols []any) (layout string, v
 	if bytes.Contains(raw, []byte(`\u0001`)) {
 		return "", nil, nil, false
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return "", nil, nil, false
-	}
 	vals = make([]any, len(members))
-	var keys []string
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return "", nil, nil, false
-		}
-		k, _ := t.(string)
+	keys := make([]string, 0, len(members))
+	ok = objectMembers(raw, func(k string, v []byte) bool {
 		i, known := memberIndex[k]
 		if !known || vals[i] != nil {
-			return "", nil, nil, false
-		}
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return "", nil, nil, false
+			return false
 		}
 		text := string(v)
 		for _, s := range substs[k] {
@@ -141,7 +128,7 @@ func split(raw []byte, uuid string, pub time.Time, cols []any) (layout string, v
 			}
 		}
 		if markerAsKey(text) {
-			return "", nil, nil, false
+			return false
 		}
 		vals[i] = text
 		if k == "target" {
@@ -153,12 +140,16 @@ func split(raw []byte, uuid string, pub time.Time, cols []any) (layout string, v
 				vals[i] = nil
 				for _, el := range items {
 					if markerAsKey(el) {
-						return "", nil, nil, false
+						return false
 					}
 				}
 			}
 		}
 		keys = append(keys, k)
+		return true
+	})
+	if !ok {
+		return "", nil, nil, false
 	}
 	l, _ := json.Marshal(keys)
 	return string(l), vals, items, true
@@ -239,22 +230,28 @@ func unsubstTargets(els []string, ids []string, typed map[int]string) []string {
 // arrayElements returns the texts of a compact JSON array's elements, or
 // false when the text is not an array that joining them gives back.
 func arrayElements(v []byte) ([]string, bool) {
-	dec := json.NewDecoder(bytes.NewReader(v))
-	if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+	if len(v) < 2 || v[0] != '[' {
 		return nil, false
 	}
 	els := []string{}
-	for dec.More() {
-		var el json.RawMessage
-		if err := dec.Decode(&el); err != nil {
+	if len(v) == 2 {
+		return els, v[1] == ']'
+	}
+	for i := 1; ; {
+		end := skipValue(v, i)
+		if end < 0 || end >= len(v) {
 			return nil, false
 		}
-		els = append(els, string(el))
+		els = append(els, string(v[i:end]))
+		switch {
+		case v[end] == ',':
+			i = end + 1
+		case v[end] == ']' && end == len(v)-1:
+			return els, true
+		default:
+			return nil, false
+		}
 	}
-	if "["+strings.Join(els, ",")+"]" != string(v) {
-		return nil, false
-	}
-	return els, true
 }
 
 // rawColumns is the select list that rebuild reads: layout, rest, uuid,
