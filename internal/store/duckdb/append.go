@@ -51,7 +51,7 @@ func prepareInto(rows []row, events []store.Event, base int) error {
 		if e.Published.IsZero() {
 			return fmt.Errorf("duckdb: event %d (%s): no published time", i, e.UUID)
 		}
-		doc, err := filter.DecodeJSON(e.Raw)
+		doc, err := decodeEvent(e.Raw)
 		if err != nil {
 			return fmt.Errorf("duckdb: event %d (%s): %w", i, e.UUID, err)
 		}

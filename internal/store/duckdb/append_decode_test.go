@@ -1,0 +1,38 @@
+package duckdb
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/idlog/idlog/internal/filter"
+)
+
+// decodeEvent must agree with filter.DecodeJSON on every text: same tree,
+// and an error exactly when it gives one.
+func TestDecodeEventAgrees(t *testing.T) {
+	cases := []string{
+		`{}`, `[]`, ` {"a":1} `, `{"a":1,"a":2}`, `{"a":[1,2.5,-0.1e+3,true,false,null,"x"]}`,
+		`{"a":"\u00e9\"\\","b":"é"}`, "{\"a\":\"\xff\"}", `{"\u0061":1,"a":2}`, `{"a" : { "b" : [ ] } }`,
+		`{"a":01}`, `{"a":1.}`, `{"a":-}`, `{"a":1e}`, `{"a":tru}`, `{"a":truex}`, `{"a":1,}`, `[1,]`,
+		`{"a":1} x`, `{"a":"x`, "{\"a\":\"\x01\"}", `{"a"}`, `{a:1}`, `"s"`, `12`, `null`, ``, `{"a":[{"b":{"c":"d"}}]}`,
+		`{"n":123456789012345678901234567890}`, `{"a":"\ud800"}`,
+	}
+	for _, c := range cases {
+		want, werr := filter.DecodeJSON([]byte(c))
+		got, gerr := decodeEvent([]byte(c))
+		if (werr != nil) != (gerr != nil) || !reflect.DeepEqual(got, want) {
+			t.Errorf("decodeEvent(%q) = %#v, %v; want %#v, %v", c, got, gerr, want, werr)
+		}
+	}
+}
+
+func FuzzDecodeEvent(f *testing.F) {
+	f.Add(`{"a":[1,{"b":"c"}],"d":null}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		want, werr := filter.DecodeJSON([]byte(s))
+		got, gerr := decodeEvent([]byte(s))
+		if (werr != nil) != (gerr != nil) || !reflect.DeepEqual(got, want) {
+			t.Errorf("decodeEvent(%q) = %#v, %v; want %#v, %v", s, got, gerr, want, werr)
+		}
+	})
+}
