@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -219,6 +220,42 @@ type job struct {
 	ckpt *[2]string
 	fn   func(*sql.Conn) error // a write that is not an append
 	done chan result
+
+	// The caller prepares rows while the writer appends those already
+	// prepared (a pipeline over the two cores): progress carries how many
+	// rows are ready, and is closed when all are or prepare failed (prepErr,
+	// set before the close).
+	progress chan int
+	prepErr  error
+	streamed bool // the writer has read progress to its end (writer only)
+}
+
+// prepChunk is how many rows the caller prepares before handing them on.
+const prepChunk = 256
+
+// each calls fn with the job's rows, chunk by chunk as the caller prepares
+// them the first time, and all at once on a retry. It returns the
+// preparation error, if any.
+func (j *job) each(fn func([]row) error) error {
+	if !j.streamed {
+		j.streamed = true
+		done := 0
+		var ferr error
+		for end := range j.progress {
+			if ferr == nil {
+				ferr = fn(j.rows[done:end])
+			}
+			done = end
+		}
+		if j.prepErr != nil {
+			return j.prepErr
+		}
+		return ferr
+	}
+	if j.prepErr != nil {
+		return j.prepErr
+	}
+	return fn(j.rows)
 }
 
 type result struct {
@@ -279,26 +316,47 @@ func newWriter(db *sql.DB) (*writer, error) {
 var errClosed = errors.New("duckdb: store is closed")
 
 func (w *writer) submit(j *job) (store.AppendResult, error) {
+	if err := w.enqueue(j); err != nil {
+		return store.AppendResult{}, err
+	}
+	return j.wait()
+}
+
+func (w *writer) enqueue(j *job) error {
 	j.done = make(chan result, 1)
 	select {
 	case w.jobs <- j:
+		return nil
 	case <-w.stopped:
-		return store.AppendResult{}, errClosed
+		return errClosed
 	case <-j.ctx.Done():
-		return store.AppendResult{}, j.ctx.Err()
+		return j.ctx.Err()
 	}
-	// Once queued, the job runs to its end: the caller learns its outcome
-	// even if ctx ends meanwhile, because the batch may already be committed.
+}
+
+// wait: once queued, the job runs to its end: the caller learns its outcome
+// even if ctx ends meanwhile, because the batch may already be committed.
+func (j *job) wait() (store.AppendResult, error) {
 	r := <-j.done
 	return r.res, r.err
 }
 
 func (w *writer) append(ctx context.Context, events []store.Event, ckpt *[2]string) (store.AppendResult, error) {
-	rows, err := prepare(events)
-	if err != nil {
+	nChunks := (len(events) + prepChunk - 1) / prepChunk
+	j := &job{ctx: ctx, rows: make([]row, len(events)), ckpt: ckpt, progress: make(chan int, nChunks)}
+	if err := w.enqueue(j); err != nil {
 		return store.AppendResult{}, err
 	}
-	return w.submit(&job{ctx: ctx, rows: rows, ckpt: ckpt})
+	for i := 0; i < len(events); i += prepChunk {
+		end := min(i+prepChunk, len(events))
+		if err := prepareInto(j.rows[i:end], events[i:end], i); err != nil {
+			j.prepErr = err
+			break
+		}
+		j.progress <- end
+	}
+	close(j.progress)
+	return j.wait()
 }
 
 func (w *writer) do(ctx context.Context, fn func(*sql.Conn) error) error {
@@ -378,7 +436,12 @@ func (w *writer) appendGroup(group []*job) {
 		return
 	}
 	if len(group) == 1 {
-		group[0].done <- result{err: fmt.Errorf("duckdb: append: %w", err)}
+		if group[0].prepErr != nil {
+			err = group[0].prepErr
+		} else {
+			err = fmt.Errorf("duckdb: append: %w", err)
+		}
+		group[0].done <- result{err: err}
 		return
 	}
 	for _, j := range group {
@@ -388,26 +451,16 @@ func (w *writer) appendGroup(group []*job) {
 
 func (w *writer) store(group []*job) ([]store.AppendResult, error) {
 	ctx := context.Background()
-	var maybe []string // uuids that may be stored already
-	for _, j := range group {
-		for _, r := range j.rows {
-			if _, hit := w.known[maphash.String(w.seed, r.uuid)]; hit {
-				maybe = append(maybe, r.uuid)
-			}
-		}
-	}
 	var added []uint64
 	res := make([]store.AppendResult, len(group))
 	startSeq := w.lastSeq
 	err := w.tx(func(c *sql.Conn) error {
+		// Rows are appended as they come from their callers, so the
+		// uuids that may be stored already (hash hits, mostly real
+		// duplicates) are looked up one chunk at a time.
 		stored := map[string]struct{}{}
-		if len(maybe) > 0 {
-			var err error
-			if stored, err = existing(ctx, c, maybe); err != nil {
-				return err
-			}
-		}
 		seq := startSeq
+		var maybe []string
 		err := c.Raw(func(dc any) error {
 			app, err := duck.NewAppenderFromConn(dc.(driver.Conn), "", "events")
 			if err != nil {
@@ -415,32 +468,52 @@ func (w *writer) store(group []*job) ([]store.AppendResult, error) {
 			}
 			vals := make([]driver.Value, 0, 6+len(columns))
 			for gi, j := range group {
-				for _, r := range j.rows {
-					if _, dup := stored[r.uuid]; dup {
-						res[gi].Duplicates++
-						continue
+				err := j.each(func(rows []row) error {
+					maybe = maybe[:0]
+					for _, r := range rows {
+						if _, seen := stored[r.uuid]; seen {
+							continue
+						}
+						if _, hit := w.known[maphash.String(w.seed, r.uuid)]; hit {
+							maybe = append(maybe, r.uuid)
+						}
 					}
-					stored[r.uuid] = struct{}{}
-					added = append(added, maphash.String(w.seed, r.uuid))
-					seq++
-					res[gi].Added++
-					vals = append(vals[:0], seq, r.uuid, r.published, r.odd, r.kwplain, r.arrays)
-					for _, v := range r.cols {
-						vals = append(vals, v)
+					if len(maybe) > 0 {
+						if err := existing(ctx, dc.(driver.Conn), maybe, stored); err != nil {
+							return err
+						}
 					}
-					vals = append(vals, r.layout, r.rest)
-					for _, v := range r.members {
-						vals = append(vals, v)
+					for _, r := range rows {
+						if _, dup := stored[r.uuid]; dup {
+							res[gi].Duplicates++
+							continue
+						}
+						stored[r.uuid] = struct{}{}
+						added = append(added, maphash.String(w.seed, r.uuid))
+						seq++
+						res[gi].Added++
+						vals = append(vals[:0], seq, r.uuid, r.published, r.odd, r.kwplain, r.arrays)
+						for _, v := range r.cols {
+							vals = append(vals, v)
+						}
+						vals = append(vals, r.layout, r.rest)
+						for _, v := range r.members {
+							vals = append(vals, v)
+						}
+						if r.items != nil {
+							vals = append(vals, r.items)
+						} else {
+							vals = append(vals, nil)
+						}
+						if err := app.AppendRow(vals...); err != nil {
+							return err
+						}
 					}
-					if r.items != nil {
-						vals = append(vals, r.items)
-					} else {
-						vals = append(vals, nil)
-					}
-					if err := app.AppendRow(vals...); err != nil {
-						app.Close()
-						return err
-					}
+					return nil
+				})
+				if err != nil {
+					app.Close()
+					return err
 				}
 			}
 			return app.Close()
@@ -473,20 +546,30 @@ func (w *writer) store(group []*job) ([]store.AppendResult, error) {
 	return res, nil
 }
 
-// existing returns which of the uuids are already stored.
-func existing(ctx context.Context, c *sql.Conn, uuids []string) (map[string]struct{}, error) {
-	set := make(map[string]struct{}, len(uuids))
-	rows, err := c.QueryContext(ctx, `SELECT uuid FROM events WHERE uuid IN (SELECT unnest($1::VARCHAR[]))`, uuids)
+// existing adds to set those of the uuids that are already stored. It runs on
+// the driver connection inside the writer's transaction, while the appender
+// is open: rows appended in this transaction are in set already. The uuids
+// go as one JSON text parameter.
+func existing(ctx context.Context, dc driver.Conn, uuids []string, set map[string]struct{}) error {
+	list, err := json.Marshal(uuids)
 	if err != nil {
-		return nil, err
+		return err
+	}
+	rows, err := dc.(driver.QueryerContext).QueryContext(ctx,
+		`SELECT uuid FROM events WHERE uuid IN (SELECT unnest(from_json($1::VARCHAR, '["VARCHAR"]')))`,
+		[]driver.NamedValue{{Ordinal: 1, Value: string(list)}})
+	if err != nil {
+		return err
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var u string
-		if err := rows.Scan(&u); err != nil {
-			return nil, err
+	dest := make([]driver.Value, 1)
+	for {
+		if err := rows.Next(dest); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return err
 		}
+		u, _ := dest[0].(string)
 		set[u] = struct{}{}
 	}
-	return set, rows.Err()
 }
