@@ -73,17 +73,16 @@ func (p *plan) verify(raw string) (any, bool) {
 }
 
 // Query implements store.Store.
+//
+// A page is found in two steps. The first selects only the sort key and the
+// certainty of each candidate (seq, published, lo), so the top-N runs over
+// narrow columns; the second reads the wide columns that rebuild the JSON
+// for just the rows the page needs, by seq. Reading the member texts of
+// every candidate before the top-N is what made a page slow on a big store.
 func (s *Store) Query(ctx context.Context, q store.Query) ([]store.Event, error) {
 	p, err := s.plan(q)
 	if err != nil {
 		return nil, err
-	}
-	order := "published, seq"
-	if q.Order == store.BySeq {
-		order = "seq"
-	}
-	if q.Descending {
-		order = strings.ReplaceAll(order, ",", " DESC,") + " DESC"
 	}
 	after := q.After
 	var out []store.Event
@@ -94,57 +93,157 @@ func (s *Store) Query(ctx context.Context, q store.Query) ([]store.Event, error)
 		chunk = 1000
 	}
 	for {
-		c := *p.c
-		c.args = slices.Clone(p.args)
-		where := p.up
-		if after != nil {
-			where += " AND " + keyset(&c, q, after)
-		}
-		sqlq := "SELECT seq, " + rawColumns + ", " + p.lo + " FROM events WHERE " + where + " ORDER BY " + order
-		if chunk > 0 {
-			sqlq += " LIMIT " + c.arg(chunk)
-		}
-		rows, err := s.db.QueryContext(ctx, sqlq, c.args...)
+		sqlq, args := p.keysSQL(after, chunk)
+		keys, err := s.keys(ctx, sqlq, args)
 		if err != nil {
-			return nil, fmt.Errorf("duckdb: query: %w", err)
+			return nil, err
 		}
-		n := 0
-		var last store.Event
-		rc := newRawScan()
-		for rows.Next() {
-			var seq int64
-			var sure bool
-			if err := rows.Scan(append(append([]any{&seq}, rc.ptrs...), &sure)...); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("duckdb: query: %w", err)
+		for i := 0; i < len(keys) && (q.Limit <= 0 || len(out) < q.Limit); {
+			// Read as many rows as the page still lacks; an undecided
+			// row that fails the check makes another round.
+			j := len(keys)
+			if q.Limit > 0 {
+				j = min(i+max(q.Limit-len(out), fetchMin), j)
 			}
-			e, err := rc.event(seq)
+			j = min(j, i+fetchMax)
+			evs, err := s.fetch(ctx, keys[i:j])
 			if err != nil {
-				rows.Close()
 				return nil, err
 			}
-			raw := string(e.Raw)
-			n++
-			last = e
-			if !sure {
-				if _, ok := p.verify(raw); !ok {
-					continue
+			for _, k := range keys[i:j] {
+				e, ok := evs[k.seq]
+				if !ok {
+					return nil, fmt.Errorf("duckdb: query: event %d vanished", k.seq)
+				}
+				if !k.sure {
+					if _, ok := p.verify(string(e.Raw)); !ok {
+						continue
+					}
+				}
+				out = append(out, e)
+				if q.Limit > 0 && len(out) == q.Limit {
+					break
 				}
 			}
-			out = append(out, e)
-			if q.Limit > 0 && len(out) == q.Limit {
-				break
-			}
+			i = j
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("duckdb: query: %w", err)
-		}
-		if chunk == 0 || n < chunk || (q.Limit > 0 && len(out) >= q.Limit) {
+		if chunk == 0 || len(keys) < chunk || (q.Limit > 0 && len(out) >= q.Limit) {
 			return out, nil
 		}
-		after = &store.Position{Published: last.Published, Seq: last.Seq}
+		last := keys[len(keys)-1]
+		after = &store.Position{Published: last.published, Seq: last.seq}
 	}
+}
+
+// keysSQL is the first step's query: the sort keys and certainty of the
+// next chunk candidates after the position (all of them when chunk is 0).
+func (p *plan) keysSQL(after *store.Position, chunk int) (string, []any) {
+	q := p.q
+	order := "published, seq"
+	if q.Order == store.BySeq {
+		order = "seq"
+	}
+	if q.Descending {
+		order = strings.ReplaceAll(order, ",", " DESC,") + " DESC"
+	}
+	c := *p.c
+	c.args = slices.Clone(p.args)
+	where := p.up
+	if after != nil {
+		where += " AND " + keyset(&c, q, after)
+	}
+	sqlq := "SELECT seq, published, " + p.lo + " FROM events WHERE " + where + " ORDER BY " + order
+	if chunk > 0 {
+		sqlq += " LIMIT " + c.arg(chunk)
+	}
+	return sqlq, c.args
+}
+
+// fetchMin and fetchMax bound the rows read by one fetch: a few more than
+// the page lacks, so that an undecided row that fails rarely costs a round,
+// and few enough for one IN list.
+const (
+	fetchMin = 16
+	fetchMax = 2048
+)
+
+// key is a candidate row of a page: its sort key and whether SQL decided it.
+type key struct {
+	seq       int64
+	published time.Time
+	sure      bool
+}
+
+func (s *Store) keys(ctx context.Context, sqlq string, args []any) ([]key, error) {
+	rows, err := s.db.QueryContext(ctx, sqlq, args...)
+	if err != nil {
+		return nil, fmt.Errorf("duckdb: query: %w", err)
+	}
+	defer rows.Close()
+	var out []key
+	for rows.Next() {
+		var k key
+		if err := rows.Scan(&k.seq, &k.published, &k.sure); err != nil {
+			return nil, fmt.Errorf("duckdb: query: %w", err)
+		}
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("duckdb: query: %w", err)
+	}
+	return out, nil
+}
+
+// fetch reads the events of the given keys. The published and seq ranges
+// are implied by the IN list; they are stated so that the scan can skip row
+// groups by their min/max without evaluating the list.
+func (s *Store) fetch(ctx context.Context, keys []key) (map[int64]store.Event, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	c := &compiler{}
+	lo, hi := keys[0], keys[0]
+	in := make([]string, len(keys))
+	for i, k := range keys {
+		in[i] = c.arg(k.seq)
+		if k.seq < lo.seq {
+			lo.seq = k.seq
+		}
+		if k.seq > hi.seq {
+			hi.seq = k.seq
+		}
+		if k.published.Before(lo.published) {
+			lo.published = k.published
+		}
+		if k.published.After(hi.published) {
+			hi.published = k.published
+		}
+	}
+	sqlq := "SELECT seq, " + rawColumns + " FROM events WHERE seq BETWEEN " + c.arg(lo.seq) + " AND " + c.arg(hi.seq) +
+		" AND published BETWEEN " + c.arg(lo.published) + " AND " + c.arg(hi.published) +
+		" AND seq IN (" + strings.Join(in, ", ") + ")"
+	rows, err := s.db.QueryContext(ctx, sqlq, c.args...)
+	if err != nil {
+		return nil, fmt.Errorf("duckdb: query: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[int64]store.Event, len(keys))
+	rc := newRawScan()
+	for rows.Next() {
+		var seq int64
+		if err := rows.Scan(append([]any{&seq}, rc.ptrs...)...); err != nil {
+			return nil, fmt.Errorf("duckdb: query: %w", err)
+		}
+		e, err := rc.event(seq)
+		if err != nil {
+			return nil, err
+		}
+		out[seq] = e
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("duckdb: query: %w", err)
+	}
+	return out, nil
 }
 
 // keyset is the condition "strictly after pos in q's order".
