@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	duck "github.com/duckdb/duckdb-go/v2"
@@ -20,8 +22,8 @@ import (
 	"github.com/idlog/idlog/internal/store"
 )
 
-// row is an event ready for the table: decoded and projected by the caller's
-// goroutine, so the single writer only deduplicates and inserts.
+// row is an event ready for the table: decoded and projected outside the
+// writer, so the single writer only deduplicates and inserts.
 type row struct {
 	uuid      string
 	published time.Time
@@ -35,14 +37,11 @@ type row struct {
 	items     []string // target elements, or nil
 }
 
-// prepare decodes and projects a batch in the caller's goroutine. (Splitting
-// big batches over the CPUs was measured slower on the 2-core build box: the
-// writer and DuckDB's threads already use the other core.)
-func prepare(events []store.Event) ([]row, error) {
-	rows := make([]row, len(events))
-	return rows, prepareInto(rows, events, 0)
-}
-
+// prepareInto decodes and projects events into rows (base is the index of
+// events[0] in the batch, for errors). Appends run it on the caller's
+// goroutine and one helper while the writer stores the chunks already done.
+// (Splitting whole batches over the CPUs before the writer started was
+// measured slower: the writer sat idle meanwhile.)
 func prepareInto(rows []row, events []store.Event, base int) error {
 	for j, e := range events {
 		i := base + j
@@ -221,31 +220,62 @@ type job struct {
 	fn   func(*sql.Conn) error // a write that is not an append
 	done chan result
 
-	// The caller prepares rows while the writer appends those already
-	// prepared (a pipeline over the two cores): progress carries how many
-	// rows are ready, and is closed when all are or prepare failed (prepErr,
-	// set before the close).
-	progress chan int
-	prepErr  error
-	streamed bool // the writer has read progress to its end (writer only)
+	// The rows are prepared in chunks, by the caller and a helper
+	// goroutine, while the writer appends the chunks already prepared, in
+	// order: decoding and DuckDB's work overlap on the two cores.
+	chunks   []chunk
+	prepErr  error // the first chunk's error (writer only)
+	streamed bool  // the writer has waited for every chunk (writer only)
 }
 
-// prepChunk is how many rows the caller prepares before handing them on.
+type chunk struct {
+	done chan struct{} // closed when rows of the chunk are ready or err is set
+	err  error
+}
+
+// prepChunk is how many rows are prepared before the writer may take them.
 const prepChunk = 256
 
-// each calls fn with the job's rows, chunk by chunk as the caller prepares
-// them the first time, and all at once on a retry. It returns the
-// preparation error, if any.
+var errSkipped = errors.New("duckdb: chunk not prepared after an earlier error")
+
+// prepareChunks fills j.rows; several goroutines may run it at once, each
+// taking the next chunk. Once a chunk fails, the later ones are skipped:
+// they come after it, so the writer meets the real error first.
+func (j *job) prepareChunks(events []store.Event, next *atomic.Int64, failed *atomic.Bool) {
+	for {
+		k := int(next.Add(1) - 1)
+		if k >= len(j.chunks) {
+			return
+		}
+		c := &j.chunks[k]
+		lo, hi := k*prepChunk, min((k+1)*prepChunk, len(events))
+		if failed.Load() {
+			c.err = errSkipped
+		} else if err := prepareInto(j.rows[lo:hi], events[lo:hi], lo); err != nil {
+			c.err = err
+			failed.Store(true)
+		}
+		close(c.done)
+	}
+}
+
+// each calls fn with the job's rows: chunk by chunk as they get prepared
+// the first time, all at once on a retry. It returns the preparation error,
+// if any, and always waits for every chunk, so no goroutine still writes
+// the rows when the job is answered.
 func (j *job) each(fn func([]row) error) error {
 	if !j.streamed {
 		j.streamed = true
-		done := 0
 		var ferr error
-		for end := range j.progress {
-			if ferr == nil {
-				ferr = fn(j.rows[done:end])
+		for k := range j.chunks {
+			c := &j.chunks[k]
+			<-c.done
+			if j.prepErr == nil && c.err != nil {
+				j.prepErr = c.err
 			}
-			done = end
+			if ferr == nil && j.prepErr == nil {
+				ferr = fn(j.rows[k*prepChunk : min((k+1)*prepChunk, len(j.rows))])
+			}
 		}
 		if j.prepErr != nil {
 			return j.prepErr
@@ -342,20 +372,19 @@ func (j *job) wait() (store.AppendResult, error) {
 }
 
 func (w *writer) append(ctx context.Context, events []store.Event, ckpt *[2]string) (store.AppendResult, error) {
-	nChunks := (len(events) + prepChunk - 1) / prepChunk
-	j := &job{ctx: ctx, rows: make([]row, len(events)), ckpt: ckpt, progress: make(chan int, nChunks)}
+	j := &job{ctx: ctx, rows: make([]row, len(events)), ckpt: ckpt, chunks: make([]chunk, (len(events)+prepChunk-1)/prepChunk)}
+	for k := range j.chunks {
+		j.chunks[k].done = make(chan struct{})
+	}
 	if err := w.enqueue(j); err != nil {
 		return store.AppendResult{}, err
 	}
-	for i := 0; i < len(events); i += prepChunk {
-		end := min(i+prepChunk, len(events))
-		if err := prepareInto(j.rows[i:end], events[i:end], i); err != nil {
-			j.prepErr = err
-			break
-		}
-		j.progress <- end
+	var next atomic.Int64
+	var failed atomic.Bool
+	for range min(runtime.GOMAXPROCS(0), len(j.chunks)) - 1 {
+		go j.prepareChunks(events, &next, &failed)
 	}
-	close(j.progress)
+	j.prepareChunks(events, &next, &failed)
 	return j.wait()
 }
 
