@@ -51,7 +51,8 @@ func prepareInto(rows []row, events []store.Event, base int) error {
 		if e.Published.IsZero() {
 			return fmt.Errorf("duckdb: event %d (%s): no published time", i, e.UUID)
 		}
-		doc, err := decodeEvent(e.Raw)
+		raw := string(e.Raw)
+		doc, dup, err := decodeEvent(e.Raw, raw)
 		if err != nil {
 			return fmt.Errorf("duckdb: event %d (%s): %w", i, e.UUID, err)
 		}
@@ -61,9 +62,8 @@ func prepareInto(rows []row, events []store.Event, base int) error {
 		cols, odd := project(doc)
 		pub := ms(e.Published)
 		if !odd {
-			odd = !publishedAgrees(doc, pub) || oddKeys(doc) || dupKeys(e.Raw)
+			odd = !publishedAgrees(doc, pub) || oddKeys(doc) || dup
 		}
-		raw := string(e.Raw)
 		layout, mems, items, ok := split(e.Raw, e.UUID, pub, cols)
 		var rest any
 		if !ok {
@@ -71,7 +71,7 @@ func prepareInto(rows []row, events []store.Event, base int) error {
 			layout, rest, mems, odd = "", raw, make([]any, len(members)), true
 		}
 		set := map[string]struct{}{}
-		arrayPaths(doc, "", set)
+		arrayPaths(doc, nil, set)
 		arrays := make([]string, 0, len(set))
 		for k := range set {
 			arrays = append(arrays, k)
@@ -101,20 +101,30 @@ func publishedAgrees(doc any, pub time.Time) bool {
 // arrayPaths collects the key paths (names joined by dots) that hold an
 // array, with "[]" appended for an array inside an array: the compiler's
 // json_extract forms are exact only where it knows where the arrays are.
-func arrayPaths(v any, key string, set map[string]struct{}) {
+// The path is built in key, a buffer shared down the recursion, and made a
+// string only when it is new to set.
+func arrayPaths(v any, key []byte, set map[string]struct{}) {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, el := range x {
-			if key != "" {
-				k = key + "." + k
+			switch el.(type) {
+			case map[string]any, []any:
+			default:
+				continue // no array below
 			}
-			arrayPaths(el, k, set)
+			p := key
+			if len(p) != 0 {
+				p = append(p, '.')
+			}
+			arrayPaths(el, append(p, k...), set)
 		}
 	case []any:
-		set[key] = struct{}{}
+		if _, ok := set[string(key)]; !ok {
+			set[string(key)] = struct{}{}
+		}
 		for _, el := range x {
 			if _, ok := el.([]any); ok {
-				arrayPaths(el, key+"[]", set)
+				arrayPaths(el, append(key, "[]"...), set)
 			} else {
 				arrayPaths(el, key, set)
 			}

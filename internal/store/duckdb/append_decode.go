@@ -14,22 +14,31 @@ import (
 // bytes, which it hands to encoding/json one string at a time) never gets a
 // different answer: on any doubt the whole text goes to filter.DecodeJSON,
 // which also gives the error.
-func decodeEvent(raw []byte) (any, error) {
-	d := fastDec{b: raw}
+//
+// text is raw as a string: plain strings of the tree are slices of it rather
+// than copies. dup reports whether some object repeats a key (compared
+// decoded, as dupKeys does); on the slow way it is dupKeys's answer.
+func decodeEvent(raw []byte, text string) (doc any, dup bool, err error) {
+	d := fastDec{b: raw, s: text}
 	d.ws()
 	v, ok := d.value(0)
 	if ok {
 		d.ws()
 		if d.i == len(d.b) {
-			return v, nil
+			// The map saw a repeat; invalid UTF-8 can make two keys
+			// decode alike where dupKeys compares the raw text.
+			return v, d.dup && dupKeys(raw), nil
 		}
 	}
-	return filter.DecodeJSON(raw)
+	doc, err = filter.DecodeJSON(raw)
+	return doc, err == nil && dupKeys(raw), err
 }
 
 type fastDec struct {
-	b []byte
-	i int
+	b   []byte
+	s   string // b as a string
+	i   int
+	dup bool
 }
 
 // maxDepth keeps the recursion bounded; encoding/json allows 10,000 levels,
@@ -77,6 +86,11 @@ func (d *fastDec) value(depth int) (any, bool) {
 			v, ok := d.value(depth + 1)
 			if !ok {
 				return nil, false
+			}
+			if !d.dup {
+				if _, seen := m[k]; seen {
+					d.dup = true
+				}
 			}
 			m[k] = v
 			d.ws()
@@ -155,7 +169,7 @@ func (d *fastDec) str() (string, bool) {
 		case c == '"':
 			d.i = j + 1
 			if plain {
-				return string(d.b[start+1 : j]), true
+				return d.s[start+1 : j], true
 			}
 			var s string
 			if json.Unmarshal(d.b[start:j+1], &s) != nil {

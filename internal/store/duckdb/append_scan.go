@@ -1,6 +1,10 @@
 package duckdb
 
-import "encoding/json"
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+)
 
 // A small scanner over JSON text that filter.DecodeJSON has already
 // validated: the write path only needs where values start and end, and
@@ -141,4 +145,69 @@ func jsonKey(q []byte) (string, bool) {
 		}
 	}
 	return string(q[1 : len(q)-1]), true
+}
+
+// substText replaces, in a member's text, each string "val" of vals (one per
+// sub, skipped unless plainValue) by the sub's marker. It gives what
+// replacing each in turn with strings.ReplaceAll gives, in one pass over the
+// string tokens: in a text without an escaped quote, a quoted run holding
+// neither ':' nor ',' can only be a whole string token (between two tokens
+// JSON puts a ':' or ','). Other texts take the ReplaceAll way.
+func substText(v []byte, subs []subst, vals []string) string {
+	tokenwise := !bytes.Contains(v, []byte(`\"`))
+	any := false
+	for n, val := range vals {
+		if !plainValue(val) {
+			vals[n] = ""
+			continue
+		}
+		any = true
+		if strings.ContainsAny(val, ":,") {
+			tokenwise = false
+		}
+	}
+	if !any {
+		return string(v)
+	}
+	if !tokenwise {
+		text := string(v)
+		for n, s := range subs {
+			if vals[n] != "" {
+				text = strings.ReplaceAll(text, `"`+vals[n]+`"`, s.marker)
+			}
+		}
+		return text
+	}
+	var out []byte
+	last := 0 // v[:last] is in out already
+	for i := 0; i < len(v); {
+		q := bytes.IndexByte(v[i:], '"')
+		if q < 0 {
+			break
+		}
+		open := i + q
+		e := bytes.IndexByte(v[open+1:], '"')
+		if e < 0 {
+			break
+		}
+		end := open + 1 + e // the closing quote
+		tok := v[open+1 : end]
+		for n, val := range vals {
+			if val != "" && len(val) == len(tok) && string(tok) == val {
+				if out == nil {
+					out = make([]byte, 0, len(v))
+				}
+				out = append(out, v[last:open]...)
+				out = append(out, subs[n].marker...)
+				last = end + 1
+				break
+			}
+		}
+		i = end + 1
+	}
+	if out == nil {
+		return string(v)
+	}
+	out = append(out, v[last:]...)
+	return string(out)
 }

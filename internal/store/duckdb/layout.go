@@ -112,8 +112,10 @@ func split(raw []byte, uuid string, pub time.Time, cols []any) (layout string, v
 		if !known || vals[i] != nil {
 			return false
 		}
-		text := string(v)
-		for _, s := range substs[k] {
+		subs := substs[k]
+		var valBuf [8]string
+		vs := valBuf[:0]
+		for _, s := range subs {
 			var val string
 			switch s.col {
 			case -1:
@@ -123,10 +125,9 @@ func split(raw []byte, uuid string, pub time.Time, cols []any) (layout string, v
 			default:
 				val, _ = cols[s.col].(string)
 			}
-			if plainValue(val) {
-				text = strings.ReplaceAll(text, `"`+val+`"`, s.marker)
-			}
+			vs = append(vs, val)
 		}
+		text := substText(v, subs, vs)
 		if markerAsKey(text) {
 			return false
 		}

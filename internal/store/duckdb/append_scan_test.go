@@ -1,0 +1,59 @@
+package duckdb
+
+import (
+	"strings"
+	"testing"
+)
+
+// substText must give what strings.ReplaceAll in turn gives.
+func replaceEach(text string, subs []subst, vals []string) string {
+	for n, s := range subs {
+		if plainValue(vals[n]) {
+			text = strings.ReplaceAll(text, `"`+vals[n]+`"`, s.marker)
+		}
+	}
+	return text
+}
+
+var testSubs = []subst{{marker: `"\u0001A"`}, {marker: `"\u0001B"`}, {marker: `"\u0001C"`}}
+
+func checkSubstText(t *testing.T, text string, vals []string) {
+	t.Helper()
+	want := replaceEach(text, testSubs, vals)
+	got := substText([]byte(text), testSubs, append([]string(nil), vals...))
+	if got != want {
+		t.Errorf("substText(%q, %q) = %q, want %q", text, vals, got, want)
+	}
+}
+
+func TestSubstText(t *testing.T) {
+	cases := []struct {
+		text string
+		vals []string
+	}{
+		{`{"id":"abcd","name":"abcd x","alt":"abcd"}`, []string{"abcd", "abcd x", ""}},
+		{`{"a":"wxyz","b":["wxyz","qq"]}`, []string{"wxyz", "wxyz", "qq"}},
+		{`{"wxyz":"wxyz"}`, []string{"wxyz", "", ""}},
+		{`{"a":"x\"wxyz","b":"wxyz"}`, []string{"wxyz", "", ""}},
+		{`{"a":"x\\","b":"wxyz"}`, []string{"wxyz", "", ""}},
+		{`{"a":"p","b":"q"}`, []string{`p","b":"q`, "", ""}},
+		{`[{"a":["b"]},{"c":1}]`, []string{"]},{", "", ""}},
+		{`"only one"`, []string{"only one", "only", ""}},
+		{`{"a":"ab:cd","b":"ab:cd"}`, []string{"ab:cd", "", ""}},
+		{`{"a":"éèêë"}`, []string{"éèêë", "", ""}},
+		{`{}`, []string{"", "", ""}},
+	}
+	for _, c := range cases {
+		checkSubstText(t, c.text, c.vals)
+	}
+}
+
+func FuzzSubstText(f *testing.F) {
+	f.Add(`{"id":"abcd","x":["abcd","efgh"]}`, "abcd", "efgh", "ab")
+	f.Fuzz(func(t *testing.T, text, a, b, c string) {
+		if _, _, err := decodeEvent([]byte(text), text); err != nil {
+			return // member texts are valid JSON
+		}
+		checkSubstText(t, text, []string{a, b, c})
+	})
+}
