@@ -33,14 +33,14 @@ func (s *Store) plan(q store.Query) (*plan, error) {
 		lo = sqlTrue
 	}
 	// q: each keyword is a whole token of some value. Tokens are lower-cased
-	// substrings of the values, and in a plain event (ASCII, no escapes) every
-	// value appears verbatim in the JSON text, so "the lower-cased text
-	// contains the keyword" is a superset there; events that are not plain
-	// are always candidates. filter.MatchKeywords decides.
+	// substrings of the values, so "some lower-cased text of the event
+	// contains the keyword" is a superset (keywordSQL says when); a keyword
+	// that is not plain can match only events that are not plain.
+	// filter.MatchKeywords decides.
 	for _, kw := range q.Keywords {
 		kw = strings.ToLower(kw)
 		if plainText(kw) && kw != "" {
-			up = append(up, "(NOT kwplain OR contains(lower("+allTextSQL+"), "+c.arg(kw)+"))")
+			up = append(up, keywordSQL(c, kw))
 		} else {
 			up = append(up, "(NOT kwplain)")
 		}
