@@ -12,7 +12,6 @@ import (
 	"io"
 	"runtime"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -52,7 +51,7 @@ func prepareInto(rows []row, events []store.Event, base int) error {
 			return fmt.Errorf("duckdb: event %d (%s): no published time", i, e.UUID)
 		}
 		raw := string(e.Raw)
-		doc, dup, err := decodeEvent(e.Raw, raw)
+		doc, dup, oddKey, err := decodeEvent(e.Raw, raw)
 		if err != nil {
 			return fmt.Errorf("duckdb: event %d (%s): %w", i, e.UUID, err)
 		}
@@ -62,7 +61,7 @@ func prepareInto(rows []row, events []store.Event, base int) error {
 		cols, odd := project(doc)
 		pub := ms(e.Published)
 		if !odd {
-			odd = !publishedAgrees(doc, pub) || oddKeys(doc) || dup
+			odd = !publishedAgrees(doc, pub) || oddKey || dup
 		}
 		layout, mems, items, ok := split(e.Raw, e.UUID, pub, cols)
 		var rest any
@@ -188,7 +187,7 @@ func oddKeys(v any) bool {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, el := range x {
-			if k == "" || strings.ContainsAny(k, `.[]"\$*`) || hasControl(k) || oddKeys(el) {
+			if oddKey(k) || oddKeys(el) {
 				return true
 			}
 		}
@@ -202,10 +201,19 @@ func oddKeys(v any) bool {
 	return false
 }
 
-func hasControl(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 {
+// oddKey: a key that a dotted key path cannot spell unambiguously.
+func oddKey(k string) bool {
+	if k == "" {
+		return true
+	}
+	for i := 0; i < len(k); i++ {
+		switch c := k[i]; c {
+		case '.', '[', ']', '"', '\\', '$', '*':
 			return true
+		default:
+			if c < 0x20 {
+				return true
+			}
 		}
 	}
 	return false

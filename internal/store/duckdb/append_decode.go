@@ -17,8 +17,9 @@ import (
 //
 // text is raw as a string: plain strings of the tree are slices of it rather
 // than copies. dup reports whether some object repeats a key (compared
-// decoded, as dupKeys does); on the slow way it is dupKeys's answer.
-func decodeEvent(raw []byte, text string) (doc any, dup bool, err error) {
+// decoded, as dupKeys does), odd whether some key is one oddKeys reports; on
+// the slow way they are those functions' answers.
+func decodeEvent(raw []byte, text string) (doc any, dup, odd bool, err error) {
 	d := fastDec{b: raw, s: text}
 	d.ws()
 	v, ok := d.value(0)
@@ -27,11 +28,14 @@ func decodeEvent(raw []byte, text string) (doc any, dup bool, err error) {
 		if d.i == len(d.b) {
 			// The map saw a repeat; invalid UTF-8 can make two keys
 			// decode alike where dupKeys compares the raw text.
-			return v, d.dup && dupKeys(raw), nil
+			return v, d.dup && dupKeys(raw), d.odd, nil
 		}
 	}
 	doc, err = filter.DecodeJSON(raw)
-	return doc, err == nil && dupKeys(raw), err
+	if err != nil {
+		return nil, false, false, err
+	}
+	return doc, dupKeys(raw), oddKeys(doc), nil
 }
 
 type fastDec struct {
@@ -39,6 +43,7 @@ type fastDec struct {
 	s   string // b as a string
 	i   int
 	dup bool
+	odd bool
 }
 
 // maxDepth keeps the recursion bounded; encoding/json allows 10,000 levels,
@@ -76,6 +81,9 @@ func (d *fastDec) value(depth int) (any, bool) {
 			k, ok := d.str()
 			if !ok {
 				return nil, false
+			}
+			if !d.odd && oddKey(k) {
+				d.odd = true
 			}
 			d.ws()
 			if d.i >= len(d.b) || d.b[d.i] != ':' {

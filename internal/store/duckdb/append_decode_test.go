@@ -16,12 +16,12 @@ func TestDecodeEventAgrees(t *testing.T) {
 		`{"a":01}`, `{"a":1.}`, `{"a":-}`, `{"a":1e}`, `{"a":tru}`, `{"a":truex}`, `{"a":1,}`, `[1,]`,
 		`{"a":1} x`, `{"a":"x`, "{\"a\":\"\x01\"}", `{"a"}`, `{a:1}`, `"s"`, `12`, `null`, ``, `{"a":[{"b":{"c":"d"}}]}`,
 		`{"n":123456789012345678901234567890}`, `{"a":"\ud800"}`, `{"a":{"b":1,"b":2}}`, `{"a":[{"b":1},{"b":2}]}`,
-		"{\"\xff\":1,\"\xfe\":2}",
+		"{\"\xff\":1,\"\xfe\":2}", `{"a.b":1}`, `{"":1}`, `{"a":{"x$":1}}`, `{"a":[{"b*":1}]}`, `{"a\u0001":1}`, `{"a\\":1}`,
 	}
 	for _, c := range cases {
 		want, werr := filter.DecodeJSON([]byte(c))
-		got, dup, gerr := decodeEvent([]byte(c), c)
-		if (werr != nil) != (gerr != nil) || !reflect.DeepEqual(got, want) || werr == nil && dup != dupKeys([]byte(c)) {
+		got, dup, odd, gerr := decodeEvent([]byte(c), c)
+		if (werr != nil) != (gerr != nil) || !reflect.DeepEqual(got, want) || werr == nil && (dup != dupKeys([]byte(c)) || odd != oddKeys(want)) {
 			t.Errorf("decodeEvent(%q) = %#v, %v; want %#v, %v", c, got, gerr, want, werr)
 		}
 	}
@@ -31,8 +31,8 @@ func FuzzDecodeEvent(f *testing.F) {
 	f.Add(`{"a":[1,{"b":"c"}],"d":null}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		want, werr := filter.DecodeJSON([]byte(s))
-		got, dup, gerr := decodeEvent([]byte(s), s)
-		if (werr != nil) != (gerr != nil) || !reflect.DeepEqual(got, want) || werr == nil && dup != dupKeys([]byte(s)) {
+		got, dup, odd, gerr := decodeEvent([]byte(s), s)
+		if (werr != nil) != (gerr != nil) || !reflect.DeepEqual(got, want) || werr == nil && (dup != dupKeys([]byte(s)) || odd != oddKeys(want)) {
 			t.Errorf("decodeEvent(%q) = %#v, %v; want %#v, %v", s, got, gerr, want, werr)
 		}
 	})

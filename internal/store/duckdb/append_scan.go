@@ -211,3 +211,27 @@ func substText(v []byte, subs []subst, vals []string) string {
 	out = append(out, v[last:]...)
 	return string(out)
 }
+
+// idIs is the quick yes of substTargets' test that a target element's id is
+// id: one key spelled exactly "id", no other key that encoding/json could
+// take for it (any case, any non-ASCII key), and the value id in quotes.
+// False means "ask encoding/json", not no.
+func idIs(el, id string) bool {
+	if !plainValue(id) {
+		return false
+	}
+	n := 0
+	ok := objectMembers([]byte(el), func(k string, v []byte) bool {
+		if k == "id" {
+			n++
+			return len(v) == len(id)+2 && string(v[1:len(v)-1]) == id && v[0] == '"'
+		}
+		for i := 0; i < len(k); i++ {
+			if k[i] >= 0x80 {
+				return false
+			}
+		}
+		return !strings.EqualFold(k, "id")
+	})
+	return ok && n == 1
+}

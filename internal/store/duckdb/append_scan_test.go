@@ -1,6 +1,7 @@
 package duckdb
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -51,9 +52,37 @@ func TestSubstText(t *testing.T) {
 func FuzzSubstText(f *testing.F) {
 	f.Add(`{"id":"abcd","x":["abcd","efgh"]}`, "abcd", "efgh", "ab")
 	f.Fuzz(func(t *testing.T, text, a, b, c string) {
-		if _, _, err := decodeEvent([]byte(text), text); err != nil {
+		if _, _, _, err := decodeEvent([]byte(text), text); err != nil {
 			return // member texts are valid JSON
 		}
 		checkSubstText(t, text, []string{a, b, c})
 	})
+}
+
+func TestIDIs(t *testing.T) {
+	cases := []struct {
+		el, id string
+		want   bool
+	}{
+		{`{"id":"abcd","type":"User"}`, "abcd", true},
+		{`{"id":"abce"}`, "abcd", false},
+		{`{"ID":"abcd"}`, "abcd", false},
+		{`{"id":"abcd","Id":"x"}`, "abcd", false},
+		{`{"id":"abcd","id":"abcd"}`, "abcd", false},
+		{`{"type":"x"}`, "abcd", false},
+		{`"abcd"`, "abcd", false},
+		{`{"id":"a\"b"}`, `a\"b`, false},
+	}
+	for _, c := range cases {
+		if got := idIs(c.el, c.id); got != c.want {
+			t.Errorf("idIs(%s, %q) = %v, want %v", c.el, c.id, got, c.want)
+		}
+		// A yes must be encoding/json's yes.
+		var el struct {
+			ID any `json:"id"`
+		}
+		if c.want && (json.Unmarshal([]byte(c.el), &el) != nil || el.ID != c.id) {
+			t.Errorf("idIs(%s, %q): encoding/json disagrees", c.el, c.id)
+		}
+	}
 }

@@ -190,6 +190,9 @@ func substTargets(els []string, cols []any) []string {
 	ids, _ := cols[targetIDs].([]string)
 	aligned := len(ids) == len(els)
 	for k := 0; aligned && k < len(els); k++ {
+		if idIs(els[k], ids[k]) {
+			continue
+		}
 		var el struct {
 			ID any `json:"id"`
 		}
