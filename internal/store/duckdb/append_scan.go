@@ -1,7 +1,6 @@
 package duckdb
 
 import (
-	"bytes"
 	"encoding/json"
 	"strings"
 )
@@ -148,13 +147,14 @@ func jsonKey(q []byte) (string, bool) {
 }
 
 // substText replaces, in a member's text, each string "val" of vals (one per
-// sub, skipped unless plainValue) by the sub's marker. It gives what
-// replacing each in turn with strings.ReplaceAll gives, in one pass over the
-// string tokens: in a text without an escaped quote, a quoted run holding
-// neither ':' nor ',' can only be a whole string token (between two tokens
-// JSON puts a ':' or ','). Other texts take the ReplaceAll way.
-func substText(v []byte, subs []subst, vals []string) string {
-	tokenwise := !bytes.Contains(v, []byte(`\"`))
+// sub, skipped unless plainValue) by the sub's marker, and reports whether it
+// replaced any. It gives what replacing each in turn with strings.ReplaceAll
+// gives, in one pass over the string tokens: in a text without an escaped
+// quote, a quoted run holding neither ':' nor ',' can only be a whole string
+// token (between two tokens JSON puts a ':' or ','). Other texts take the
+// ReplaceAll way.
+func substText(v string, subs []subst, vals []string) (string, bool) {
+	tokenwise := !strings.Contains(v, `\"`)
 	any := false
 	for n, val := range vals {
 		if !plainValue(val) {
@@ -167,33 +167,33 @@ func substText(v []byte, subs []subst, vals []string) string {
 		}
 	}
 	if !any {
-		return string(v)
+		return v, false
 	}
 	if !tokenwise {
-		text := string(v)
+		text := v
 		for n, s := range subs {
 			if vals[n] != "" {
 				text = strings.ReplaceAll(text, `"`+vals[n]+`"`, s.marker)
 			}
 		}
-		return text
+		return text, text != v
 	}
 	var out []byte
 	last := 0 // v[:last] is in out already
 	for i := 0; i < len(v); {
-		q := bytes.IndexByte(v[i:], '"')
+		q := strings.IndexByte(v[i:], '"')
 		if q < 0 {
 			break
 		}
 		open := i + q
-		e := bytes.IndexByte(v[open+1:], '"')
+		e := strings.IndexByte(v[open+1:], '"')
 		if e < 0 {
 			break
 		}
 		end := open + 1 + e // the closing quote
 		tok := v[open+1 : end]
 		for n, val := range vals {
-			if val != "" && len(val) == len(tok) && string(tok) == val {
+			if val != "" && val == tok {
 				if out == nil {
 					out = make([]byte, 0, len(v))
 				}
@@ -206,10 +206,10 @@ func substText(v []byte, subs []subst, vals []string) string {
 		i = end + 1
 	}
 	if out == nil {
-		return string(v)
+		return v, false
 	}
 	out = append(out, v[last:]...)
-	return string(out)
+	return string(out), true
 }
 
 // idIs is the quick yes of substTargets' test that a target element's id is

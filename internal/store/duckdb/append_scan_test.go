@@ -21,8 +21,8 @@ var testSubs = []subst{{marker: `"\u0001A"`}, {marker: `"\u0001B"`}, {marker: `"
 func checkSubstText(t *testing.T, text string, vals []string) {
 	t.Helper()
 	want := replaceEach(text, testSubs, vals)
-	got := substText([]byte(text), testSubs, append([]string(nil), vals...))
-	if got != want {
+	got, replaced := substText(text, testSubs, append([]string(nil), vals...))
+	if got != want || replaced != (got != text) {
 		t.Errorf("substText(%q, %q) = %q, want %q", text, vals, got, want)
 	}
 }

@@ -127,8 +127,8 @@ func split(raw []byte, uuid string, pub time.Time, cols []any) (layout string, v
 			}
 			vs = append(vs, val)
 		}
-		text := substText(v, subs, vs)
-		if markerAsKey(text) {
+		text, replaced := substText(string(v), subs, vs)
+		if replaced && markerAsKey(text) {
 			return false
 		}
 		vals[i] = text
@@ -162,6 +162,10 @@ func split(raw []byte, uuid string, pub time.Time, cols []any) (layout string, v
 const targetMarker = `"\u0001#"`
 
 var targetIDs = colIndex("target_ids")
+
+// targetElemSubsts are the replacements in a target element, in order: its
+// id, then targetSubsts.
+var targetElemSubsts = append([]subst{{marker: targetMarker}}, targetSubsts...)
 
 // targetSubsts are the actor values replaced in target elements.
 var targetSubsts = func() []subst {
@@ -201,16 +205,16 @@ func substTargets(els []string, cols []any) []string {
 		}
 	}
 	out := make([]string, len(els))
+	vals := make([]string, 1+len(targetSubsts))
 	for k, el := range els {
-		if aligned && plainValue(ids[k]) {
-			el = strings.ReplaceAll(el, `"`+ids[k]+`"`, targetMarker)
+		vals[0] = ""
+		if aligned {
+			vals[0] = ids[k]
 		}
-		for _, s := range targetSubsts {
-			if v, _ := cols[s.col].(string); plainValue(v) {
-				el = strings.ReplaceAll(el, `"`+v+`"`, s.marker)
-			}
+		for n, s := range targetSubsts {
+			vals[1+n], _ = cols[s.col].(string)
 		}
-		out[k] = el
+		out[k], _ = substText(el, targetElemSubsts, vals)
 	}
 	return out
 }
