@@ -74,10 +74,10 @@ func (p *plan) verify(raw string) (any, bool) {
 
 // Query implements store.Store.
 //
-// A page is found in two steps. The first selects only the sort key and the
-// certainty of each candidate (seq, published, lo), so the top-N runs over
+// A page is found in two steps. The first selects only the sort key, the
+// rowid and the certainty of each candidate (seq, published, lo), so the top-N runs over
 // narrow columns; the second reads the wide columns that rebuild the JSON
-// for just the rows the page needs, by seq. Reading the member texts of
+// for just the rows the page needs, by rowid. Reading the member texts of
 // every candidate before the top-N is what made a page slow on a big store.
 func (s *Store) Query(ctx context.Context, q store.Query) ([]store.Event, error) {
 	p, err := s.plan(q)
@@ -92,52 +92,132 @@ func (s *Store) Query(ctx context.Context, q store.Query) ([]store.Event, error)
 	if !p.exact() && chunk > 0 && chunk < 1000 {
 		chunk = 1000
 	}
-	for {
-		sqlq, args := p.keysSQL(after, chunk)
-		keys, err := s.keys(ctx, sqlq, args)
-		if err != nil {
-			return nil, err
-		}
-		for i := 0; i < len(keys) && (q.Limit <= 0 || len(out) < q.Limit); {
-			// Read as many rows as the page still lacks; an undecided
-			// row that fails the check makes another round.
-			j := len(keys)
-			if q.Limit > 0 {
-				j = min(i+max(q.Limit-len(out), fetchMin), j)
-			}
-			j = min(j, i+fetchMax)
-			evs, err := s.fetch(ctx, keys[i:j])
+	full := func() bool { return q.Limit > 0 && len(out) >= q.Limit }
+	for _, sl := range p.slices(chunk) {
+		for {
+			sqlq, args := p.keysSQL(after, chunk, sl)
+			keys, err := s.keys(ctx, sqlq, args)
 			if err != nil {
 				return nil, err
 			}
-			for _, k := range keys[i:j] {
-				e, ok := evs[k.seq]
-				if !ok {
-					return nil, fmt.Errorf("duckdb: query: event %d vanished", k.seq)
+			// Read as many rows as the page still lacks (at least
+			// fetchMin), twice as many each time undecided rows fail.
+			n := fetchMin
+			for i := 0; i < len(keys) && !full(); {
+				j := len(keys)
+				if q.Limit > 0 {
+					n = max(n, q.Limit-len(out))
+					j = min(i+n, j)
 				}
-				if !k.sure {
-					if _, ok := p.verify(string(e.Raw)); !ok {
-						continue
+				j = min(j, i+fetchMax)
+				evs, err := s.fetch(ctx, keys[i:j])
+				if err != nil {
+					return nil, err
+				}
+				for _, k := range keys[i:j] {
+					e, ok := evs[k.seq]
+					if !ok {
+						continue // deleted meanwhile
+					}
+					if !k.sure {
+						if _, ok := p.verify(string(e.Raw)); !ok {
+							continue
+						}
+					}
+					out = append(out, e)
+					if full() {
+						break
 					}
 				}
-				out = append(out, e)
-				if q.Limit > 0 && len(out) == q.Limit {
-					break
-				}
+				i = j
+				n *= 2
 			}
-			i = j
+			if full() {
+				return out, nil
+			}
+			if chunk == 0 || len(keys) < chunk {
+				break
+			}
+			last := keys[len(keys)-1]
+			after = &store.Position{Published: last.published, Seq: last.seq}
 		}
-		if chunk == 0 || len(keys) < chunk || (q.Limit > 0 && len(out) >= q.Limit) {
-			return out, nil
+	}
+	return out, nil
+}
+
+// span is a part [from, to) of the published range; a zero end is open.
+type span struct{ from, to time.Time }
+
+// sliceFirst is the first span a page of newest (or oldest) events looks
+// in; each next span is sliceGrowth times longer.
+const (
+	sliceFirst  = 24 * time.Hour
+	sliceGrowth = 4
+)
+
+// slices cuts the query's published range into spans to search one after
+// the other in the page's order, so that a page whose matches are dense at
+// the near end reads a few days rather than the whole range: DuckDB's top-N
+// reads every candidate of its range, and the row groups of a span are
+// found by their min/max published. Only pages in published order over a
+// bounded range are cut; the spans together are exactly the range.
+func (p *plan) slices(chunk int) []span {
+	q := p.q
+	whole := []span{{}}
+	if chunk == 0 || q.Order != store.ByPublished || q.Since.IsZero() || q.Until.IsZero() {
+		return whole
+	}
+	lo, hi := ms(q.Since), ms(q.Until)
+	if a := q.After; a != nil {
+		// The keyset condition excludes the rest; the spans need only not
+		// be wasted on it.
+		if q.Descending {
+			hi = minTime(hi, ms(a.Published).Add(time.Millisecond))
+		} else {
+			lo = maxTime(lo, ms(a.Published))
 		}
-		last := keys[len(keys)-1]
-		after = &store.Position{Published: last.published, Seq: last.seq}
+	}
+	if !lo.Before(hi) {
+		return whole
+	}
+	var out []span
+	for w := sliceFirst; ; w *= sliceGrowth {
+		if q.Descending {
+			from := hi.Add(-w)
+			if !from.After(lo) {
+				return append(out, span{to: hi})
+			}
+			out = append(out, span{from, hi})
+			hi = from
+		} else {
+			to := lo.Add(w)
+			if !to.Before(hi) {
+				return append(out, span{from: lo})
+			}
+			out = append(out, span{lo, to})
+			lo = to
+		}
 	}
 }
 
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
 // keysSQL is the first step's query: the sort keys and certainty of the
-// next chunk candidates after the position (all of them when chunk is 0).
-func (p *plan) keysSQL(after *store.Position, chunk int) (string, []any) {
+// next chunk candidates in the span after the position (all of them when
+// chunk is 0).
+func (p *plan) keysSQL(after *store.Position, chunk int, sl span) (string, []any) {
 	q := p.q
 	order := "published, seq"
 	if q.Order == store.BySeq {
@@ -152,7 +232,13 @@ func (p *plan) keysSQL(after *store.Position, chunk int) (string, []any) {
 	if after != nil {
 		where += " AND " + keyset(&c, q, after)
 	}
-	sqlq := "SELECT seq, published, " + p.lo + " FROM events WHERE " + where + " ORDER BY " + order
+	if !sl.from.IsZero() {
+		where += " AND published >= " + c.arg(sl.from)
+	}
+	if !sl.to.IsZero() {
+		where += " AND published < " + c.arg(sl.to)
+	}
+	sqlq := "SELECT rowid, seq, published, " + p.lo + " FROM events WHERE " + where + " ORDER BY " + order
 	if chunk > 0 {
 		sqlq += " LIMIT " + c.arg(chunk)
 	}
@@ -169,6 +255,7 @@ const (
 
 // key is a candidate row of a page: its sort key and whether SQL decided it.
 type key struct {
+	rowid     int64
 	seq       int64
 	published time.Time
 	sure      bool
@@ -183,7 +270,7 @@ func (s *Store) keys(ctx context.Context, sqlq string, args []any) ([]key, error
 	var out []key
 	for rows.Next() {
 		var k key
-		if err := rows.Scan(&k.seq, &k.published, &k.sure); err != nil {
+		if err := rows.Scan(&k.rowid, &k.seq, &k.published, &k.sure); err != nil {
 			return nil, fmt.Errorf("duckdb: query: %w", err)
 		}
 		out = append(out, k)
@@ -194,56 +281,67 @@ func (s *Store) keys(ctx context.Context, sqlq string, args []any) ([]key, error
 	return out, nil
 }
 
-// fetch reads the events of the given keys. The published and seq ranges
-// are implied by the IN list; they are stated so that the scan can skip row
-// groups by their min/max without evaluating the list.
+// fetch reads the events of the given keys by their rowids: a semi-join
+// on rowid makes DuckDB fetch just those rows, where a filter on seq (a
+// range or an IN list) decompresses the wide columns of every vector it
+// spans. A rowid can change between the two steps (a delete and a
+// checkpoint compact the table); the seq read with it tells, and such
+// keys are read again by seq.
 func (s *Store) fetch(ctx context.Context, keys []key) (map[int64]store.Event, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	c := &compiler{}
-	lo, hi := keys[0], keys[0]
-	in := make([]string, len(keys))
+	ids := make([]int64, len(keys))
 	for i, k := range keys {
-		in[i] = c.arg(k.seq)
-		if k.seq < lo.seq {
-			lo.seq = k.seq
-		}
-		if k.seq > hi.seq {
-			hi.seq = k.seq
-		}
-		if k.published.Before(lo.published) {
-			lo.published = k.published
-		}
-		if k.published.After(hi.published) {
-			hi.published = k.published
-		}
+		ids[i] = k.rowid
 	}
-	sqlq := "SELECT seq, " + rawColumns + " FROM events WHERE seq BETWEEN " + c.arg(lo.seq) + " AND " + c.arg(hi.seq) +
-		" AND published BETWEEN " + c.arg(lo.published) + " AND " + c.arg(hi.published) +
-		" AND seq IN (" + strings.Join(in, ", ") + ")"
-	rows, err := s.db.QueryContext(ctx, sqlq, c.args...)
-	if err != nil {
-		return nil, fmt.Errorf("duckdb: query: %w", err)
-	}
-	defer rows.Close()
 	out := make(map[int64]store.Event, len(keys))
-	rc := newRawScan()
-	for rows.Next() {
-		var seq int64
-		if err := rows.Scan(append([]any{&seq}, rc.ptrs...)...); err != nil {
-			return nil, fmt.Errorf("duckdb: query: %w", err)
+	err := s.fetchWhere(ctx, "rowid", ids, func(id int64, e store.Event) {
+		out[e.Seq] = e
+	})
+	if err != nil {
+		return nil, err
+	}
+	var again []int64
+	for _, k := range keys {
+		if _, ok := out[k.seq]; !ok {
+			again = append(again, k.seq)
 		}
-		e, err := rc.event(seq)
+	}
+	if len(again) > 0 {
+		err := s.fetchWhere(ctx, "seq", again, func(_ int64, e store.Event) {
+			out[e.Seq] = e
+		})
 		if err != nil {
 			return nil, err
 		}
-		out[seq] = e
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("duckdb: query: %w", err)
 	}
 	return out, nil
+}
+
+// fetchWhere reads the events whose column col (rowid or seq) is in vals.
+func (s *Store) fetchWhere(ctx context.Context, col string, vals []int64, fn func(int64, store.Event)) error {
+	rows, err := s.db.QueryContext(ctx, "SELECT "+col+", seq, "+rawColumns+" FROM events WHERE "+col+" IN (SELECT unnest($1::BIGINT[]))", vals)
+	if err != nil {
+		return fmt.Errorf("duckdb: query: %w", err)
+	}
+	defer rows.Close()
+	rc := newRawScan()
+	for rows.Next() {
+		var id, seq int64
+		if err := rows.Scan(append([]any{&id, &seq}, rc.ptrs...)...); err != nil {
+			return fmt.Errorf("duckdb: query: %w", err)
+		}
+		e, err := rc.event(seq)
+		if err != nil {
+			return err
+		}
+		fn(id, e)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("duckdb: query: %w", err)
+	}
+	return nil
 }
 
 // keyset is the condition "strictly after pos in q's order".
