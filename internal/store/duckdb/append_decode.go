@@ -38,6 +38,32 @@ func decodeEvent(raw []byte, text string) (doc any, dup, odd bool, err error) {
 	return doc, dupKeys(raw), oddKeys(doc), nil
 }
 
+// resolveInto appends to out the values p leads to in v, as filter.Resolve
+// gives them, without its allocations for the common one-value answer.
+func resolveInto(v any, p filter.Path, out []any) []any {
+	switch x := v.(type) {
+	case nil:
+		return out
+	case []any:
+		for _, el := range x {
+			out = resolveInto(el, p, out)
+		}
+		return out
+	}
+	if len(p) == 0 {
+		return append(out, v)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return out
+	}
+	next, ok := m[p[0]]
+	if !ok {
+		return out
+	}
+	return resolveInto(next, p[1:], out)
+}
+
 type fastDec struct {
 	b   []byte
 	s   string // b as a string

@@ -37,3 +37,23 @@ func FuzzDecodeEvent(f *testing.F) {
 		}
 	})
 }
+
+func TestResolveIntoAgrees(t *testing.T) {
+	docs := []string{
+		`{"a":{"b":"x"}}`, `{"a":[{"b":"x"},{"b":["y","z"]},{"c":1},null]}`, `{"a":null}`, `{"a":[[{"b":1}],{"b":null}]}`, `{"a":"s"}`,
+	}
+	paths := []filter.Path{{"a"}, {"a", "b"}, {"a", "b", "c"}, {"z"}}
+	for _, d := range docs {
+		doc, err := filter.DecodeJSON([]byte(d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range paths {
+			want := filter.Resolve(doc, p)
+			got := resolveInto(doc, p, nil)
+			if len(want) != len(got) || len(want) > 0 && !reflect.DeepEqual(got, want) {
+				t.Errorf("resolveInto(%s, %v) = %#v, want %#v", d, p, got, want)
+			}
+		}
+	}
+}

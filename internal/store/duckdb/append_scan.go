@@ -1,6 +1,7 @@
 package duckdb
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 )
@@ -86,7 +87,9 @@ func skipValue(b []byte, i int) int {
 // objectMembers calls fn with each key (decoded) and value text (exact
 // bytes) of the object b, stopping when fn returns false. It reports false
 // for text that is not an object or when fn stopped it.
-func objectMembers(b []byte, fn func(key string, val []byte) bool) bool {
+//
+// The key is valid only during the call (it may be a slice of b).
+func objectMembers(b []byte, fn func(key []byte, val []byte) bool) bool {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return false
@@ -134,16 +137,17 @@ func objectMembers(b []byte, fn func(key string, val []byte) bool) bool {
 	return false
 }
 
-// jsonKey decodes a quoted key; keys without escapes are the common case.
-func jsonKey(q []byte) (string, bool) {
+// jsonKey decodes a quoted key; keys without escapes are the common case,
+// and come back as a slice of q.
+func jsonKey(q []byte) ([]byte, bool) {
 	for _, c := range q[1 : len(q)-1] {
-		if c == '\\' {
+		if c == '\\' || c >= 0x80 {
 			var s string
 			err := json.Unmarshal(q, &s)
-			return s, err == nil
+			return []byte(s), err == nil
 		}
 	}
-	return string(q[1 : len(q)-1]), true
+	return q[1 : len(q)-1], true
 }
 
 // substText replaces, in a member's text, each string "val" of vals (one per
@@ -221,8 +225,8 @@ func idIs(el, id string) bool {
 		return false
 	}
 	n := 0
-	ok := objectMembers([]byte(el), func(k string, v []byte) bool {
-		if k == "id" {
+	ok := objectMembers([]byte(el), func(k []byte, v []byte) bool {
+		if string(k) == "id" {
 			n++
 			return len(v) == len(id)+2 && string(v[1:len(v)-1]) == id && v[0] == '"'
 		}
@@ -231,7 +235,7 @@ func idIs(el, id string) bool {
 				return false
 			}
 		}
-		return !strings.EqualFold(k, "id")
+		return !bytes.EqualFold(k, []byte("id"))
 	})
 	return ok && n == 1
 }

@@ -82,8 +82,9 @@ var columnPaths = func() []filter.Path {
 // NULL and queries on it fall back to the JSON.
 func project(doc any) (vals []any, odd bool) {
 	vals = make([]any, len(columns))
+	var buf [4]any
 	for i, c := range columns {
-		rs := filter.Resolve(doc, columnPaths[i])
+		rs := resolveInto(doc, columnPaths[i], buf[:0])
 		switch c.kind {
 		case kString:
 			if len(rs) == 0 {

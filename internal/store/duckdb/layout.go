@@ -107,11 +107,12 @@ func split(raw []byte, uuid string, pub time.Time, cols []any) (layout string, v
 	}
 	vals = make([]any, len(members))
 	keys := make([]string, 0, len(members))
-	ok = objectMembers(raw, func(k string, v []byte) bool {
-		i, known := memberIndex[k]
+	ok = objectMembers(raw, func(key []byte, v []byte) bool {
+		i, known := memberIndex[string(key)]
 		if !known || vals[i] != nil {
 			return false
 		}
+		k := members[i]
 		subs := substs[k]
 		var valBuf [8]string
 		vs := valBuf[:0]
