@@ -92,6 +92,31 @@ func (s *Store) Query(ctx context.Context, q store.Query) ([]store.Event, error)
 	if !p.exact() && chunk > 0 && chunk < 1000 {
 		chunk = 1000
 	}
+	if p.exact() && q.Limit > 0 {
+		// Every candidate is a match: gather the page's keys over the
+		// spans and read the rows once.
+		var acc []key
+		for _, sl := range p.slices(chunk) {
+			sqlq, args := p.keysSQL(after, q.Limit-len(acc), sl)
+			keys, err := s.keys(ctx, sqlq, args)
+			if err != nil {
+				return nil, err
+			}
+			if acc = append(acc, keys...); len(acc) >= q.Limit {
+				break
+			}
+		}
+		evs, err := s.fetch(ctx, acc)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range acc {
+			if e, ok := evs[k.seq]; ok { // else deleted meanwhile
+				out = append(out, e)
+			}
+		}
+		return out, nil
+	}
 	full := func() bool { return q.Limit > 0 && len(out) >= q.Limit }
 	for _, sl := range p.slices(chunk) {
 		for {
