@@ -269,12 +269,24 @@ func (j *job) prepareChunks(events []store.Event, next *atomic.Int64, failed *at
 		lo, hi := k*prepChunk, min((k+1)*prepChunk, len(events))
 		if failed.Load() {
 			c.err = errSkipped
-		} else if err := prepareInto(j.rows[lo:hi], events[lo:hi], lo); err != nil {
+		} else if err := safePrepare(j.rows[lo:hi], events[lo:hi], lo); err != nil {
 			c.err = err
 			failed.Store(true)
 		}
 		close(c.done)
 	}
+}
+
+// safePrepare turns a panic while preparing into the chunk's error: the
+// writer waits for every chunk, and a helper goroutine has no caller (such
+// as net/http) to recover it.
+func safePrepare(rows []row, events []store.Event, base int) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("duckdb: preparing events %d-%d: %v", base, base+len(events)-1, p)
+		}
+	}()
+	return prepareInto(rows, events, base)
 }
 
 // each calls fn with the job's rows: chunk by chunk as they get prepared
