@@ -185,11 +185,15 @@ const (
 // the near end reads a few days rather than the whole range: DuckDB's top-N
 // reads every candidate of its range, and the row groups of a span are
 // found by their min/max published. Only pages in published order over a
-// bounded range are cut; the spans together are exactly the range.
+// bounded range are cut; the spans together are exactly the range. And only
+// q pages: their prefilter costs microseconds per row, where a filter on the
+// typed columns scans 1M rows in tens of milliseconds, less than what the
+// extra queries and the scattered rows of a sparse page cost (measured at
+// 1M events: 90-day scenario pages 105 ms p50 whole against 190 ms cut).
 func (p *plan) slices(chunk int) []span {
 	q := p.q
 	whole := []span{{}}
-	if chunk == 0 || q.Order != store.ByPublished || q.Since.IsZero() || q.Until.IsZero() {
+	if chunk == 0 || len(q.Keywords) == 0 || q.Order != store.ByPublished || q.Since.IsZero() || q.Until.IsZero() {
 		return whole
 	}
 	lo, hi := ms(q.Since), ms(q.Until)

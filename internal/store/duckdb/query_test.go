@@ -14,7 +14,7 @@ import (
 	"github.com/idlog/idlog/internal/store/storetest"
 )
 
-// TestPagesOverSpans walks bounded pages in both published orders, which
+// TestPagesOverSpans walks bounded q pages in both published orders, which
 // Query cuts into spans of growing length, and compares each walk with the
 // reference evaluator: every match once, in order, across the span edges
 // and the After position alike.
@@ -53,7 +53,16 @@ func TestPagesOverSpans(t *testing.T) {
 		t.Fatalf("the data spans %v, too little to cut into spans", last.Sub(first))
 	}
 	since, until := first.Add(7*time.Hour+123*time.Millisecond), last.Add(-3*time.Hour)
-	for _, f := range []string{"", `outcome.result eq "SUCCESS"`, `eventType sw "user.session" or debugContext.debugData.url co "a"`} {
+	for _, tc := range []struct {
+		f  string
+		kw []string
+	}{
+		{"", []string{"success"}},
+		{`eventType sw "user."`, []string{"success"}},
+		{`eventType sw "user.session" or debugContext.debugData.url co "a"`, []string{"success"}},
+		{`outcome.result eq "SUCCESS"`, nil},
+	} {
+		f := tc.f
 		var e filter.Expr
 		if f != "" {
 			if e, err = filter.Parse(f); err != nil {
@@ -64,7 +73,7 @@ func TestPagesOverSpans(t *testing.T) {
 			var want []int64
 			for _, ev := range all {
 				p := ev.Published
-				if p.Before(ms(since)) || !p.Before(ms(until)) || (e != nil && !filter.Match(e, docs[ev.Seq])) {
+				if p.Before(ms(since)) || !p.Before(ms(until)) || (e != nil && !filter.Match(e, docs[ev.Seq])) || !filter.MatchKeywords(tc.kw, docs[ev.Seq]) {
 					continue
 				}
 				want = append(want, ev.Seq)
@@ -80,7 +89,7 @@ func TestPagesOverSpans(t *testing.T) {
 				}
 				return c
 			})
-			q := store.Query{Filter: e, Since: since, Until: until, Descending: desc, Limit: 41}
+			q := store.Query{Filter: e, Keywords: tc.kw, Since: since, Until: until, Descending: desc, Limit: 41}
 			var got []int64
 			for pages := 0; pages < 1000; pages++ {
 				page, err := s.Query(ctx, q)
