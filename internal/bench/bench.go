@@ -99,14 +99,18 @@ func Measure(ctx context.Context, st store.Store, url string, ds *Dataset, reps 
 	all := week
 	all.Since = End.Add(-Days * 24 * time.Hour)
 
-	values := func(param string) []string {
+	values := func(param string, recent bool) []string {
+		s := ds.Samples
+		if recent && len(ds.Recent.Users) > 0 {
+			s = ds.Recent
+		}
 		switch param {
 		case scenario.ParamIP:
-			return ds.Samples.IPs
+			return s.IPs
 		case scenario.ParamSession:
-			return ds.Samples.Sessions
+			return s.Sessions
 		}
-		return ds.Samples.Users
+		return s.Users
 	}
 	timeQuery := func(name string, base store.Query, texts []string, kw [][]string) (*Latency, error) {
 		l := &Latency{Name: name}
@@ -154,7 +158,7 @@ func Measure(ctx context.Context, st store.Store, url string, ds *Dataset, reps 
 	}{{"7 days", week}, {"90 days", all}} {
 		for _, s := range scenario.All() {
 			var texts []string
-			for _, v := range values(s.Param) {
+			for _, v := range values(s.Param, window.name == "7 days") {
 				t, err := s.Expand(v)
 				if err != nil {
 					return nil, err
@@ -165,8 +169,12 @@ func Measure(ctx context.Context, st store.Store, url string, ds *Dataset, reps 
 				return nil, err
 			}
 		}
+		emails := ds.Samples.Emails
+		if window.name == "7 days" && len(ds.Recent.Emails) > 0 {
+			emails = ds.Recent.Emails
+		}
 		var kw [][]string
-		for _, e := range ds.Samples.Emails {
+		for _, e := range emails {
 			kw = append(kw, []string{strings.ToLower(e)})
 		}
 		if err := add(timeQuery("q=<user email>, "+window.name, window.q, nil, kw)); err != nil {

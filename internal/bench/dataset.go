@@ -6,6 +6,7 @@ package bench
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -31,6 +32,9 @@ type Dataset struct {
 	Bytes   int64
 	Users   int
 	Samples Samples
+	// Recent are values seen in the last 7 days, for the 7-day queries: a
+	// session from two months ago would make a 7-day query trivially empty.
+	Recent Samples
 }
 
 // Samples are ids that occur in the data, drawn evenly from the whole file so
@@ -87,7 +91,7 @@ func MakeDataset(dir string, n int, seed int64, log io.Writer) (*Dataset, error)
 	defer f.Close()
 	w := bufio.NewWriterSize(f, 1<<20)
 	r := rand.New(rand.NewPCG(uint64(seed), 7))
-	seen := map[string]bool{}
+	seen, seenRecent := map[string]bool{}, map[string]bool{}
 	start := time.Now()
 	last := start
 	err = simulate.New(simulate.Config{Users: users, Days: Days, End: End, Seed: seed, Attacks: true}).Run(func(raw []byte) error {
@@ -99,6 +103,9 @@ func MakeDataset(dir string, n int, seed int64, log io.Writer) (*Dataset, error)
 		// thousands of candidates on any real size.
 		if r.IntN(500) == 0 {
 			ds.Samples.add(raw, seen)
+		}
+		if pastWeek(raw) && r.IntN(50) == 0 {
+			ds.Recent.add(raw, seenRecent)
 		}
 		if now := time.Now(); now.Sub(last) > 2*time.Second {
 			last = now
@@ -116,6 +123,7 @@ func MakeDataset(dir string, n int, seed int64, log io.Writer) (*Dataset, error)
 		return nil, err
 	}
 	ds.Samples.shuffle(r)
+	ds.Recent.shuffle(r)
 	if err := os.Rename(ds.Path+".tmp", ds.Path); err != nil {
 		return nil, err
 	}
@@ -163,4 +171,19 @@ func (s *Samples) shuffle(r *rand.Rand) {
 	for _, l := range [][]string{s.Users, s.Emails, s.IPs, s.Sessions} {
 		r.Shuffle(len(l), func(i, j int) { l[i], l[j] = l[j], l[i] })
 	}
+}
+
+// weekStart is the published prefix from which an event is in the last 7
+// days of the window; published is RFC 3339 in UTC, so comparing the text
+// compares the time.
+var weekStart = End.Add(-7 * 24 * time.Hour).Format("2006-01-02T15:04:05")
+
+// pastWeek reads published without decoding the event: the simulator writes
+// it as the second member.
+func pastWeek(raw []byte) bool {
+	i := bytes.Index(raw, []byte(`"published":"`))
+	if i < 0 || len(raw) < i+13+len(weekStart) {
+		return false
+	}
+	return string(raw[i+13:i+13+len(weekStart)]) >= weekStart
 }
