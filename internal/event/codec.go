@@ -153,7 +153,7 @@ func (c *structCodec[T]) write(b []byte, t *T) ([]byte, error) {
 		if n > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, name)
+		b = AppendString(b, name)
 		b = append(b, ':')
 		b = append(b, raw...)
 		n++
@@ -183,7 +183,7 @@ func strField[T any](name string, p func(*T) **string) fieldCodec[T] {
 			if v == nil {
 				return b, false, nil
 			}
-			return appendString(b, *v), true, nil
+			return AppendString(b, *v), true, nil
 		},
 		clear: func(t *T) { *p(t) = nil },
 	}
@@ -405,7 +405,7 @@ func strsField[T any](name string, p func(*T) *[]string) fieldCodec[T] {
 				if i > 0 {
 					b = append(b, ',')
 				}
-				b = appendString(b, v)
+				b = AppendString(b, v)
 			}
 			return append(b, ']'), true, nil
 		},
@@ -420,7 +420,7 @@ const hexDigits = "0123456789abcdef"
 // appendString writes s as a JSON string. Like encoding/json it replaces
 // invalid UTF-8 with U+FFFD and escapes U+2028 and U+2029; unlike it, it
 // leaves <, > and & alone.
-func appendString(b []byte, s string) []byte {
+func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -483,7 +483,7 @@ func appendAny(b []byte, v any) ([]byte, error) {
 	case nil:
 		return append(b, "null"...), nil
 	case string:
-		return appendString(b, v), nil
+		return AppendString(b, v), nil
 	case json.Number:
 		d := decoder{b: []byte(v)}
 		if _, err := d.number(); err != nil || d.i != len(v) {
@@ -510,7 +510,7 @@ func appendAny(b []byte, v any) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, k)
+			b = AppendString(b, k)
 			b = append(b, ':')
 			var err error
 			if b, err = appendAny(b, v[k]); err != nil {

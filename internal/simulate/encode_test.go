@@ -1,22 +1,11 @@
 package simulate
 
 import (
-	"encoding/json"
 	"math/rand/v2"
 	"regexp"
 	"testing"
 	"time"
 )
-
-func TestAppendString(t *testing.T) {
-	for _, s := range []string{"", "plain", `quote " and \ back`, "tab\tnew\nline\r", "\x00\x1f", "São Paulo", "Île-de-France", "O'Brien", "日本"} {
-		var back string
-		b := appendString(nil, s)
-		if err := json.Unmarshal(b, &back); err != nil || back != s {
-			t.Errorf("appendString(%q) = %s: %v, back %q", s, b, err, back)
-		}
-	}
-}
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-1[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 

@@ -16,6 +16,7 @@ package simulate
 
 import (
 	"bytes"
+	logevent "github.com/idlog/idlog/internal/event"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -94,13 +95,13 @@ type party struct {
 }
 
 func newParty(id, typ, alt, name, detail string) *party {
-	b := append([]byte(`{"id":`), appendString(nil, id)...)
+	b := append([]byte(`{"id":`), logevent.AppendString(nil, id)...)
 	b = append(b, `,"type":`...)
-	b = appendString(b, typ)
+	b = logevent.AppendString(b, typ)
 	b = append(b, `,"alternateId":`...)
-	b = appendString(b, alt)
+	b = logevent.AppendString(b, alt)
 	b = append(b, `,"displayName":`...)
-	b = appendString(b, name)
+	b = logevent.AppendString(b, name)
 	b = append(b, `,"detailEntry":`...)
 	if detail == "" {
 		b = append(b, "null"...)
@@ -131,13 +132,13 @@ func (g *Generator) newNet(c *city, in *isp, ua *userAgent, zone string) *netCtx
 	ip := pre + "." + strconv.Itoa(g.r.IntN(254)+1) + "." + strconv.Itoa(g.r.IntN(254)+1)
 	n := &netCtx{ip: ip, city: c, isp: in, ua: ua, zone: zone, dtHash: g.hex(64), fingerprint: g.hex(32)}
 	geo := []byte(`{"city":`)
-	geo = appendString(geo, c.name)
+	geo = logevent.AppendString(geo, c.name)
 	geo = append(geo, `,"state":`...)
-	geo = appendString(geo, c.state)
+	geo = logevent.AppendString(geo, c.state)
 	geo = append(geo, `,"country":`...)
-	geo = appendString(geo, c.country)
+	geo = logevent.AppendString(geo, c.country)
 	geo = append(geo, `,"postalCode":`...)
-	geo = appendString(geo, c.postal)
+	geo = logevent.AppendString(geo, c.postal)
 	geo = append(geo, `,"geolocation":{"lat":`...)
 	geo = appendFloat(geo, c.lat)
 	geo = append(geo, `,"lon":`...)
@@ -145,15 +146,15 @@ func (g *Generator) newNet(c *city, in *isp, ua *userAgent, zone string) *netCtx
 	geo = append(geo, "}}"...)
 
 	b := []byte(`{"userAgent":{"rawUserAgent":`)
-	b = appendString(b, ua.raw)
+	b = logevent.AppendString(b, ua.raw)
 	b = append(b, `,"os":`...)
-	b = appendString(b, ua.os)
+	b = logevent.AppendString(b, ua.os)
 	b = append(b, `,"browser":`...)
-	b = appendString(b, ua.browser)
+	b = logevent.AppendString(b, ua.browser)
 	b = append(b, `},"zone":`...)
-	b = appendString(b, zone)
+	b = logevent.AppendString(b, zone)
 	b = append(b, `,"device":`...)
-	b = appendString(b, ua.device)
+	b = logevent.AppendString(b, ua.device)
 	b = append(b, `,"id":null,"ipAddress":"`...)
 	b = append(b, ip...)
 	b = append(b, `","geographicalContext":`...)
@@ -164,11 +165,11 @@ func (g *Generator) newNet(c *city, in *isp, ua *userAgent, zone string) *netCtx
 	s := []byte(`{"asNumber":`)
 	s = strconv.AppendInt(s, int64(in.asn), 10)
 	s = append(s, `,"asOrg":`...)
-	s = appendString(s, asOrg(in))
+	s = logevent.AppendString(s, asOrg(in))
 	s = append(s, `,"isp":`...)
-	s = appendString(s, in.name)
+	s = logevent.AppendString(s, in.name)
 	s = append(s, `,"domain":`...)
-	s = appendString(s, in.domain)
+	s = logevent.AppendString(s, in.domain)
 	s = append(s, `,"isProxy":`...)
 	s = strconv.AppendBool(s, in.proxy)
 	s = append(s, '}')
