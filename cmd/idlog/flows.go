@@ -85,6 +85,8 @@ skipped, failed, or missing. Each flow ends completed, failed (the step and
 Okta's reason), denied by a policy, or abandoned (nothing continued it within
 the flow's window: 10 minutes for sign-in and MFA, 30 for reset and unlock).
 Events that belong to no flow (admin changes) are listed as "other".
+Given together, --user, --session and --ip must all match (a user's flows
+from one IP, say).
 
 With --output json each line is one flow: kind, status, stoppedAt, missing,
 reason, user, session, factor, app, country, client, steps (each with its
