@@ -2,8 +2,6 @@ package clickhouse
 
 import (
 	"context"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -14,26 +12,6 @@ import (
 	"github.com/idlog/idlog/internal/store"
 	"github.com/idlog/idlog/internal/store/storetest"
 )
-
-// IDLOG_BENCH_EVENTS sets the dataset size (default 20000, quick). The
-// data is the simulator's (storetest.Simulated), as in the DuckDB
-// benchmarks, so the two stores' numbers compare.
-func benchSize() int {
-	if n, err := strconv.Atoi(os.Getenv("IDLOG_BENCH_EVENTS")); err == nil && n > 0 {
-		return n
-	}
-	return 20000
-}
-
-func benchEvents(b *testing.B) []store.Event {
-	n := benchSize()
-	users := max(100, n/300)
-	evs, err := storetest.Simulated(simulate.Config{Users: users, Days: 30, Seed: 42, Attacks: true}, n)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return evs
-}
 
 // batch is the Append size of the benchmarks: the collector's page size.
 const batch = 1000
@@ -58,7 +36,7 @@ func mustFilter(b *testing.B, src string) filter.Expr {
 // runs the query shapes of the DuckDB benchmarks against it.
 func BenchmarkStore(b *testing.B) {
 	dsn := chtest.StartServer(b)
-	evs := benchEvents(b)
+	evs := storetest.BenchEvents(b)
 	var raw int64
 	for _, e := range evs {
 		raw += int64(len(e.Raw))

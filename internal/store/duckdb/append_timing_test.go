@@ -1,11 +1,15 @@
 package duckdb
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/idlog/idlog/internal/store/storetest"
+)
 
 // BenchmarkPrepare is the decoding and projection of a batch alone, on one
 // goroutine: the part of an append that runs in Go.
 func BenchmarkPrepare(b *testing.B) {
-	evs := benchEvents(b)[:5000]
+	evs := storetest.BenchEvents(b)[:5000]
 	var raw int64
 	for _, e := range evs {
 		raw += int64(len(e.Raw))

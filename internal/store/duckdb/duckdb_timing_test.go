@@ -4,26 +4,15 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/idlog/idlog/internal/filter"
 	"github.com/idlog/idlog/internal/scenario"
-	"github.com/idlog/idlog/internal/simulate"
 	"github.com/idlog/idlog/internal/store"
 	"github.com/idlog/idlog/internal/store/storetest"
 )
-
-// IDLOG_BENCH_EVENTS sets the dataset size of these benchmarks (default
-// 20000, quick); the 10M run is the bench command's job.
-func benchSize() int {
-	if n, err := strconv.Atoi(os.Getenv("IDLOG_BENCH_EVENTS")); err == nil && n > 0 {
-		return n
-	}
-	return 20000
-}
 
 var bench struct {
 	once   sync.Once
@@ -33,20 +22,10 @@ var bench struct {
 	err    error
 }
 
-func benchEvents(b *testing.B) []store.Event {
-	n := benchSize()
-	users := max(100, n/300)
-	evs, err := storetest.Simulated(simulate.Config{Users: users, Days: 30, Seed: 42, Attacks: true}, n)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return evs
-}
-
 // benchStore is one loaded store shared by the query benchmarks.
 func benchStore(b *testing.B) *Store {
 	bench.once.Do(func() {
-		bench.events = benchEvents(b)
+		bench.events = storetest.BenchEvents(b)
 		bench.dir, bench.err = os.MkdirTemp("", "idlog-bench")
 		if bench.err != nil {
 			return
@@ -78,7 +57,7 @@ func TestMain(m *testing.M) {
 }
 
 func BenchmarkAppend(b *testing.B) {
-	evs := benchEvents(b)
+	evs := storetest.BenchEvents(b)
 	var raw int64
 	for _, e := range evs {
 		raw += int64(len(e.Raw))
