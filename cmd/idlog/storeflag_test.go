@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"flag"
@@ -54,18 +53,12 @@ func simulatedOrg(t testing.TB, users, days int) []byte {
 	if b, ok := simCache.Load(key); ok {
 		return b.([]byte)
 	}
-	var buf bytes.Buffer
-	w := bufio.NewWriter(&buf)
-	err := simulate.New(simulate.Config{Users: users, Days: days, End: simEnd, Seed: 7, Attacks: true}).Run(func(raw []byte) error {
-		w.Write(raw)
-		return w.WriteByte('\n')
-	})
+	b, err := simulate.NDJSON(simulate.Config{Users: users, Days: days, End: simEnd, Seed: 7, Attacks: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Flush()
-	simCache.Store(key, buf.Bytes())
-	return buf.Bytes()
+	simCache.Store(key, b)
+	return b
 }
 
 func writeFile(t *testing.T, name string, data []byte) string {

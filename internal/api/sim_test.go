@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"sync"
@@ -25,18 +24,12 @@ func simulated(t testing.TB, users, days int) []byte {
 	if b, ok := simCache.Load(key); ok {
 		return b.([]byte)
 	}
-	var buf bytes.Buffer
-	w := bufio.NewWriter(&buf)
-	err := simulate.New(simulate.Config{Users: users, Days: days, End: simEnd, Seed: 11, Attacks: true}).Run(func(raw []byte) error {
-		w.Write(raw)
-		return w.WriteByte('\n')
-	})
+	b, err := simulate.NDJSON(simulate.Config{Users: users, Days: days, End: simEnd, Seed: 11, Attacks: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Flush()
-	simCache.Store(key, buf.Bytes())
-	return buf.Bytes()
+	simCache.Store(key, b)
+	return b
 }
 
 // newSimEnv is a server whose store holds a simulated org, with the clock

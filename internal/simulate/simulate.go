@@ -561,3 +561,15 @@ func (g *Generator) flush(upTo int64, buf []byte, emit func([]byte) error) ([]by
 	g.pending, g.spare = rest, g.pending[:0]
 	return buf, nil
 }
+
+// NDJSON returns the whole log for cfg as newline-delimited JSON, the
+// format `idlog simulate` writes and `idlog import` reads. For small logs
+// (tests, examples): it holds everything in memory.
+func NDJSON(cfg Config) ([]byte, error) {
+	var b []byte
+	err := New(cfg).Run(func(raw []byte) error {
+		b = append(append(b, raw...), '\n')
+		return nil
+	})
+	return b, err
+}

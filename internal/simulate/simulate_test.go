@@ -563,3 +563,15 @@ func TestLocalWorkingHours(t *testing.T) {
 		t.Errorf("sign-ins in only %d UTC hours", len(utcHours))
 	}
 }
+
+func TestNDJSONIsRunWithNewlines(t *testing.T) {
+	cfg := Config{Users: 20, Days: 2, End: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC), Seed: 3}
+	var want []byte
+	if err := New(cfg).Run(func(raw []byte) error { want = append(append(want, raw...), '\n'); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	got, err := NDJSON(cfg)
+	if err != nil || string(got) != string(want) || len(got) == 0 {
+		t.Fatalf("NDJSON differs from Run (%d vs %d bytes): %v", len(got), len(want), err)
+	}
+}
