@@ -98,6 +98,12 @@ func (s *Store) init() error {
 		// frees stay in the file.
 		`SET checkpoint_threshold = '256MB'`,
 		b.String(),
+		// A page's rows are read by seq (query.go: fetch). Without an
+		// index that read scans and decompresses every wide column over
+		// the span of the page's rows; with it DuckDB fetches just those
+		// rows (measured at 1M events: 60 ms against 12 ms for 100 rows).
+		// Files written before the index existed get it here too.
+		`CREATE INDEX IF NOT EXISTS events_seq ON events (seq)`,
 		`CREATE TABLE IF NOT EXISTS checkpoints (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)`,
 		`CREATE TABLE IF NOT EXISTS state (id INTEGER PRIMARY KEY, last_seq BIGINT NOT NULL)`,
 		`INSERT INTO state VALUES (1, 0) ON CONFLICT DO NOTHING`,
