@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/ext"
 
 	"github.com/idlog/idlog/internal/store"
 )
@@ -22,14 +24,6 @@ func (s *Store) Append(ctx context.Context, events []store.Event) (store.AppendR
 func (s *Store) AppendCheckpoint(ctx context.Context, events []store.Event, key, value string) (store.AppendResult, error) {
 	return s.append(ctx, events, "checkpoint:"+key, value)
 }
-
-// dupChunk and dupBytes bound the tuples of one duplicate lookup, keeping
-// its text well under ClickHouse's default max_query_size (256 KiB) even
-// with unusually long uuids or event types.
-const (
-	dupChunk = 500
-	dupBytes = 128 << 10
-)
 
 // append stores a batch in four steps, under s.mu:
 //
@@ -142,49 +136,44 @@ func (s *Store) checkSoleWriter(st state) error {
 }
 
 // storedUUIDs returns which rows' uuids are stored and not deleted. The
-// lookup is by the whole sort key (event_type, published_ms, uuid), which
-// the primary index answers by reading a few granules; every column of it
-// is derived from the event, so a re-sent event has the same key.
+// batch's keys travel as an external table (data sent with the query, not
+// SQL text the server must parse), and the lookup is by the whole sort key
+// (event_type, published_ms, uuid), which the primary index answers by
+// reading a few granules per key; every column of the key is derived from
+// the event, so a re-sent event has the same key.
 func (s *Store) storedUUIDs(ctx context.Context, st state, rows []row) (map[string]bool, error) {
 	found := map[string]bool{}
-	nd := st.notDeleted()
-	for i := 0; i < len(rows); {
-		// A chunk ends at dupChunk rows or dupBytes of key text.
-		j, size := i, 0
-		for j < len(rows) && j-i < dupChunk && (j == i || size < dupBytes) {
-			size += len(rows[j].eventType) + len(rows[j].uuid) + 32
-			j++
-		}
-		part := rows[i:j]
-		i = j
-		var b strings.Builder
-		args := make([]any, 0, 3*len(part)+len(nd.args))
-		b.WriteString("SELECT uuid FROM " + s.events + " WHERE (event_type, published_ms, uuid) IN (")
-		for j, r := range part {
-			if j > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(?, ?, ?)")
-			args = append(args, r.eventType, r.publishedMs, r.uuid)
-		}
-		b.WriteString(") AND " + nd.sql)
-		args = append(args, nd.args...)
-		rs, err := s.conn.Query(ctx, b.String(), args...)
-		if err != nil {
+	if len(rows) == 0 {
+		return found, nil
+	}
+	keys, err := ext.NewTable("idlog_keys",
+		ext.Column("event_type", "String"),
+		ext.Column("published_ms", "Int64"),
+		ext.Column("uuid", "String"))
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse: duplicate check: %w", err)
+	}
+	for _, r := range rows {
+		if err := keys.Append(r.eventType, r.publishedMs, r.uuid); err != nil {
 			return nil, fmt.Errorf("clickhouse: duplicate check: %w", err)
 		}
-		for rs.Next() {
-			var u string
-			if err := rs.Scan(&u); err != nil {
-				rs.Close()
-				return nil, err
-			}
-			found[u] = true
-		}
-		rs.Close()
-		if err := rs.Err(); err != nil {
+	}
+	nd := st.notDeleted()
+	qctx := clickhouse.Context(ctx, clickhouse.WithExternalTable(keys))
+	rs, err := s.conn.Query(qctx, "SELECT uuid FROM "+s.events+" WHERE (event_type, published_ms, uuid) IN idlog_keys AND "+nd.sql, nd.args...)
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse: duplicate check: %w", err)
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var u string
+		if err := rs.Scan(&u); err != nil {
 			return nil, err
 		}
+		found[u] = true
+	}
+	if err := rs.Err(); err != nil {
+		return nil, err
 	}
 	return found, nil
 }

@@ -15,6 +15,11 @@ import (
 // where builds the WHERE clause of q: visibility, the implied sort-key
 // condition, the time bounds, the filter and the keywords (Order, After and
 // Limit are left to the callers that use them).
+// keyListBytes bounds the key tuples spelled out in one query's text,
+// keeping it well under ClickHouse's default max_query_size (256 KiB) even
+// with unusually long uuids or event types.
+const keyListBytes = 128 << 10
+
 func (s *Store) where(ctx context.Context, q store.Query) (frag, error) {
 	c, err := compile(q.Filter)
 	if err != nil {
@@ -124,7 +129,7 @@ func (s *Store) Query(ctx context.Context, q store.Query) ([]store.Event, error)
 	if len(seqs) == 0 {
 		return nil, nil
 	}
-	if size > dupBytes {
+	if size > keyListBytes {
 		return oneStep() // keys too long to list within max_query_size
 	}
 	// Step 2: those rows with their JSON, looked up by primary key, so raw
