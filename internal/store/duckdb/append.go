@@ -27,6 +27,7 @@ type row struct {
 	uuid      string
 	published time.Time
 	odd       bool
+	idxOdd    bool // odd for the postings: see postings.go
 	kwplain   bool
 	arrays    []string
 	cols      []any
@@ -58,7 +59,8 @@ func prepareInto(rows []row, events []store.Event, base int) error {
 		if _, ok := doc.(map[string]any); !ok {
 			return fmt.Errorf("duckdb: event %d (%s): not a JSON object", i, e.UUID)
 		}
-		cols, odd := project(doc)
+		cols, oddCols := project(doc)
+		odd := oddCols != 0
 		pub := ms(e.Published)
 		if !odd {
 			odd = !publishedAgrees(doc, pub) || oddKey || dup
@@ -76,7 +78,7 @@ func prepareInto(rows []row, events []store.Event, base int) error {
 			arrays = append(arrays, k)
 		}
 		slices.Sort(arrays)
-		rows[j] = row{uuid: e.UUID, published: pub, odd: odd, kwplain: plainText(raw), arrays: arrays, cols: cols,
+		rows[j] = row{uuid: e.UUID, published: pub, odd: odd, idxOdd: oddCols&indexedMask != 0 || dup, kwplain: plainText(raw), arrays: arrays, cols: cols,
 			layout: layout, rest: rest, members: mems, items: items}
 	}
 	return nil
@@ -338,6 +340,8 @@ type writer struct {
 	// duplicates, mostly) cost a scan of the uuid column.
 	seed  maphash.Seed
 	known map[uint64]struct{}
+	// idx is updated after each commit, before the appends are answered.
+	idx *postings
 }
 
 // maxGroup bounds the events merged into one transaction.
@@ -369,6 +373,10 @@ func newWriter(db *sql.DB) (*writer, error) {
 		w.known[maphash.String(w.seed, u)] = struct{}{}
 	}
 	rows.Close()
+	if w.idx, err = loadPostings(context.Background(), conn); err != nil {
+		conn.Close()
+		return nil, err
+	}
 	go w.loop()
 	return w, nil
 }
@@ -511,6 +519,7 @@ func (w *writer) appendGroup(group []*job) {
 func (w *writer) store(group []*job) ([]store.AppendResult, error) {
 	ctx := context.Background()
 	var added []uint64
+	var indexed []posting
 	res := make([]store.AppendResult, len(group))
 	startSeq := w.lastSeq
 	err := w.tx(func(c *sql.Conn) error {
@@ -550,6 +559,7 @@ func (w *writer) store(group []*job) ([]store.AppendResult, error) {
 						stored[r.uuid] = struct{}{}
 						added = append(added, maphash.String(w.seed, r.uuid))
 						seq++
+						indexed = append(indexed, posting{seq: seq, published: r.published, cols: r.cols, odd: r.idxOdd})
 						res[gi].Added++
 						vals = append(vals[:0], seq, r.uuid, r.published, r.odd, r.kwplain, r.arrays)
 						for _, v := range r.cols {
@@ -602,6 +612,7 @@ func (w *writer) store(group []*job) ([]store.AppendResult, error) {
 	for _, h := range added {
 		w.known[h] = struct{}{}
 	}
+	w.idx.add(indexed, w.lastSeq)
 	return res, nil
 }
 

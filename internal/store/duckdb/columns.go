@@ -77,10 +77,10 @@ var columnPaths = func() []filter.Path {
 	return out
 }()
 
-// project computes the typed column values of one decoded event. odd is true
-// when some path cannot be held exactly by its column; that column is then
-// NULL and queries on it fall back to the JSON.
-func project(doc any) (vals []any, odd bool) {
+// project computes the typed column values of one decoded event. odd has
+// bit i set when the path of columns[i] cannot be held exactly by its
+// column; that column is then NULL and queries on it fall back to the JSON.
+func project(doc any) (vals []any, odd uint64) {
 	vals = make([]any, len(columns))
 	var buf [4]any
 	for i, c := range columns {
@@ -92,7 +92,7 @@ func project(doc any) (vals []any, odd bool) {
 			}
 			s, ok := rs[0].(string)
 			if len(rs) != 1 || !ok {
-				odd = true
+				odd |= 1 << i
 				continue
 			}
 			vals[i] = s
@@ -102,7 +102,7 @@ func project(doc any) (vals []any, odd bool) {
 			}
 			f, ok := toFloat(rs[0])
 			if len(rs) != 1 || !ok {
-				odd = true
+				odd |= 1 << i
 				continue
 			}
 			vals[i] = f
@@ -111,7 +111,7 @@ func project(doc any) (vals []any, odd bool) {
 			for _, r := range rs {
 				s, ok := r.(string)
 				if !ok {
-					odd = true
+					odd |= 1 << i
 					list = nil
 					break
 				}

@@ -25,6 +25,8 @@ type Store struct {
 	db   *sql.DB
 	path string // "" for an in-memory store
 	w    *writer
+
+	noPostings bool // tests and benchmarks compare pages without them
 }
 
 var (
@@ -126,6 +128,14 @@ func (s *Store) init() error {
 	return nil
 }
 
+// idx is the postings, or nil when the store was opened without them.
+func (s *Store) idx() *postings {
+	if s.noPostings {
+		return nil
+	}
+	return s.w.idx
+}
+
 // Close stops the writer and closes the database.
 func (s *Store) Close() error {
 	s.w.close()
@@ -208,6 +218,7 @@ func (s *Store) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("duckdb: delete: %w", err)
 	}
+	s.w.idx.prune(t)
 	return n, nil
 }
 

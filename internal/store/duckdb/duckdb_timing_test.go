@@ -124,14 +124,19 @@ func BenchmarkScenarioUserNewest100(b *testing.B) {
 			b.Fatal(err)
 		}
 		q := store.Query{Filter: mustFilter(b, src), Descending: true, Limit: 100}
-		b.Run(sc.Name, func(b *testing.B) {
-			b.ReportAllocs()
-			for range b.N {
-				if _, err := s.Query(context.Background(), q); err != nil {
-					b.Fatal(err)
+		// scan: without the postings, as before they existed.
+		for _, how := range []string{"postings", "scan"} {
+			b.Run(sc.Name+"/"+how, func(b *testing.B) {
+				s.noPostings = how == "scan"
+				defer func() { s.noPostings = false }()
+				b.ReportAllocs()
+				for range b.N {
+					if _, err := s.Query(context.Background(), q); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
 

@@ -1,0 +1,388 @@
+package duckdb
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"math"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/idlog/idlog/internal/filter"
+	"github.com/idlog/idlog/internal/store"
+)
+
+// postings is an in-memory inverted index from the values of the paths
+// that every seed scenario selects on (actor.id, target.id,
+// client.ipAddress, authenticationContext.externalSessionId) to the rows
+// that hold them, with each row's published second and event type.
+//
+// DuckDB has no cheap way to find one user's rows: a filter on actor_id is
+// pushed into the scan and is fast, but `actor.id eq X or target.id eq X`
+// must read the target_ids list of every row in the range, 20-30 ms per
+// page at 1M events and ten times that at 10M. With the postings, a page
+// looks only at the rows of the values it names, in the page's order, and
+// SQL checks just those (by seq, through the seq index).
+//
+// The postings only narrow: every candidate is still checked by the page's
+// SQL (and the Go check for undecided rows), so a stale entry (a deleted
+// row) costs nothing but a lookup. What they must never do is miss a row:
+// rows whose indexed paths the typed columns cannot hold exactly (and rows
+// with repeated keys, whose value depends on who reads them) are in odd, a
+// list every lookup includes.
+type postings struct {
+	mu    sync.RWMutex
+	upTo  int64 // every row with seq <= upTo is indexed
+	lists map[pkey][]pent
+	odd   []pent
+	types map[string]uint16 // event type → code; code 0 is "unknown"
+	off   bool              // a seq beyond uint32: the postings are not used
+}
+
+// pkey is an indexed value: which path (an index into indexedColumns) and
+// the value.
+type pkey struct {
+	path uint8
+	val  string
+}
+
+// pent is one row of a list: 12 bytes, so a million events cost about
+// 50 MB of postings.
+type pent struct {
+	seq uint32
+	sec uint32 // published, whole seconds since the epoch
+	typ uint16
+}
+
+// indexedColumns are the typed columns whose values have postings.
+var indexedColumns = []int{colIndex("actor_id"), colIndex("target_ids"), colIndex("client_ip"), colIndex("external_session_id")}
+
+// indexedMask has the bits of indexedColumns, as project reports odd columns.
+var indexedMask = func() uint64 {
+	var m uint64
+	for _, c := range indexedColumns {
+		m |= 1 << c
+	}
+	return m
+}()
+
+var eventTypeCol = colIndex("event_type")
+
+func newPostings() *postings {
+	return &postings{lists: map[pkey][]pent{}, types: map[string]uint16{}}
+}
+
+// posting is what add needs of a stored row.
+type posting struct {
+	seq       int64
+	published time.Time
+	cols      []any // the row's typed column values
+	odd       bool  // some indexed path is not held exactly
+}
+
+// add indexes rows stored with seqs up to upTo, in seq order.
+func (p *postings) add(rows []posting, upTo int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, r := range rows {
+		if p.off {
+			break
+		}
+		if r.seq > math.MaxUint32 {
+			// Four billion events in one file: the postings stop
+			// here and every query scans, as before they existed.
+			p.off = true
+			p.lists, p.odd = nil, nil
+			break
+		}
+		e := pent{seq: uint32(r.seq), sec: secOf(r.published), typ: p.typeCode(r.cols[eventTypeCol])}
+		if r.odd {
+			p.odd = append(p.odd, e)
+			continue
+		}
+		for i, c := range indexedColumns {
+			switch v := r.cols[c].(type) {
+			case string:
+				p.push(pkey{uint8(i), v}, e)
+			case []string:
+				for k, s := range v {
+					if !slices.Contains(v[:k], s) {
+						p.push(pkey{uint8(i), s}, e)
+					}
+				}
+			}
+		}
+	}
+	p.upTo = max(p.upTo, upTo)
+}
+
+func (p *postings) push(k pkey, e pent) {
+	l := p.lists[k]
+	if l == nil {
+		k.val = string([]byte(k.val)) // not a view into a larger buffer
+	}
+	p.lists[k] = append(l, e)
+}
+
+func (p *postings) typeCode(v any) uint16 {
+	s, ok := v.(string)
+	if !ok {
+		return 0
+	}
+	c, ok := p.types[s]
+	if !ok && len(p.types) < math.MaxUint16-1 {
+		c = uint16(len(p.types) + 1)
+		p.types[s] = c
+	}
+	return c
+}
+
+// prune drops the entries of rows published before t (whole seconds before
+// it: the ones in its second may still be stored).
+func (p *postings) prune(t time.Time) {
+	cut := secOf(t)
+	gone := func(e pent) bool { return e.sec < cut }
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for k, l := range p.lists {
+		l = slices.DeleteFunc(l, gone)
+		if len(l) == 0 {
+			delete(p.lists, k)
+			continue
+		}
+		p.lists[k] = slices.Clip(l)
+	}
+	p.odd = slices.DeleteFunc(p.odd, gone)
+}
+
+func secOf(t time.Time) uint32 {
+	s := t.Unix()
+	return uint32(min(max(s, 0), math.MaxUint32))
+}
+
+// maxCandidates bounds the rows a page takes from the postings; a value
+// with more (a busy NAT address, say) is found faster by DuckDB's scan.
+const maxCandidates = 50000
+
+// candidates returns, in q's order, the seqs of the rows that may match q
+// according to the postings, or ok false when the postings cannot narrow q
+// (no conjunct of the filter names an indexed value, or too many rows do).
+func (p *postings) candidates(q store.Query) (seqs []pent, ok bool) {
+	if q.Filter == nil {
+		return nil, false
+	}
+	var conj []filter.Expr
+	conjuncts(q.Filter, &conj)
+	var keys []pkey
+	var typeSets [][]string
+	for _, e := range conj {
+		if ks, ok := keyAlternatives(e, nil); ok && (keys == nil || len(ks) < len(keys)) {
+			keys = ks
+		}
+		if ts, ok := typeAlternatives(e, nil); ok {
+			typeSets = append(typeSets, ts)
+		}
+	}
+	if keys == nil {
+		return nil, false
+	}
+	p.mu.RLock()
+	if p.off {
+		p.mu.RUnlock()
+		return nil, false
+	}
+	n := len(p.odd)
+	for _, k := range keys {
+		n += len(p.lists[k])
+	}
+	if n > maxCandidates {
+		p.mu.RUnlock()
+		return nil, false
+	}
+	// Event types the filter allows, as codes; 0 (no string type, or too
+	// many types) is always allowed.
+	var allow map[uint16]bool
+	for _, ts := range typeSets {
+		m := map[uint16]bool{0: true}
+		for _, t := range ts {
+			if c, ok := p.types[t]; ok && (allow == nil || allow[c]) {
+				m[c] = true
+			}
+		}
+		allow = m
+	}
+	lo, hi := uint32(0), uint32(math.MaxUint32)
+	if !q.Since.IsZero() {
+		lo = secOf(q.Since)
+	}
+	if !q.Until.IsZero() {
+		hi = secOf(q.Until.Add(-time.Millisecond))
+	}
+	if a := q.After; a != nil && q.Order == store.ByPublished {
+		if q.Descending {
+			hi = min(hi, secOf(a.Published))
+		} else {
+			lo = max(lo, secOf(a.Published))
+		}
+	}
+	out := make([]pent, 0, n)
+	take := func(l []pent) {
+		for _, e := range l {
+			if e.sec >= lo && e.sec <= hi && (allow == nil || allow[e.typ]) {
+				out = append(out, e)
+			}
+		}
+	}
+	take(p.odd)
+	for _, k := range keys {
+		take(p.lists[k])
+	}
+	p.mu.RUnlock()
+
+	if q.Order == store.BySeq {
+		slices.SortFunc(out, func(a, b pent) int { return cmp.Compare(a.seq, b.seq) })
+	} else {
+		slices.SortFunc(out, func(a, b pent) int {
+			if c := cmp.Compare(a.sec, b.sec); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.seq, b.seq)
+		})
+	}
+	// A row in several lists (actor and target, say) once.
+	out = slices.CompactFunc(out, func(a, b pent) bool { return a.seq == b.seq })
+	if q.Descending {
+		slices.Reverse(out)
+	}
+	if a := q.After; a != nil && q.Order == store.BySeq {
+		out = slices.DeleteFunc(out, func(e pent) bool {
+			return (!q.Descending && int64(e.seq) <= a.Seq) || (q.Descending && int64(e.seq) >= a.Seq)
+		})
+	}
+	return out, true
+}
+
+// conjuncts flattens the top-level ands of e.
+func conjuncts(e filter.Expr, out *[]filter.Expr) {
+	switch x := e.(type) {
+	case *filter.Paren:
+		conjuncts(x.X, out)
+	case *filter.Logical:
+		if x.And {
+			conjuncts(x.Left, out)
+			conjuncts(x.Right, out)
+			return
+		}
+		*out = append(*out, e)
+	default:
+		*out = append(*out, e)
+	}
+}
+
+// keyAlternatives: when e is an indexed path eq a string, or an or of such,
+// the values one of which a matching row must hold.
+func keyAlternatives(e filter.Expr, acc []pkey) ([]pkey, bool) {
+	switch x := e.(type) {
+	case *filter.Paren:
+		return keyAlternatives(x.X, acc)
+	case *filter.Logical:
+		if x.And {
+			return nil, false
+		}
+		acc, ok := keyAlternatives(x.Left, acc)
+		if !ok {
+			return nil, false
+		}
+		return keyAlternatives(x.Right, acc)
+	case *filter.Compare:
+		if x.Op != filter.OpEq || x.Value.Kind != filter.String {
+			return nil, false
+		}
+		col := columnByPath[x.Path.String()]
+		if col == nil {
+			return nil, false
+		}
+		for i, c := range indexedColumns {
+			if &columns[c] == col {
+				return append(acc, pkey{uint8(i), x.Value.Str}), true
+			}
+		}
+	}
+	return nil, false
+}
+
+// typeAlternatives: when e is eventType eq a string, or an or of such, the
+// event types a matching row may have.
+func typeAlternatives(e filter.Expr, acc []string) ([]string, bool) {
+	switch x := e.(type) {
+	case *filter.Paren:
+		return typeAlternatives(x.X, acc)
+	case *filter.Logical:
+		if x.And {
+			return nil, false
+		}
+		acc, ok := typeAlternatives(x.Left, acc)
+		if !ok {
+			return nil, false
+		}
+		return typeAlternatives(x.Right, acc)
+	case *filter.Compare:
+		if x.Op == filter.OpEq && x.Value.Kind == filter.String && len(x.Path) == 1 && x.Path[0] == "eventType" {
+			return append(acc, x.Value.Str), true
+		}
+	}
+	return nil, false
+}
+
+// loadPostings indexes the rows already in the file. A row that is odd
+// for any reason is taken as odd for the postings: the table does not say
+// which paths made it so.
+func loadPostings(ctx context.Context, conn *sql.Conn) (*postings, error) {
+	p := newPostings()
+	rows, err := conn.QueryContext(ctx, `SELECT seq, published, odd, event_type, actor_id, target_ids, client_ip, external_session_id FROM events ORDER BY seq`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var batch []posting
+	var last int64
+	for rows.Next() {
+		var r posting
+		var et, actor, ip, session sql.NullString
+		var targets any
+		r.cols = make([]any, len(columns))
+		if err := rows.Scan(&r.seq, &r.published, &r.odd, &et, &actor, &targets, &ip, &session); err != nil {
+			return nil, err
+		}
+		set := func(col int, v sql.NullString) {
+			if v.Valid {
+				r.cols[col] = v.String
+			}
+		}
+		set(eventTypeCol, et)
+		set(indexedColumns[0], actor)
+		set(indexedColumns[2], ip)
+		set(indexedColumns[3], session)
+		if l, ok := targets.([]any); ok {
+			ss := make([]string, 0, len(l))
+			for _, v := range l {
+				if s, ok := v.(string); ok {
+					ss = append(ss, s)
+				}
+			}
+			r.cols[indexedColumns[1]] = ss
+		}
+		batch = append(batch, r)
+		last = r.seq
+		if len(batch) == 4096 {
+			p.add(batch, last)
+			batch = batch[:0]
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	p.add(batch, last)
+	return p, nil
+}

@@ -1,0 +1,238 @@
+package duckdb
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/idlog/idlog/internal/filter"
+	"github.com/idlog/idlog/internal/scenario"
+	"github.com/idlog/idlog/internal/store"
+	"github.com/idlog/idlog/internal/store/storetest"
+)
+
+// postingsEvents are the conformance data plus events whose indexed paths
+// the typed columns cannot hold, which the postings must still find.
+func postingsEvents() []store.Event {
+	evs := storetest.Dataset()
+	for i, raw := range []string{
+		`{"uuid":"p-dup-actor","published":"2026-03-01T00:00:10.000Z","eventType":"user.session.start","actor":{"id":"00udup1","id":"00udup2"}}`,
+		`{"uuid":"p-target-mixed","published":"2026-03-01T00:00:11.000Z","eventType":"user.session.start","target":[{"id":7},{"id":"00udup2"}]}`,
+		`{"uuid":"p-ip-array","published":"2026-03-01T00:00:12.000Z","eventType":"user.session.start","client":{"ipAddress":["10.1.1.1","10.1.1.2"]}}`,
+		`{"uuid":"p-target-object","published":"2026-03-01T00:00:13.000Z","eventType":"user.session.start","target":{"id":"00udup2"}}`,
+	} {
+		evs = append(evs, store.Event{UUID: fmt.Sprintf("p-%d", i), Published: time.Date(2026, 3, 1, 0, 0, 10+i, 0, time.UTC), Raw: []byte(raw)})
+	}
+	// One second, milliseconds falling as seqs rise: a span that ended
+	// inside it would put the rows out of order.
+	for i := range 6 {
+		pub := time.Date(2026, 3, 5, 0, 1, 0, (900-100*i)*int(time.Millisecond), time.UTC)
+		raw := fmt.Sprintf(`{"uuid":"p-tie-%d","published":%q,"eventType":"user.session.start","actor":{"id":"00utie"}}`, i, pub.Format(publishedFormat))
+		evs = append(evs, store.Event{UUID: fmt.Sprintf("p-tie-%d", i), Published: pub, Raw: []byte(raw)})
+	}
+	return evs
+}
+
+// indexedValues are values of the indexed paths found in evs, per path.
+func indexedValues(t *testing.T, evs []store.Event) map[string][]string {
+	out := map[string][]string{}
+	for _, e := range evs {
+		doc, err := filter.DecodeJSON(e.Raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range indexedColumns {
+			p := columns[c].path
+			for _, v := range filter.Resolve(doc, filter.Path(splitPath(p))) {
+				if s, ok := v.(string); ok && !slices.Contains(out[p], s) {
+					out[p] = append(out[p], s)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func splitPath(p string) []string {
+	return columnPaths[slices.IndexFunc(columns, func(c column) bool { return c.path == p })]
+}
+
+// pages reads every page of q, following the last event of each.
+func pages(t *testing.T, s *Store, q store.Query) []string {
+	t.Helper()
+	var out []string
+	for range 1000 {
+		evs, err := s.Query(context.Background(), q)
+		if err != nil {
+			t.Fatalf("%v: %v", q.Filter, err)
+		}
+		for _, e := range evs {
+			out = append(out, e.UUID)
+		}
+		if q.Limit == 0 || len(evs) < q.Limit {
+			return out
+		}
+		last := evs[len(evs)-1]
+		q.After = &store.Position{Published: last.Published, Seq: last.Seq}
+	}
+	t.Fatal("more than 1000 pages")
+	return nil
+}
+
+// TestPostingsAgree: every page found through the postings is the page
+// DuckDB's scan finds, for the shapes the postings narrow (the seed
+// scenarios and single values), in every order, with ranges and paging.
+func TestPostingsAgree(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "events.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	evs := postingsEvents()
+	for i := 0; i < len(evs); i += 700 {
+		if _, err := s.Append(context.Background(), evs[i:min(i+700, len(evs))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	compare(t, s, evs, 300)
+
+	// Spans of a few rows end inside runs of equal seconds and between
+	// rows of one second too.
+	defer func(n int) { postingSpanMin = n }(postingSpanMin)
+	postingSpanMin = 1
+	compare(t, s, evs, 200)
+	postingSpanMin = 256
+
+	// The postings of a reopened file are built from the table.
+	path := s.path
+	s.Close()
+	if s, err = Open(path); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	compare(t, s, evs, 100)
+
+	// After a delete, the pages still agree (the postings keep only what
+	// may still be stored).
+	if _, err := s.DeleteBefore(context.Background(), storetest.Base.Add(12*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	compare(t, s, evs, 100)
+}
+
+func compare(t *testing.T, s *Store, evs []store.Event, n int) {
+	t.Helper()
+	vals := indexedValues(t, evs)
+	for _, must := range [][2]string{{"actor.id", "00udup2"}, {"target.id", "00udup2"}, {"client.ipAddress", "10.1.1.2"}} {
+		if !slices.Contains(vals[must[0]], must[1]) {
+			t.Fatalf("test data: no %s %q", must[0], must[1])
+		}
+	}
+	tie, err := filter.Parse(`actor.id eq "00utie"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, order := range []store.Order{store.ByPublished, store.BySeq} {
+		for _, desc := range []bool{false, true} {
+			for _, limit := range []int{0, 2, 5} {
+				q := store.Query{Filter: tie, Order: order, Descending: desc, Limit: limit}
+				got := pages(t, s, q)
+				s.noPostings = true
+				want := pages(t, s, q)
+				s.noPostings = false
+				if len(want) != 6 || !slices.Equal(got, want) {
+					t.Fatalf("one second (order %v, desc %v, limit %d):\nwith postings    %v\nwithout postings %v", order, desc, limit, got, want)
+				}
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(7, uint64(n)))
+	pick := func(path string) string {
+		l := vals[path]
+		return l[r.IntN(len(l))]
+	}
+	scenarios := scenario.All()
+	types := []string{"user.session.start", "user.authentication.sso", "policy.evaluate_sign_on", "user.session.end", "no.such.type"}
+	st, err := s.Stats(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	span := st.Newest.Sub(st.Oldest)
+	for i := range n {
+		var src string
+		switch i % 5 {
+		case 0:
+			sc := scenarios[r.IntN(len(scenarios))]
+			v := pick("actor.id")
+			switch sc.Param {
+			case scenario.ParamIP:
+				v = pick("client.ipAddress")
+			case scenario.ParamSession:
+				v = pick("authenticationContext.externalSessionId")
+			}
+			src, err = sc.Expand(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+		case 1:
+			p := columns[indexedColumns[r.IntN(len(indexedColumns))]].path
+			src = fmt.Sprintf("%s eq %s", p, scenario.Quote(pick(p)))
+		case 2:
+			v := pick("target.id")
+			src = fmt.Sprintf(`(actor.id eq %s or target.id eq %s) and (eventType eq %s or eventType eq %s)`,
+				scenario.Quote(v), scenario.Quote(v), scenario.Quote(types[r.IntN(len(types))]), scenario.Quote(types[r.IntN(len(types))]))
+		case 3:
+			src = fmt.Sprintf(`client.ipAddress eq %s and not (outcome.result eq "SUCCESS") and eventType eq %s`,
+				scenario.Quote(pick("client.ipAddress")), scenario.Quote(types[r.IntN(len(types))]))
+		case 4:
+			src = fmt.Sprintf(`authenticationContext.externalSessionId eq %s or actor.id eq %s`,
+				scenario.Quote(pick("authenticationContext.externalSessionId")), scenario.Quote(pick("actor.id")))
+		}
+		f, err := filter.Parse(src)
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		q := store.Query{Filter: f, Order: store.Order(r.IntN(2)), Descending: r.IntN(2) == 0, Limit: []int{0, 1, 3, 100}[r.IntN(4)]}
+		if r.IntN(2) == 0 {
+			q.Since = st.Oldest.Add(time.Duration(r.Int64N(int64(span) + 1)))
+			q.Until = q.Since.Add(time.Duration(r.Int64N(int64(span) + 1)))
+		}
+		if _, ok := s.w.idx.candidates(q); !ok {
+			t.Fatalf("%s: the postings do not narrow it", src)
+		}
+		got := pages(t, s, q)
+		s.noPostings = true
+		want := pages(t, s, q)
+		s.noPostings = false
+		if !slices.Equal(got, want) {
+			t.Fatalf("%s (order %v, desc %v, limit %d, %v..%v):\nwith postings    %v\nwithout postings %v", src, q.Order, q.Descending, q.Limit, q.Since, q.Until, got, want)
+		}
+	}
+}
+
+func TestPostingsDecline(t *testing.T) {
+	p := newPostings()
+	for _, src := range []string{
+		`eventType eq "user.session.start"`,
+		`actor.id ne "x"`,
+		`actor.id eq "x" or outcome.result eq "FAILURE"`,
+		`not (actor.id eq "x")`,
+		`actor.alternateId eq "x"`,
+		`actor.id sw "x"`,
+	} {
+		f, err := filter.Parse(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := p.candidates(store.Query{Filter: f}); ok {
+			t.Errorf("%s: the postings claim to narrow it", src)
+		}
+	}
+	if _, ok := p.candidates(store.Query{}); ok {
+		t.Error("no filter: the postings claim to narrow it")
+	}
+}
