@@ -9,6 +9,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/ext"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/idlog/idlog/internal/store"
 )
@@ -25,6 +26,11 @@ func (s *Store) AppendCheckpoint(ctx context.Context, events []store.Event, key,
 	return s.append(ctx, events, "checkpoint:"+key, value)
 }
 
+// chunkRows is how many rows are derived ahead of the duplicate check and
+// the encoding of the insert: small enough that the two overlap for most of
+// a batch, large enough that the per-chunk lookup stays a minor cost.
+const chunkRows = 1024
+
 // append stores a batch in four steps, under s.mu:
 //
 //  1. look the batch's uuids up by primary key; stored ones are duplicates;
@@ -32,25 +38,23 @@ func (s *Store) AppendCheckpoint(ctx context.Context, events []store.Event, key,
 //  3. insert them (rows past the watermark are not visible yet);
 //  4. write the watermark (and the checkpoint) in one state block.
 //
+// Steps 1 and 2, and the encoding of the insert's block, go chunk by chunk
+// while the next chunks are derived on the other cores; the block is sent
+// only once every row is derived, so an event that cannot be stored fails
+// the batch before anything is written (and its seqs are handed back).
+//
 // When step 3 or 4 fails the seqs are not reused: some rows may be stored
 // already. A retry finds those as duplicates and its watermark makes them
 // visible together with the rest, each event once.
 func (s *Store) append(ctx context.Context, events []store.Event, cpKey, cpValue string) (store.AppendResult, error) {
 	var res store.AppendResult
-	derived, err := deriveRows(events)
-	if err != nil {
-		return store.AppendResult{}, err
-	}
-	rows := make([]row, 0, len(events))
-	inBatch := make(map[string]bool, len(events))
-	for _, r := range derived {
-		if inBatch[r.uuid] {
-			res.Duplicates++
-			continue
+	dctx, cancel := context.WithCancel(ctx)
+	chunks := deriveChunks(dctx, events)
+	defer func() {
+		cancel()
+		for range chunks { // wait for the deriving goroutine to stop
 		}
-		inBatch[r.uuid] = true
-		rows = append(rows, r)
-	}
+	}()
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -61,25 +65,56 @@ func (s *Store) append(ctx context.Context, events []store.Event, cpKey, cpValue
 	if err := s.checkSoleWriter(st); err != nil {
 		return store.AppendResult{}, err
 	}
-	stored, err := s.storedUUIDs(ctx, st, rows)
-	if err != nil {
+	firstSeq := s.nextSeq
+	var ins *inserter
+	unsent := func(err error) (store.AppendResult, error) {
+		if ins != nil {
+			ins.abort()
+		}
+		s.nextSeq = firstSeq // nothing was sent: the seqs are free again
 		return store.AppendResult{}, err
 	}
-	fresh := rows[:0]
-	for _, r := range rows {
-		if stored[r.uuid] {
-			res.Duplicates++
-			continue
+	inBatch := make(map[string]bool, len(events))
+	for c := range chunks {
+		if c.err != nil {
+			return unsent(c.err)
 		}
-		r.seq = s.nextSeq
-		s.nextSeq++
-		fresh = append(fresh, r)
+		rows := c.rows[:0]
+		for _, r := range c.rows {
+			if inBatch[r.uuid] {
+				res.Duplicates++
+				continue
+			}
+			inBatch[r.uuid] = true
+			rows = append(rows, r)
+		}
+		stored, err := s.storedUUIDs(ctx, st, rows)
+		if err != nil {
+			return unsent(err)
+		}
+		for _, r := range rows {
+			if stored[r.uuid] {
+				res.Duplicates++
+				continue
+			}
+			if ins == nil {
+				if ins, err = s.newInserter(ctx); err != nil {
+					return unsent(err)
+				}
+			}
+			r.seq = s.nextSeq
+			if err := ins.add(&r); err != nil {
+				return unsent(err)
+			}
+			s.nextSeq++
+			res.Added++
+		}
 	}
-	if len(fresh) > 0 {
+	if ins != nil {
 		if s.beforeInsert != nil {
 			s.beforeInsert()
 		}
-		if err := s.insert(ctx, fresh); err != nil {
+		if err := ins.send(); err != nil {
 			return store.AppendResult{}, err
 		}
 	}
@@ -95,13 +130,43 @@ func (s *Store) append(ctx context.Context, events []store.Event, cpKey, cpValue
 			return store.AppendResult{}, err
 		}
 	}
-	res.Added = len(fresh)
 	return res, nil
 }
 
-// deriveRows derives the rows of a batch on every core: decoding and
-// laying out the JSON is most of the client's work in an import.
-func deriveRows(events []store.Event) ([]row, error) {
+// chunk is chunkRows derived rows, in the batch's order, or the first
+// error of the batch.
+type chunk struct {
+	rows []row
+	err  error
+}
+
+// deriveChunks derives events chunk by chunk on every core, one chunk ahead
+// of the reader, and stops at the first error or when ctx ends. The channel
+// is closed when it is done.
+func deriveChunks(ctx context.Context, events []store.Event) <-chan chunk {
+	out := make(chan chunk, 1)
+	go func() {
+		defer close(out)
+		for i := 0; i < len(events); i += chunkRows {
+			j := min(i+chunkRows, len(events))
+			rows, err := deriveRows(i, events[i:j])
+			select {
+			case out <- chunk{rows, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return out
+}
+
+// deriveRows derives the rows of events (the batch's from first on) on
+// every core: decoding and laying out the JSON is most of the client's
+// work in an import.
+func deriveRows(first int, events []store.Event) ([]row, error) {
 	rows := make([]row, len(events))
 	errs := make([]error, len(events))
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(events)/64))
@@ -111,7 +176,7 @@ func deriveRows(events []store.Event) ([]row, error) {
 		go func() {
 			defer wg.Done()
 			for i := w; i < len(events); i += workers {
-				rows[i], errs[i] = deriveRow(i, events[i])
+				rows[i], errs[i] = deriveRow(first+i, events[i])
 			}
 		}()
 	}
@@ -178,27 +243,54 @@ func (s *Store) storedUUIDs(ctx context.Context, st state, rows []row) (map[stri
 	return found, nil
 }
 
-// insert sends rows as one native-protocol block. 18.16 needs the column
-// list spelled out in the INSERT.
-func (s *Store) insert(ctx context.Context, rows []row) error {
+// inserter builds one INSERT's native-protocol block row by row. 18.16
+// needs the column list spelled out in the INSERT.
+type inserter struct {
+	batch driver.Batch
+	vals  []any
+}
+
+func (s *Store) newInserter(ctx context.Context) (*inserter, error) {
 	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.events+" ("+columnNames+")")
 	if err != nil {
-		return fmt.Errorf("clickhouse: insert: %w", err)
+		return nil, fmt.Errorf("clickhouse: insert: %w", err)
 	}
-	defer batch.Abort()
-	vals := make([]any, 0, 16+len(hotColumns))
-	for _, r := range rows {
-		vals = append(vals[:0], r.seq, r.uuid, r.publishedMs, r.eventType, r.userKey, r.outcome, r.pubMs)
-		for _, h := range r.hot {
-			vals = append(vals, h)
-		}
-		vals = append(vals, r.kv, r.numPath, r.numVal, r.present, r.tokens, r.raw)
-		if err := batch.Append(vals...); err != nil {
-			return fmt.Errorf("clickhouse: insert %s: %w", r.uuid, err)
-		}
+	return &inserter{batch: batch, vals: make([]any, 0, 16+len(hotColumns))}, nil
+}
+
+func (in *inserter) add(r *row) error {
+	in.vals = append(in.vals[:0], r.seq, r.uuid, r.publishedMs, r.eventType, r.userKey, r.outcome, r.pubMs)
+	for _, h := range r.hot {
+		in.vals = append(in.vals, h)
 	}
-	if err := batch.Send(); err != nil {
+	in.vals = append(in.vals, r.kv, r.numPath, r.numVal, r.present, r.tokens, r.raw)
+	if err := in.batch.Append(in.vals...); err != nil {
+		return fmt.Errorf("clickhouse: insert %s: %w", r.uuid, err)
+	}
+	return nil
+}
+
+func (in *inserter) send() error {
+	if err := in.batch.Send(); err != nil {
 		return fmt.Errorf("clickhouse: insert: %w", err)
 	}
 	return nil
+}
+
+func (in *inserter) abort() { _ = in.batch.Abort() }
+
+// insert sends rows as one block (tests use it to leave what a failed
+// Append can).
+func (s *Store) insert(ctx context.Context, rows []row) error {
+	in, err := s.newInserter(ctx)
+	if err != nil {
+		return err
+	}
+	for i := range rows {
+		if err := in.add(&rows[i]); err != nil {
+			in.abort()
+			return err
+		}
+	}
+	return in.send()
 }

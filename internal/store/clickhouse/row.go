@@ -93,7 +93,8 @@ type row struct {
 	raw         string
 }
 
-// deriveRow checks one event and computes every column but seq.
+// deriveRow checks one event and computes every column but seq: in one
+// pass over the text when deriveFast can, else through the generic tree.
 func deriveRow(i int, e store.Event) (row, error) {
 	if e.UUID == "" {
 		return row{}, fmt.Errorf("clickhouse: event %d: no uuid", i)
@@ -101,6 +102,16 @@ func deriveRow(i int, e store.Event) (row, error) {
 	if e.Published.IsZero() {
 		return row{}, fmt.Errorf("clickhouse: event %d (%s): no published time", i, e.UUID)
 	}
+	if r, ok := deriveFast(e); ok {
+		return r, nil
+	}
+	return deriveTree(i, e)
+}
+
+// deriveTree is deriveRow through filter.DecodeJSON's generic tree: the
+// reference deriveFast is tested against, and the path for what deriveFast
+// does not handle, errors included.
+func deriveTree(i int, e store.Event) (row, error) {
 	doc, err := filter.DecodeJSON(e.Raw)
 	if err != nil {
 		return row{}, fmt.Errorf("clickhouse: event %d (%s): %w", i, e.UUID, err)
