@@ -16,28 +16,32 @@ import (
 // postings is an in-memory inverted index from the values of the paths
 // that every seed scenario selects on (actor.id, target.id,
 // client.ipAddress, authenticationContext.externalSessionId) to the rows
-// that hold them, with each row's published second and event type.
+// that hold them, with each row's published time and event type.
 //
 // DuckDB has no cheap way to find one user's rows: a filter on actor_id is
 // pushed into the scan and is fast, but `actor.id eq X or target.id eq X`
 // must read the target_ids list of every row in the range, 20-30 ms per
 // page at 1M events and ten times that at 10M. With the postings, a page
 // looks only at the rows of the values it names, in the page's order, and
-// SQL checks just those (by seq, through the seq index).
+// reads just the rows it returns (by seq, through the seq index).
 //
-// The postings only narrow: every candidate is still checked by the page's
-// SQL (and the Go check for undecided rows), so a stale entry (a deleted
-// row) costs nothing but a lookup. What they must never do is miss a row:
-// rows whose indexed paths the typed columns cannot hold exactly (and rows
-// with repeated keys, whose value depends on who reads them) are in odd, a
-// list every lookup includes.
+// For a filter made only of indexed values and event types (every seed
+// scenario), the postings answer alone. Otherwise they narrow: SQL checks
+// the candidates. They must never miss a row: rows whose indexed paths the
+// typed columns cannot hold exactly (and rows with repeated keys, whose
+// value depends on who reads them) are in odd, a list every lookup
+// includes and SQL always checks. They are rebuilt from the table when the
+// store opens (about 2 s per million events) and cost about 12 bytes per
+// indexed value, some 50 MB per million events.
 type postings struct {
 	mu    sync.RWMutex
 	upTo  int64 // every row with seq <= upTo is indexed
 	lists map[pkey][]pent
 	odd   []pent
 	types map[string]uint16 // event type → code; code 0 is "unknown"
-	off   bool              // a seq beyond uint32: the postings are not used
+	// off: a seq beyond uint32 or a time before 1970 (or after the year
+	// 10000) was stored; the postings are then not used.
+	off bool
 }
 
 // pkey is an indexed value: which path (an index into indexedColumns) and
@@ -47,13 +51,20 @@ type pkey struct {
 	val  string
 }
 
-// pent is one row of a list: 12 bytes, so a million events cost about
-// 50 MB of postings.
+// pent is one row of a list: its seq, published time (milliseconds since
+// the epoch, 48 bits) and event type code (16 bits), in 12 bytes, so a
+// million events cost about 50 MB of postings.
 type pent struct {
 	seq uint32
-	sec uint32 // published, whole seconds since the epoch
-	typ uint16
+	lo  uint32 // published, low 32 bits
+	hi  uint32 // published, high 16 bits; event type code, low 16 bits
 }
+
+func (e pent) ms() int64   { return int64(e.hi>>16)<<32 | int64(e.lo) }
+func (e pent) typ() uint16 { return uint16(e.hi) }
+
+// maxMS is the first published time (in ms) a pent cannot hold.
+const maxMS = 1 << 48
 
 // indexedColumns are the typed columns whose values have postings.
 var indexedColumns = []int{colIndex("actor_id"), colIndex("target_ids"), colIndex("client_ip"), colIndex("external_session_id")}
@@ -89,14 +100,16 @@ func (p *postings) add(rows []posting, upTo int64) {
 		if p.off {
 			break
 		}
-		if r.seq > math.MaxUint32 {
-			// Four billion events in one file: the postings stop
-			// here and every query scans, as before they existed.
+		ms := r.published.UnixMilli()
+		if r.seq > math.MaxUint32 || ms < 0 || ms >= maxMS {
+			// Four billion events in one file, or a time the entries
+			// cannot hold: the postings stop here and every query
+			// scans, as before they existed.
 			p.off = true
 			p.lists, p.odd = nil, nil
 			break
 		}
-		e := pent{seq: uint32(r.seq), sec: secOf(r.published), typ: p.typeCode(r.cols[eventTypeCol])}
+		e := pent{seq: uint32(r.seq), lo: uint32(ms), hi: uint32(ms>>32)<<16 | uint32(p.typeCode(r.cols[eventTypeCol]))}
 		if r.odd {
 			p.odd = append(p.odd, e)
 			continue
@@ -138,11 +151,11 @@ func (p *postings) typeCode(v any) uint16 {
 	return c
 }
 
-// prune drops the entries of rows published before t (whole seconds before
-// it: the ones in its second may still be stored).
+// prune drops the entries of rows published before t, the rows
+// DeleteBefore removed.
 func (p *postings) prune(t time.Time) {
-	cut := secOf(t)
-	gone := func(e pent) bool { return e.sec < cut }
+	cut := ms(t).UnixMilli()
+	gone := func(e pent) bool { return e.ms() < cut }
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for k, l := range p.lists {
@@ -156,19 +169,24 @@ func (p *postings) prune(t time.Time) {
 	p.odd = slices.DeleteFunc(p.odd, gone)
 }
 
-func secOf(t time.Time) uint32 {
-	s := t.Unix()
-	return uint32(min(max(s, 0), math.MaxUint32))
-}
-
 // maxCandidates bounds the rows a page takes from the postings; a value
 // with more (a busy NAT address, say) is found faster by DuckDB's scan.
 const maxCandidates = 50000
 
-// candidates returns, in q's order, the seqs of the rows that may match q
-// according to the postings, or ok false when the postings cannot narrow q
-// (no conjunct of the filter names an indexed value, or too many rows do).
-func (p *postings) candidates(q store.Query) (seqs []pent, ok bool) {
+// cand is a row the postings name for a page. sure: the postings alone
+// say that it matches (the filter is only indexed values and event types,
+// and the row's values are held exactly); else SQL decides.
+type cand struct {
+	pent
+	sure bool
+}
+
+// candidates returns, in q's order, the rows that may match q according to
+// the postings, or ok false when the postings cannot narrow q (no
+// conjunct of the filter names an indexed value, or too many rows hold
+// it). The range and the position after which the page starts are applied
+// here: the postings know each row's exact published time and seq.
+func (p *postings) candidates(q store.Query) (out []cand, ok bool) {
 	if q.Filter == nil {
 		return nil, false
 	}
@@ -176,20 +194,30 @@ func (p *postings) candidates(q store.Query) (seqs []pent, ok bool) {
 	conjuncts(q.Filter, &conj)
 	var keys []pkey
 	var typeSets [][]string
+	others := 0 // conjuncts that are neither keys nor types
 	for _, e := range conj {
-		if ks, ok := keyAlternatives(e, nil); ok && (keys == nil || len(ks) < len(keys)) {
-			keys = ks
+		if ks, ok := keyAlternatives(e, nil); ok {
+			if keys != nil {
+				others++ // the larger of two key conjuncts is left to SQL
+			}
+			if keys == nil || len(ks) < len(keys) {
+				keys = ks
+			}
+			continue
 		}
 		if ts, ok := typeAlternatives(e, nil); ok {
 			typeSets = append(typeSets, ts)
+			continue
 		}
+		others++
 	}
 	if keys == nil {
 		return nil, false
 	}
+	answered := others == 0 && len(q.Keywords) == 0
 	p.mu.RLock()
+	defer p.mu.RUnlock()
 	if p.off {
-		p.mu.RUnlock()
 		return nil, false
 	}
 	n := len(p.odd)
@@ -197,11 +225,10 @@ func (p *postings) candidates(q store.Query) (seqs []pent, ok bool) {
 		n += len(p.lists[k])
 	}
 	if n > maxCandidates {
-		p.mu.RUnlock()
 		return nil, false
 	}
 	// Event types the filter allows, as codes; 0 (no string type, or too
-	// many types) is always allowed.
+	// many types) is always allowed, and never sure.
 	var allow map[uint16]bool
 	for _, ts := range typeSets {
 		m := map[uint16]bool{0: true}
@@ -212,53 +239,59 @@ func (p *postings) candidates(q store.Query) (seqs []pent, ok bool) {
 		}
 		allow = m
 	}
-	lo, hi := uint32(0), uint32(math.MaxUint32)
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
 	if !q.Since.IsZero() {
-		lo = secOf(q.Since)
+		lo = ms(q.Since).UnixMilli()
 	}
 	if !q.Until.IsZero() {
-		hi = secOf(q.Until.Add(-time.Millisecond))
+		hi = ms(q.Until).UnixMilli() // exclusive
 	}
-	if a := q.After; a != nil && q.Order == store.ByPublished {
+	var aMS, aSeq int64
+	if a := q.After; a != nil {
+		aMS, aSeq = ms(a.Published).UnixMilli(), a.Seq
+	}
+	// after: the row comes after the page's start position.
+	after := func(e pent) bool {
+		a := q.After
+		if a == nil {
+			return true
+		}
+		c := cmp.Compare(int64(e.seq), aSeq)
+		if q.Order != store.BySeq {
+			c = cmp.Or(cmp.Compare(e.ms(), aMS), c)
+		}
 		if q.Descending {
-			hi = min(hi, secOf(a.Published))
-		} else {
-			lo = max(lo, secOf(a.Published))
+			return c < 0
 		}
+		return c > 0
 	}
-	out := make([]pent, 0, n)
-	take := func(l []pent) {
+	out = make([]cand, 0, n)
+	take := func(l []pent, odd bool) {
 		for _, e := range l {
-			if e.sec >= lo && e.sec <= hi && (allow == nil || allow[e.typ]) {
-				out = append(out, e)
+			m := e.ms()
+			if m < lo || m >= hi || (allow != nil && !allow[e.typ()]) || !after(e) {
+				continue
 			}
+			sure := answered && !odd && (allow == nil || e.typ() != 0)
+			out = append(out, cand{e, sure})
 		}
 	}
-	take(p.odd)
+	take(p.odd, true)
 	for _, k := range keys {
-		take(p.lists[k])
+		take(p.lists[k], false)
 	}
-	p.mu.RUnlock()
 
 	if q.Order == store.BySeq {
-		slices.SortFunc(out, func(a, b pent) int { return cmp.Compare(a.seq, b.seq) })
+		slices.SortFunc(out, func(a, b cand) int { return cmp.Compare(a.seq, b.seq) })
 	} else {
-		slices.SortFunc(out, func(a, b pent) int {
-			if c := cmp.Compare(a.sec, b.sec); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.seq, b.seq)
+		slices.SortFunc(out, func(a, b cand) int {
+			return cmp.Or(cmp.Compare(a.ms(), b.ms()), cmp.Compare(a.seq, b.seq))
 		})
 	}
 	// A row in several lists (actor and target, say) once.
-	out = slices.CompactFunc(out, func(a, b pent) bool { return a.seq == b.seq })
+	out = slices.CompactFunc(out, func(a, b cand) bool { return a.seq == b.seq })
 	if q.Descending {
 		slices.Reverse(out)
-	}
-	if a := q.After; a != nil && q.Order == store.BySeq {
-		out = slices.DeleteFunc(out, func(e pent) bool {
-			return (!q.Descending && int64(e.seq) <= a.Seq) || (q.Descending && int64(e.seq) >= a.Seq)
-		})
 	}
 	return out, true
 }

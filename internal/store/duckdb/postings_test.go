@@ -100,12 +100,11 @@ func TestPostingsAgree(t *testing.T) {
 	}
 	compare(t, s, evs, 300)
 
-	// Spans of a few rows end inside runs of equal seconds and between
-	// rows of one second too.
-	defer func(n int) { postingSpanMin = n }(postingSpanMin)
-	postingSpanMin = 1
+	// Windows of one candidate: a page is filled over many of them.
+	defer func(n int) { postingWindow = n }(postingWindow)
+	postingWindow = 1
 	compare(t, s, evs, 200)
-	postingSpanMin = 256
+	postingWindow = 16
 
 	// The postings of a reopened file are built from the table.
 	path := s.path
