@@ -4,27 +4,33 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/idlog/idlog/internal/bench"
-	"github.com/idlog/idlog/internal/filter"
-	"github.com/idlog/idlog/internal/store"
 	"github.com/idlog/idlog/internal/storeurl"
 )
 
 func init() {
-	register(&command{name: "bench", summary: "measure import, size and query latency on a generated dataset, against jq and SQLite", run: runBench})
+	register(&command{name: "bench", summary: "measure import, size and query latency on a generated dataset, of one store or several side by side, against jq and SQLite", run: runBench})
 }
 
 func runBench(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	events := fs.Int("events", 10_000_000, "`N` events in the dataset (spread over 90 days)")
-	dir := fs.String("dir", "./bench-data", "`DIR` for the dataset (kept and reused) and the stores (rebuilt)")
-	storeURL := fs.String("store", "", "store `URL` to measure (default: a fresh duckdb:DIR/idlog.duckdb)")
+	dir := fs.String("dir", "./bench-data", "`DIR` for the dataset (kept and reused) and the default store (rebuilt)")
+	var urls []string
+	fs.Func("store", "store `URL` to measure; repeat it to measure several side by side (default: a fresh duckdb:DIR/idlog.duckdb)", func(v string) error {
+		if v == "" {
+			return fmt.Errorf("empty store URL")
+		}
+		urls = append(urls, v)
+		return nil
+	})
 	reps := fs.Int("reps", 200, "runs of each query shape, each with another sample value")
 	seed := fs.Int64("seed", 1, "simulator seed")
 	baselines := fs.Bool("baselines", true, "also time jq over the NDJSON and a naive SQLite load")
@@ -39,10 +45,23 @@ q keyword query and an hourly histogram, and compares the field question (one us
 sign-in event types, newest 100) with jq over the NDJSON and a naive SQLite load. The
 results replace the generated section of docs/benchmarks.md.
 
+With several --store flags every store is imported from the same dataset and asked the
+same queries with the same sample values, one after the other, and one table shows them
+side by side (its own section of docs/benchmarks.md, "Stores side by side"): import rate,
+bytes on disk per event, idlog's peak memory while each store ran, p50/p99 of every query
+shape, and whether the stores returned the same rows.
+
+Every store must be empty: a store that holds events is refused (nothing is deleted);
+only the default duckdb:DIR/idlog.duckdb is removed and rebuilt by bench itself. For a
+ClickHouse store, name a database that does not exist yet; scripts/clickhouse-bench-server.sh
+runs a throwaway clickhouse-server (temporary directory, deleted when it stops). Its memory
+and CPU are its own process's: the memory figure is idlog's only.
+
 Examples:
   idlog bench                          # 10 million events: a few GB of disk, ~10 minutes
   idlog bench --events 300000 --out -  # a quick look, printed only
-  idlog bench --store clickhouse://127.0.0.1:9000/bench
+  scripts/clickhouse-bench-server.sh 19000 &
+  idlog bench --store duckdb:bench-data/idlog.duckdb --store clickhouse://127.0.0.1:19000/idlog_bench
 
 Flags:
 `)
@@ -52,43 +71,31 @@ Flags:
 		return err
 	}
 	log := e.stderr
+	defaultURL := "duckdb:" + filepath.Join(*dir, "idlog.duckdb")
+	if len(urls) == 0 {
+		urls = []string{defaultURL}
+	}
+	seen := map[string]bool{}
+	for _, u := range urls {
+		if seen[u] {
+			return &exitError{code: 2, msg: fmt.Sprintf("bench: store %s given twice", u)}
+		}
+		seen[u] = true
+	}
 	ds, err := bench.MakeDataset(*dir, *events, *seed, log)
 	if err != nil {
 		return err
 	}
-	url := *storeURL
-	if url == "" {
-		path := filepath.Join(*dir, "idlog.duckdb")
-		for _, suffix := range []string{"", ".wal"} {
-			if err := os.Remove(path + suffix); err != nil && !os.IsNotExist(err) {
-				return err
-			}
+	rep := &bench.Report{When: time.Now(), Machine: bench.Machine(), Dataset: ds}
+	for _, url := range urls {
+		res, err := benchStore(ctx, url, url == defaultURL, ds, *reps, len(urls) > 1, log)
+		if err != nil {
+			return err
 		}
-		url = "duckdb:" + path
+		rep.Stores = append(rep.Stores, res)
 	}
-	st, err := storeurl.Open(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	res, err := bench.Measure(ctx, st, url, ds, *reps, log)
-	if err != nil {
-		return err
-	}
-	rep := &bench.Report{When: time.Now(), Machine: bench.Machine(), Dataset: ds, Store: res}
 	if *baselines && len(ds.Samples.Users) > 0 {
 		user := ds.Samples.Users[0]
-		expr, err := filter.Parse(bench.SignInQuery(user))
-		if err != nil {
-			return err
-		}
-		ref, err := st.Query(ctx, store.Query{Filter: expr, Since: bench.End.Add(-bench.Days * 24 * time.Hour), Until: bench.End, Order: store.ByPublished, Descending: true, Limit: 100})
-		if err != nil {
-			return err
-		}
-		for _, ev := range ref {
-			rep.Reference = append(rep.Reference, ev.UUID)
-		}
 		if b, err := bench.JQ(ctx, ds, user, 1); err != nil {
 			fmt.Fprintln(log, "bench: jq baseline skipped:", err)
 		} else {
@@ -106,13 +113,49 @@ Flags:
 		fmt.Fprint(e.stdout, md)
 		return nil
 	}
-	title := "Embedded store, end to end (`idlog bench`)"
-	if !strings.HasPrefix(url, "duckdb:") {
+	sec, title := bench.OneStore, "Embedded store, end to end (`idlog bench`)"
+	switch {
+	case len(urls) > 1:
+		sec, title = bench.SideBySide, "Stores side by side, end to end (`idlog bench --store … --store …`)"
+	case !strings.HasPrefix(urls[0], "duckdb:"):
 		title = "End to end (`idlog bench`)"
 	}
-	if err := bench.WriteSection(*out, title, md); err != nil {
+	if err := bench.WriteSection(*out, sec, title, md); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "wrote %s\n", *out)
 	return nil
+}
+
+// benchStore imports ds into the store at url and times its queries. The
+// default store's files are bench's own and are removed first; any other
+// store must be empty. With perStore, the peak memory is measured for this
+// store alone.
+func benchStore(ctx context.Context, url string, own bool, ds *bench.Dataset, reps int, perStore bool, log io.Writer) (*bench.StoreResult, error) {
+	if own {
+		path := strings.TrimPrefix(url, "duckdb:")
+		for _, suffix := range []string{"", ".wal"} {
+			if err := os.Remove(path + suffix); err != nil && !os.IsNotExist(err) {
+				return nil, err
+			}
+		}
+	}
+	fmt.Fprintf(log, "bench: store %s\n", url)
+	st, err := storeurl.Open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	if err := bench.CheckEmpty(ctx, st, url); err != nil {
+		return nil, &exitError{code: 1, msg: err.Error()}
+	}
+	reset := perStore && bench.ResetPeakRSS()
+	res, err := bench.Measure(ctx, st, url, ds, reps, log)
+	if err != nil {
+		return nil, err
+	}
+	if reset {
+		res.PeakRSS = bench.PeakRSS()
+	}
+	return res, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -60,6 +61,28 @@ type StoreResult struct {
 	ImportTime  time.Duration
 	BytesOnDisk int64
 	Queries     []*Latency
+	// Reference is the store's answer to the field question (SignInQuery
+	// for the dataset's first sample user, 90 days, newest 100), newest
+	// first, to check baselines and other stores against.
+	Reference []string
+	// PeakRSS is this process's peak resident memory while the store was
+	// imported and queried (set by the caller, see ResetPeakRSS); 0 when
+	// not measured.
+	PeakRSS int64
+}
+
+// CheckEmpty refuses a store that holds events already: bench measures an
+// import into an empty store, and re-importing would time the duplicate
+// check instead. Nothing is deleted: the user picks another database.
+func CheckEmpty(ctx context.Context, st store.Store, url string) error {
+	stats, err := st.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	if stats.Events > 0 || stats.MaxSeq > 0 {
+		return fmt.Errorf("bench: store %s is not empty (%d events, last seq %d): bench measures an import into an empty store; name a new database or file (nothing was deleted)", url, stats.Events, stats.MaxSeq)
+	}
+	return nil
 }
 
 // Measure imports ds into st through the ingest pipeline and times the query
@@ -86,6 +109,10 @@ func Measure(ctx context.Context, st store.Store, url string, ds *Dataset, reps 
 	res.ImportTime = time.Since(start)
 	if ir.RejectedCount > 0 {
 		return nil, fmt.Errorf("import rejected %d events: %v", ir.RejectedCount, ir.Rejected[0])
+	}
+	if ir.Duplicates > 0 {
+		// The dataset's uuids are distinct: these were in the store already.
+		return nil, fmt.Errorf("import: %s already held %d of the dataset's events: bench needs an empty store", url, ir.Duplicates)
 	}
 	res.ImportRate = float64(ir.Accepted) / res.ImportTime.Seconds()
 	fmt.Fprintf(log, "import: %d events in %s (%.0f/s)\n", ir.Accepted, res.ImportTime.Round(time.Millisecond), res.ImportRate)
@@ -194,11 +221,33 @@ func Measure(ctx context.Context, st store.Store, url string, ds *Dataset, reps 
 	if err := add(hist, nil); err != nil {
 		return nil, err
 	}
+	if len(ds.Samples.Users) > 0 {
+		expr, err := filter.Parse(SignInQuery(ds.Samples.Users[0]))
+		if err != nil {
+			return nil, err
+		}
+		ref, err := st.Query(ctx, store.Query{Filter: expr, Since: all.Since, Until: End, Order: store.ByPublished, Descending: true, Limit: 100})
+		if err != nil {
+			return nil, err
+		}
+		for _, ev := range ref {
+			res.Reference = append(res.Reference, ev.UUID)
+		}
+	}
 	return res, nil
 }
 
 func ms(d time.Duration) string {
 	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) + " ms"
+}
+
+// ResetPeakRSS returns memory the Go heap no longer uses to the system and
+// starts a new peak (VmHWM) from the current resident size, so that
+// PeakRSS then tells one store's peak rather than the run's. It reports
+// whether Linux accepted the reset (/proc/self/clear_refs, Linux 4.0+).
+func ResetPeakRSS() bool {
+	debug.FreeOSMemory()
+	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
 }
 
 // PeakRSS returns the process's peak resident set size in bytes (VmHWM), or 0

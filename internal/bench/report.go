@@ -9,17 +9,15 @@ import (
 	"time"
 )
 
-// Report is one run of the whole benchmark.
+// Report is one run of the whole benchmark: one store, or several measured
+// side by side on the same dataset with the same sample values.
 type Report struct {
 	When      time.Time
 	Machine   string
 	Dataset   *Dataset
-	Store     *StoreResult
-	PeakRSS   int64
+	Stores    []*StoreResult
+	PeakRSS   int64 // of the whole run
 	Baselines []*Baseline
-	// Reference is idlog's answer to the baselines' question for the same
-	// user, newest first, so the table can say whether the answers agree.
-	Reference []string
 }
 
 // Machine describes the computer the numbers were taken on.
@@ -42,9 +40,10 @@ func Machine() string {
 	return fmt.Sprintf("%d cores (%s)%s, %s/%s, %s", runtime.NumCPU(), model, mem, runtime.GOOS, runtime.GOARCH, runtime.Version())
 }
 
-func (r *Report) query(prefix string) []*Latency {
+// query returns st's latencies whose name starts with prefix.
+func query(st *StoreResult, prefix string) []*Latency {
 	var out []*Latency
-	for _, l := range r.Store.Queries {
+	for _, l := range st.Queries {
 		if strings.HasPrefix(l.Name, prefix) {
 			out = append(out, l)
 		}
@@ -68,20 +67,46 @@ func worst(ls []*Latency, q float64) time.Duration {
 	return d
 }
 
-// Markdown renders the report as the section docs/benchmarks.md keeps.
+// shapes are the latencies the summary tables pick out of a store's.
+type shapes struct {
+	week, all []*Latency // seed scenarios, 7 and 90 days
+	q7, q90   *Latency
+	hist      *Latency
+	field     *Latency
+}
+
+func shapesOf(st *StoreResult) shapes {
+	sc := query(st, "scenario ")
+	return shapes{
+		week:  slices.DeleteFunc(slices.Clone(sc), func(l *Latency) bool { return !strings.HasSuffix(l.Name, "7 days") }),
+		all:   slices.DeleteFunc(slices.Clone(sc), func(l *Latency) bool { return !strings.HasSuffix(l.Name, "90 days") }),
+		q7:    query(st, "q=")[0],
+		q90:   query(st, "q=")[1],
+		hist:  query(st, "hourly histogram")[0],
+		field: query(st, "one user")[0],
+	}
+}
+
+func (st *StoreResult) bytesPerEvent() float64 {
+	return float64(st.BytesOnDisk) / float64(max(st.Events, 1))
+}
+
+// Markdown renders the report as the section docs/benchmarks.md keeps: the
+// one-store section, or with several stores the side-by-side one
+// (SideBySideMarkdown).
 func (r *Report) Markdown() string {
+	if len(r.Stores) > 1 {
+		return r.SideBySideMarkdown()
+	}
 	var b strings.Builder
-	ds, st := r.Dataset, r.Store
+	ds, st := r.Dataset, r.Stores[0]
 	fmt.Fprintf(&b, "Measured %s by `idlog bench --events %d` on %s.\n\n", r.When.UTC().Format("2006-01-02 15:04 MST"), ds.Events, r.Machine)
 	fmt.Fprintf(&b, "Dataset: %d simulated events (%d users, %d days ending %s, with attacks), %.0f bytes/event as NDJSON. Store: `%s`.\n\n",
 		ds.Events, ds.Users, Days, End.Format("2006-01-02"), float64(ds.Bytes)/float64(ds.Events), st.URL)
 
-	week, all := r.query("scenario "), r.query("scenario ")
-	week = slices.DeleteFunc(slices.Clone(week), func(l *Latency) bool { return !strings.HasSuffix(l.Name, "7 days") })
-	all = slices.DeleteFunc(all, func(l *Latency) bool { return !strings.HasSuffix(l.Name, "90 days") })
-	q7, q90 := r.query("q=")[0], r.query("q=")[1]
-	hist := r.query("hourly histogram")[0]
-	bpe := float64(st.BytesOnDisk) / float64(st.Events)
+	sh := shapesOf(st)
+	week, all, q7, q90, hist := sh.week, sh.all, sh.q7, sh.q90, sh.hist
+	bpe := st.bytesPerEvent()
 
 	b.WriteString("| measure | target | idlog | |\n|---|---|---|---|\n")
 	fmt.Fprintf(&b, "| import through the ingest pipeline | ≥ 100,000 events/s | %.0f events/s | %s |\n", st.ImportRate, verdict(st.ImportRate >= 100000))
@@ -100,40 +125,176 @@ func (r *Report) Markdown() string {
 		fmt.Fprintf(&b, "| %s | %d | %s | %s | %d |\n", l.Name, len(l.Samples), ms(l.Quantile(.5)), ms(l.Quantile(.99)), l.Rows)
 	}
 
-	if len(r.Baselines) > 0 {
-		field := r.query("one user")[0]
-		b.WriteString("\nThe same question — one user, four sign-in event types, newest 100, 90 days — asked of what an analyst might use instead, in the same run:\n\n")
-		b.WriteString("| tool | events held | load rate | bytes/event | query (median) | idlog is faster by | same answer as idlog |\n|---|---|---|---|---|---|---|\n")
-		fmt.Fprintf(&b, "| idlog (`%s`) | %d | %.0f/s | %.0f | %s (p50) | | |\n", st.URL, st.Events, st.ImportRate, bpe, ms(field.Quantile(.5)))
-		for _, bl := range r.Baselines {
-			rate := "—"
-			if bl.LoadRate > 0 {
-				rate = fmt.Sprintf("%.0f/s", bl.LoadRate)
-			}
-			same := "n/a (other data)"
-			if bl.Events == ds.Events || bl.Events == int(st.Events) {
-				same = "no"
-				if slices.Equal(bl.UUIDs, r.Reference) {
-					same = "yes"
-				}
-			}
-			fmt.Fprintf(&b, "| %s | %d | %s | %.0f | %s | %.0f× | %s |\n", bl.Name, bl.Events, rate, bl.BytesPerEvt, ms(bl.Query),
-				float64(bl.Query)/float64(max(field.Quantile(.5), time.Microsecond)), same)
-		}
-		b.WriteString("\nThe field numbers from the brief (VictoriaLogs 82k events/s, 131 B/event, 9.6 ms; SQLite with JSON indexes 2.2 KB/event, 78 ms; DuckDB over a raw JSON column 130k/s, 325 ms) were measured on 300k events; see the table above for idlog on this dataset.\n")
-	}
+	r.baselines(&b)
 	return b.String()
 }
 
+// baselines renders the field question asked of jq and SQLite, against the
+// first store's answer and speed.
+func (r *Report) baselines(b *strings.Builder) {
+	if len(r.Baselines) == 0 {
+		return
+	}
+	ds := r.Dataset
+	b.WriteString("\nThe same question — one user, four sign-in event types, newest 100, 90 days — asked of what an analyst might use instead, in the same run:\n\n")
+	b.WriteString("| tool | events held | load rate | bytes/event | query (median) | idlog is faster by | same answer as idlog |\n|---|---|---|---|---|---|---|\n")
+	for i, st := range r.Stores {
+		same := ""
+		if i > 0 {
+			same = sameAnswer(st.Reference, r.Stores[0].Reference)
+		}
+		fmt.Fprintf(b, "| idlog (`%s`) | %d | %.0f/s | %.0f | %s (p50) | | %s |\n", st.URL, st.Events, st.ImportRate, st.bytesPerEvent(), ms(shapesOf(st).field.Quantile(.5)), same)
+	}
+	st := r.Stores[0]
+	field := shapesOf(st).field
+	for _, bl := range r.Baselines {
+		rate := "—"
+		if bl.LoadRate > 0 {
+			rate = fmt.Sprintf("%.0f/s", bl.LoadRate)
+		}
+		same := "n/a (other data)"
+		if bl.Events == ds.Events || bl.Events == int(st.Events) {
+			same = sameAnswer(bl.UUIDs, st.Reference)
+		}
+		fmt.Fprintf(b, "| %s | %d | %s | %.0f | %s | %.0f× | %s |\n", bl.Name, bl.Events, rate, bl.BytesPerEvt, ms(bl.Query),
+			float64(bl.Query)/float64(max(field.Quantile(.5), time.Microsecond)), same)
+	}
+	if len(r.Stores) > 1 {
+		fmt.Fprintf(b, "\n\"idlog is faster by\" and \"same answer\" are against the first store, `%s`.\n", st.URL)
+	}
+	b.WriteString("\nThe field numbers from the brief (VictoriaLogs 82k events/s, 131 B/event, 9.6 ms; SQLite with JSON indexes 2.2 KB/event, 78 ms; DuckDB over a raw JSON column 130k/s, 325 ms) were measured on 300k events; see the table above for idlog on this dataset.\n")
+}
+
+func sameAnswer(got, want []string) string {
+	if slices.Equal(got, want) {
+		return "yes"
+	}
+	return "**no**"
+}
+
+// storeName is a store's column heading: its kind, from the URL scheme.
+func storeName(url string) string {
+	switch {
+	case strings.HasPrefix(url, "duckdb:"):
+		return "DuckDB (embedded)"
+	case strings.HasPrefix(url, "clickhouse:"):
+		return "ClickHouse"
+	}
+	scheme, _, _ := strings.Cut(url, ":")
+	return scheme
+}
+
+// SideBySideMarkdown renders several stores measured on the same dataset
+// with the same sample values: one column per store.
+func (r *Report) SideBySideMarkdown() string {
+	var b strings.Builder
+	ds := r.Dataset
+	cmd := fmt.Sprintf("idlog bench --events %d", ds.Events)
+	for _, st := range r.Stores {
+		cmd += " --store " + st.URL
+	}
+	fmt.Fprintf(&b, "Measured %s by `%s` on %s.\n\n", r.When.UTC().Format("2006-01-02 15:04 MST"), cmd, r.Machine)
+	fmt.Fprintf(&b, "Dataset: %d simulated events (%d users, %d days ending %s, with attacks), %.0f bytes/event as NDJSON, imported into each store in turn through the ingest pipeline; every store is then asked the same queries with the same sample values.\n\n",
+		ds.Events, ds.Users, Days, End.Format("2006-01-02"), float64(ds.Bytes)/float64(ds.Events))
+
+	head := func(first string) {
+		b.WriteString("| " + first + " |")
+		for _, st := range r.Stores {
+			b.WriteString(" " + storeName(st.URL) + " |")
+		}
+		b.WriteString("\n|---|" + strings.Repeat("---|", len(r.Stores)) + "\n")
+	}
+	line := func(name string, cell func(*StoreResult) string) {
+		b.WriteString("| " + name + " |")
+		for _, st := range r.Stores {
+			b.WriteString(" " + cell(st) + " |")
+		}
+		b.WriteString("\n")
+	}
+	head("measure")
+	line("store URL", func(st *StoreResult) string { return "`" + st.URL + "`" })
+	line("events stored", func(st *StoreResult) string { return fmt.Sprint(st.Events) })
+	line("import through the ingest pipeline", func(st *StoreResult) string { return fmt.Sprintf("%.0f events/s", st.ImportRate) })
+	line("import time", func(st *StoreResult) string { return st.ImportTime.Round(time.Second).String() })
+	line("bytes on disk per event, everything included", func(st *StoreResult) string { return fmt.Sprintf("%.0f B", st.bytesPerEvent()) })
+	line("peak resident memory of idlog ¹", func(st *StoreResult) string {
+		if st.PeakRSS == 0 {
+			return "not measured"
+		}
+		return fmt.Sprintf("%.0f MB", float64(st.PeakRSS)/1e6)
+	})
+	line("first page of each seed scenario, 7 days: worst p50 / p99", func(st *StoreResult) string {
+		sh := shapesOf(st)
+		return ms(worst(sh.week, .5)) + " / " + ms(worst(sh.week, .99))
+	})
+	line("first page of each seed scenario, 90 days: worst p50 / p99", func(st *StoreResult) string {
+		sh := shapesOf(st)
+		return ms(worst(sh.all, .5)) + " / " + ms(worst(sh.all, .99))
+	})
+	line("`q` keyword query (a user's email), 7 days: p50", func(st *StoreResult) string { return ms(shapesOf(st).q7.Quantile(.5)) })
+	line("`q` keyword query, 90 days: p50", func(st *StoreResult) string { return ms(shapesOf(st).q90.Quantile(.5)) })
+	line("hourly histogram over 90 days: p50", func(st *StoreResult) string { return ms(shapesOf(st).hist.Quantile(.5)) })
+	same := "yes"
+	for _, st := range r.Stores[1:] {
+		if !slices.Equal(st.Reference, r.Stores[0].Reference) {
+			same = "**no**"
+		}
+	}
+	b.WriteString("\n¹ The peak resident memory of this process from the start of the store's import to its last query. " +
+		"A ClickHouse server is a process of its own: its memory and CPU are not in this figure, and on one machine it competes with idlog for the same cores.\n")
+	fmt.Fprintf(&b, "\nEvery query shape, each run with a different sample value (newest first, limit 100), p50 / p99; the stores gave the same answer to the field question (one user, four sign-in types): %s.\n\n", same)
+
+	b.WriteString("| query | runs |")
+	for _, st := range r.Stores {
+		b.WriteString(" " + storeName(st.URL) + " |")
+	}
+	b.WriteString(" rows returned |\n|---|---|" + strings.Repeat("---|", len(r.Stores)) + "---|\n")
+	for i, l := range r.Stores[0].Queries {
+		fmt.Fprintf(&b, "| %s | %d |", l.Name, len(l.Samples))
+		var rows []string
+		for _, st := range r.Stores {
+			if i >= len(st.Queries) || st.Queries[i].Name != l.Name {
+				b.WriteString(" — |")
+				continue
+			}
+			o := st.Queries[i]
+			fmt.Fprintf(&b, " %s / %s |", ms(o.Quantile(.5)), ms(o.Quantile(.99)))
+			rows = append(rows, fmt.Sprint(o.Rows))
+		}
+		cell := rows[0]
+		if slices.ContainsFunc(rows, func(x string) bool { return x != rows[0] }) {
+			cell = "**differ: " + strings.Join(rows, " / ") + "**"
+		}
+		fmt.Fprintf(&b, " %s |\n", cell)
+	}
+	r.baselines(&b)
+	return b.String()
+}
+
+// Section names the generated section a run writes: the one-store section
+// and the side-by-side one have markers of their own, so both can live in
+// docs/benchmarks.md and neither run overwrites the other.
+type Section string
+
+// The sections `idlog bench` writes.
 const (
-	beginMark = "<!-- idlog bench: begin (generated by `idlog bench`; edits inside are overwritten) -->"
-	endMark   = "<!-- idlog bench: end -->"
+	OneStore   Section = ""
+	SideBySide Section = "side by side"
 )
 
-// WriteSection puts md between the bench markers of the file at path,
-// adding a section at the end when the markers are missing. Everything else
-// in the file (other engineers' sections) is kept.
-func WriteSection(path, title, md string) error {
+func (sec Section) marks() (begin, end string) {
+	name := "idlog bench"
+	if sec != OneStore {
+		name += " " + string(sec)
+	}
+	return "<!-- " + name + ": begin (generated by `idlog bench`; edits inside are overwritten) -->", "<!-- " + name + ": end -->"
+}
+
+// WriteSection puts md between the markers of sec in the file at path,
+// adding a section titled title at the end when the markers are missing.
+// Everything else in the file (other engineers' sections) is kept.
+func WriteSection(path string, sec Section, title, md string) error {
+	beginMark, endMark := sec.marks()
 	old, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
 		return err
