@@ -15,7 +15,8 @@
 #
 # Environment: IDLOG_CLICKHOUSE_SERVER overrides the binary (default: PATH,
 # then /usr/sbin/clickhouse-server, Debian's package); CLICKHOUSE_BENCH_DIR
-# keeps the data in that directory instead of a temporary one (not deleted).
+# keeps the data in that directory instead of a temporary one (not deleted);
+# MALLOC_CONF is passed to the server's jemalloc (default below).
 set -euo pipefail
 
 port="${1:-19000}"
@@ -106,6 +107,12 @@ cat >"$dir/users.xml" <<'EOF'
 </yandex>
 EOF
 
+# Debian's server allocates with jemalloc, which by default hands freed
+# pages back to the kernel after a few seconds; every insert block then
+# faults them in again, and an import spent about as much server CPU in the
+# kernel as in ClickHouse. Keeping freed pages halves the server's CPU per
+# event (docs/clickhouse.md, "Import speed"). Set MALLOC_CONF to override.
+export MALLOC_CONF="${MALLOC_CONF:-dirty_decay_ms:-1,muzzy_decay_ms:-1}"
 "$bin" --config-file="$dir/config.xml" >"$dir/stdout.log" 2>&1 &
 pid=$!
 cleanup() {

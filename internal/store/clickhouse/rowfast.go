@@ -26,7 +26,11 @@ import (
 // queries test membership only, and events of one producer lay their keys
 // out the same way, which is what keeps the arrays compressible.
 func deriveFast(e store.Event) (row, bool) {
-	p := parser{b: e.Raw, inTarget: -1}
+	// Sized for a typical event, so that appends rarely grow: the entries'
+	// text is about twice the JSON's, and an event has about a hundred
+	// scalars.
+	p := parser{b: e.Raw, inTarget: -1, buf: make([]byte, 0, 2*len(e.Raw)), leaves: make([]any, 0, 128),
+		kv: make(spans, 0, 128), present: make(spans, 0, 160), keys: make([]string, 0, 32)}
 	p.skipSpace()
 	if p.i >= len(p.b) || p.b[p.i] != '{' {
 		return row{}, false
