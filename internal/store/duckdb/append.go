@@ -35,6 +35,7 @@ type row struct {
 	rest      any // string, or nil
 	members   []any
 	items     []string // target elements, or nil
+	targetIDs any      // target_ids as a JSON array text, or nil
 }
 
 // prepareInto decodes and projects events into rows (base is the index of
@@ -78,7 +79,15 @@ func prepareInto(rows []row, events []store.Event, base int) error {
 			arrays = append(arrays, k)
 		}
 		slices.Sort(arrays)
-		rows[j] = row{uuid: e.UUID, published: pub, odd: odd, idxOdd: oddCols&indexedMask != 0 || dup, kwplain: plainText(raw), arrays: arrays, cols: cols,
+		var idsJSON any
+		if ids, ok := cols[targetIDs].([]string); ok {
+			b, err := json.Marshal(ids)
+			if err != nil {
+				return fmt.Errorf("duckdb: event %d (%s): %w", i, e.UUID, err)
+			}
+			idsJSON = string(b)
+		}
+		rows[j] = row{targetIDs: idsJSON, uuid: e.UUID, published: pub, odd: odd, idxOdd: oddCols&indexedMask != 0 || dup, kwplain: plainText(raw), arrays: arrays, cols: cols,
 			layout: layout, rest: rest, members: mems, items: items}
 	}
 	return nil
@@ -574,6 +583,7 @@ func (w *writer) store(group []*job) ([]store.AppendResult, error) {
 						} else {
 							vals = append(vals, nil)
 						}
+						vals = append(vals, r.targetIDs)
 						if err := app.AppendRow(vals...); err != nil {
 							return err
 						}

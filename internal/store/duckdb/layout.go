@@ -270,7 +270,7 @@ var rawColumns = func() string {
 	for _, m := range members {
 		cols = append(cols, memberColumn(m))
 	}
-	cols = append(cols, "m_target_items", "target_ids")
+	cols = append(cols, "m_target_items", "target_ids_json")
 	for _, c := range columns {
 		if c.kind == kString {
 			cols = append(cols, c.name)
@@ -318,7 +318,13 @@ func rebuild(v []any) (string, error) {
 		b.WriteByte(':')
 		text, ok := v[4+memberIndex[k]].(string)
 		if !ok && k == "target" {
-			els := unsubstTargets(stringList(v[4+len(members)]), stringList(v[5+len(members)]), typed)
+			var ids []string
+			if t, ok := v[5+len(members)].(string); ok {
+				if err := json.Unmarshal([]byte(t), &ids); err != nil {
+					return "", fmt.Errorf("duckdb: bad target_ids_json %q: %w", t, err)
+				}
+			}
+			els := unsubstTargets(stringList(v[4+len(members)]), ids, typed)
 			text = "[" + strings.Join(els, ",") + "]"
 		}
 		for _, s := range substs[k] {

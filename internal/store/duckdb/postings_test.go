@@ -1,6 +1,7 @@
 package duckdb
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -233,5 +234,52 @@ func TestPostingsDecline(t *testing.T) {
 	}
 	if _, ok := p.candidates(store.Query{}); ok {
 		t.Error("no filter: the postings claim to narrow it")
+	}
+}
+
+// TestMigrateTargetIDsJSON: a file written before target_ids_json existed
+// gets the column filled when opened, and every event reads back the same.
+func TestMigrateTargetIDsJSON(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.duckdb")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := storetest.Dataset()
+	if _, err := s.Append(context.Background(), evs); err != nil {
+		t.Fatal(err)
+	}
+	want, err := s.Query(context.Background(), store.Query{Order: store.BySeq})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`DROP INDEX events_seq`, `ALTER TABLE events DROP COLUMN target_ids_json`} {
+		if _, err := s.db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	if s, err = Open(path); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.Query(context.Background(), store.Query{Order: store.BySeq})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) || len(want) != len(evs) {
+		t.Fatalf("%d events after migration, %d before, %d appended", len(got), len(want), len(evs))
+	}
+	targets := 0
+	for i := range want {
+		if string(got[i].Raw) != string(want[i].Raw) {
+			t.Fatalf("%s after migration:\n%s\nbefore:\n%s", want[i].UUID, got[i].Raw, want[i].Raw)
+		}
+		if bytes.Contains(want[i].Raw, []byte(`"target":[{`)) {
+			targets++
+		}
+	}
+	if targets == 0 {
+		t.Fatal("test data: no event with targets")
 	}
 }
