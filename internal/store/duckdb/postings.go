@@ -100,6 +100,9 @@ func (p *postings) add(rows []posting, upTo int64) {
 		if p.off {
 			break
 		}
+		if r.seq <= p.upTo {
+			continue // indexed already, by a catch-up (sync)
+		}
 		ms := r.published.UnixMilli()
 		if r.seq > math.MaxUint32 || ms < 0 || ms >= maxMS {
 			// Four billion events in one file, or a time the entries
@@ -368,14 +371,24 @@ func typeAlternatives(e filter.Expr, acc []string) ([]string, bool) {
 	return nil, false
 }
 
-// loadPostings indexes the rows already in the file. A row that is odd
-// for any reason is taken as odd for the postings: the table does not say
-// which paths made it so.
+// loadPostings indexes the rows already in the file.
 func loadPostings(ctx context.Context, conn *sql.Conn) (*postings, error) {
 	p := newPostings()
-	rows, err := conn.QueryContext(ctx, `SELECT seq, published, odd, event_type, actor_id, target_ids, client_ip, external_session_id FROM events ORDER BY seq`)
+	return p, p.load(ctx, conn, 0)
+}
+
+// querier is a *sql.DB or a *sql.Conn.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// load indexes the stored rows with a seq above from. A row that is odd
+// for any reason is taken as odd for the postings: the table does not say
+// which paths made it so.
+func (p *postings) load(ctx context.Context, db querier, from int64) error {
+	rows, err := db.QueryContext(ctx, `SELECT seq, published, odd, event_type, actor_id, target_ids, client_ip, external_session_id FROM events WHERE seq > $1 ORDER BY seq`, from)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
 	var batch []posting
@@ -386,7 +399,7 @@ func loadPostings(ctx context.Context, conn *sql.Conn) (*postings, error) {
 		var targets any
 		r.cols = make([]any, len(columns))
 		if err := rows.Scan(&r.seq, &r.published, &r.odd, &et, &actor, &targets, &ip, &session); err != nil {
-			return nil, err
+			return err
 		}
 		set := func(col int, v sql.NullString) {
 			if v.Valid {
@@ -414,8 +427,25 @@ func loadPostings(ctx context.Context, conn *sql.Conn) (*postings, error) {
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return err
 	}
 	p.add(batch, last)
-	return p, nil
+	return nil
+}
+
+// sync indexes rows that another Store on the same database (DuckDB
+// shares one database among the opens of a file in a process) has
+// committed: the state row says how far the table goes.
+func (p *postings) sync(ctx context.Context, db *sql.DB) error {
+	var last int64
+	if err := db.QueryRowContext(ctx, `SELECT last_seq FROM state WHERE id = 1`).Scan(&last); err != nil {
+		return err
+	}
+	p.mu.RLock()
+	upTo := p.upTo
+	p.mu.RUnlock()
+	if last <= upTo {
+		return nil
+	}
+	return p.load(ctx, db, upTo)
 }

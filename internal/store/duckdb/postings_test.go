@@ -283,3 +283,45 @@ func TestMigrateTargetIDsJSON(t *testing.T) {
 		t.Fatal("test data: no event with targets")
 	}
 }
+
+// TestPostingsTwoOpens: two Stores on one file in one process share
+// DuckDB's database; what one appends or deletes, the other's pages see.
+func TestPostingsTwoOpens(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.duckdb")
+	a, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	evs := storetest.Synthetic(400, 5)
+	if _, err := b.Append(context.Background(), evs); err != nil {
+		t.Fatal(err)
+	}
+	vals := indexedValues(t, evs)
+	check := func(when string) {
+		for _, v := range vals["actor.id"][:5] {
+			f, err := filter.Parse(`actor.id eq ` + scenario.Quote(v))
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := store.Query{Filter: f, Descending: true, Limit: 10}
+			got := pages(t, a, q)
+			a.noPostings = true
+			want := pages(t, a, q)
+			a.noPostings = false
+			if len(got) == 0 && when == "append" || !slices.Equal(got, want) {
+				t.Fatalf("after the other's %s: actor %s\nwith postings    %v\nwithout postings %v", when, v, got, want)
+			}
+		}
+	}
+	check("append")
+	if _, err := b.DeleteBefore(context.Background(), evs[200].Published); err != nil {
+		t.Fatal(err)
+	}
+	check("delete")
+}

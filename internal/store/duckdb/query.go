@@ -88,6 +88,9 @@ func (s *Store) Query(ctx context.Context, q store.Query) ([]store.Event, error)
 		return nil, err
 	}
 	if p.idx != nil {
+		if err := p.idx.sync(ctx, s.db); err != nil {
+			return nil, fmt.Errorf("duckdb: query: %w", err)
+		}
 		if cands, ok := p.idx.candidates(q); ok {
 			return s.postingQuery(ctx, p, cands)
 		}
@@ -266,14 +269,17 @@ func (s *Store) postingQuery(ctx context.Context, p *plan, cands []cand) ([]stor
 				j = min(i+max(limit-len(out), fetchMin), j)
 			}
 			j = min(j, i+fetchMax)
-			evs, err := s.fetch(ctx, keys[i:j])
+			rows, err := s.fetch(ctx, keys[i:j])
 			if err != nil {
 				return nil, err
 			}
 			for _, k := range keys[i:j] {
-				e, ok := evs[k.seq]
+				e, ok := rows[k.seq]
 				if !ok {
-					continue // deleted meanwhile
+					// Deleted since the postings named it (by
+					// another Store on this file): the page goes on
+					// with the next candidates.
+					continue
 				}
 				if !k.sure {
 					if _, ok := p.verify(string(e.Raw)); !ok {
