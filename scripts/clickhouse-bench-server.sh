@@ -110,8 +110,8 @@ EOF
 # Debian's server allocates with jemalloc, which by default hands freed
 # pages back to the kernel after a few seconds; every insert block then
 # faults them in again, and an import spent about as much server CPU in the
-# kernel as in ClickHouse. Keeping freed pages halves the server's CPU per
-# event (docs/clickhouse.md, "Import speed"). Set MALLOC_CONF to override.
+# kernel as in ClickHouse. Keeping freed pages cut that kernel time by half
+# or more (docs/clickhouse.md, "Import speed"). Set MALLOC_CONF to override.
 export MALLOC_CONF="${MALLOC_CONF:-dirty_decay_ms:-1,muzzy_decay_ms:-1}"
 "$bin" --config-file="$dir/config.xml" >"$dir/stdout.log" 2>&1 &
 pid=$!
