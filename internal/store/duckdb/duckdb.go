@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" database/sql driver
@@ -65,6 +66,7 @@ func Open(path string) (*Store, error) {
 		return nil, openErr(path, err)
 	}
 	s.w = w
+	opened(path, 1)
 	return s, nil
 }
 
@@ -175,7 +177,48 @@ func (s *Store) idx() *postings {
 // Close stops the writer and closes the database.
 func (s *Store) Close() error {
 	s.w.close()
+	opened(s.path, -1)
 	return s.db.Close()
+}
+
+// opens counts the open Stores of each file in this process. DuckDB gives
+// every open of a file in a process the same database, so what one Store
+// appends the others must index too (postings.sync); with one open, there
+// is nothing to catch up with.
+var opens = struct {
+	sync.Mutex
+	n map[string]int
+}{n: map[string]int{}}
+
+func opened(path string, d int) {
+	if path == "" {
+		return // every in-memory store is its own database
+	}
+	path = fileKey(path)
+	opens.Lock()
+	defer opens.Unlock()
+	if opens.n[path] += d; opens.n[path] <= 0 {
+		delete(opens.n, path)
+	}
+}
+
+// shared reports whether another Store in this process has the file open.
+func (s *Store) shared() bool {
+	if s.path == "" {
+		return false
+	}
+	key := fileKey(s.path)
+	opens.Lock()
+	defer opens.Unlock()
+	return opens.n[key] > 1
+}
+
+// fileKey names a file the same way however the path spells it.
+func fileKey(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return filepath.Clean(path)
 }
 
 // Append implements store.Store.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -221,7 +222,7 @@ func substTargets(els []string, cols []any) []string {
 }
 
 // unsubstTargets undoes substTargets.
-func unsubstTargets(els []string, ids []string, typed map[int]string) []string {
+func unsubstTargets(els []string, ids []string, typed []string) []string {
 	for k, el := range els {
 		if k < len(ids) && strings.Contains(el, targetMarker) {
 			el = strings.ReplaceAll(el, targetMarker, `"`+ids[k]+`"`)
@@ -291,19 +292,17 @@ func rebuild(v []any) (string, error) {
 		}
 		return rest, nil
 	}
-	var keys []string
-	if err := json.Unmarshal([]byte(layout), &keys); err != nil {
-		return "", fmt.Errorf("duckdb: bad layout %q: %w", layout, err)
+	keys, err := layoutKeys(layout)
+	if err != nil {
+		return "", err
 	}
 	uuid, _ := v[2].(string)
 	pub, _ := v[3].(time.Time)
-	typed := map[int]string{}
+	typed := make([]string, len(columns))
 	j := 4 + len(members) + 2
 	for i, c := range columns {
 		if c.kind == kString {
-			if s, ok := v[j].(string); ok {
-				typed[i] = s
-			}
+			typed[i], _ = v[j].(string)
 			j++
 		}
 	}
@@ -313,8 +312,7 @@ func rebuild(v []any) (string, error) {
 		if n > 0 {
 			b.WriteByte(',')
 		}
-		kq, _ := json.Marshal(k)
-		b.Write(kq)
+		b.WriteString(quotedMember[k])
 		b.WriteByte(':')
 		text, ok := v[4+memberIndex[k]].(string)
 		if !ok && k == "target" {
@@ -346,6 +344,49 @@ func rebuild(v []any) (string, error) {
 	}
 	b.WriteByte('}')
 	return b.String(), nil
+}
+
+// quotedMember holds each member name as a JSON string; a layout only ever
+// names members (split keeps other events whole).
+var quotedMember = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range members {
+		q, _ := json.Marshal(n)
+		m[n] = string(q)
+	}
+	return m
+}()
+
+// layouts caches decoded layout texts: there are only as many as member
+// orders that senders use, and decoding one per row read was a tenth of a
+// page's time.
+var layouts struct {
+	sync.RWMutex
+	m map[string][]string
+}
+
+func layoutKeys(layout string) ([]string, error) {
+	layouts.RLock()
+	keys, ok := layouts.m[layout]
+	layouts.RUnlock()
+	if ok {
+		return keys, nil
+	}
+	if err := json.Unmarshal([]byte(layout), &keys); err != nil {
+		return nil, fmt.Errorf("duckdb: bad layout %q: %w", layout, err)
+	}
+	for _, k := range keys {
+		if _, ok := quotedMember[k]; !ok {
+			return nil, fmt.Errorf("duckdb: layout %q names %q, not a LogEvent member", layout, k)
+		}
+	}
+	layouts.Lock()
+	defer layouts.Unlock()
+	if layouts.m == nil || len(layouts.m) >= 4096 {
+		layouts.m = map[string][]string{} // a bound, should a sender vary the order endlessly
+	}
+	layouts.m[layout] = keys
+	return keys, nil
 }
 
 // memberSQL is the SQL for a member's JSON text with its markers replaced;

@@ -88,8 +88,10 @@ func (s *Store) Query(ctx context.Context, q store.Query) ([]store.Event, error)
 		return nil, err
 	}
 	if p.idx != nil {
-		if err := p.idx.sync(ctx, s.db); err != nil {
-			return nil, fmt.Errorf("duckdb: query: %w", err)
+		if s.shared() {
+			if err := p.idx.sync(ctx, s.db); err != nil {
+				return nil, fmt.Errorf("duckdb: query: %w", err)
+			}
 		}
 		if cands, ok := p.idx.candidates(q); ok {
 			return s.postingQuery(ctx, p, cands)
