@@ -166,7 +166,8 @@ func BenchmarkStore(b *testing.B) {
 }
 
 // BenchmarkDeriveRow is the client's share of an import: decoding an event
-// and laying out its columns (no server needed).
+// and laying out its columns (no server needed), by the one-pass parser
+// (what deriveRow uses) and by the generic tree it falls back to.
 func BenchmarkDeriveRow(b *testing.B) {
 	evs, err := storetest.Simulated(simulate.Config{Users: 100, Days: 7, Seed: 42, Attacks: true}, 2000)
 	if err != nil {
@@ -176,12 +177,18 @@ func BenchmarkDeriveRow(b *testing.B) {
 	for _, e := range evs {
 		raw += int64(len(e.Raw))
 	}
-	b.ReportAllocs()
-	b.SetBytes(raw / int64(len(evs)))
-	b.ResetTimer()
-	for i := range b.N {
-		if _, err := deriveRow(0, evs[i%len(evs)]); err != nil {
-			b.Fatal(err)
-		}
+	for _, c := range []struct {
+		name   string
+		derive func(int, store.Event) (row, error)
+	}{{"fast", deriveRow}, {"tree", deriveTree}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(raw / int64(len(evs)))
+			for i := range b.N {
+				if _, err := c.derive(0, evs[i%len(evs)]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -12,8 +12,9 @@ import (
 // deriveFast computes the same row as deriveTree in one pass over the JSON
 // text, without building the generic tree: decoding into maps and
 // interfaces was the largest part of an import's client time. Strings
-// without escapes are sliced from the text, and the kv, present and
-// num_path entries of a row share one allocation.
+// without escapes are sliced from the row's copy of the text (which the raw
+// column keeps anyway), and the kv, present and num_path entries of a row
+// share one allocation.
 //
 // It gives up (ok false) on what it does not handle exactly as
 // encoding/json does, and deriveRow then takes the tree path, which also
@@ -29,7 +30,8 @@ func deriveFast(e store.Event) (row, bool) {
 	// Sized for a typical event, so that appends rarely grow: the entries'
 	// text is about twice the JSON's, and an event has about a hundred
 	// scalars.
-	p := parser{b: e.Raw, inTarget: -1, buf: make([]byte, 0, 2*len(e.Raw)), leaves: make([]any, 0, 128),
+	raw := string(e.Raw)
+	p := parser{b: e.Raw, raw: raw, inTarget: -1, buf: make([]byte, 0, 2*len(e.Raw)), leaves: make([]any, 0, 128),
 		kv: make(spans, 0, 128), present: make(spans, 0, 160), keys: make([]string, 0, 32)}
 	p.skipSpace()
 	if p.i >= len(p.b) || p.b[p.i] != '{' {
@@ -49,7 +51,7 @@ func deriveFast(e store.Event) (row, bool) {
 		numVal:      p.numVal,
 		pubMs:       p.pubMs,
 		tokens:      filter.Tokens(p.leaves),
-		raw:         string(e.Raw),
+		raw:         raw,
 	}
 	if r.hot == nil {
 		r.hot = make([][]string, len(hotColumns))
@@ -114,6 +116,7 @@ type target struct {
 
 type parser struct {
 	b    []byte
+	raw  string // b as a string: plain strings and numbers are sliced from it
 	i    int
 	path []byte // dotted path of the current value; valid while reach
 
@@ -298,7 +301,7 @@ func (p *parser) value(reach bool) bool {
 			return false
 		}
 		text := p.b[start:p.i]
-		n := json.Number(text)
+		n := json.Number(p.raw[start:p.i])
 		p.leaves = append(p.leaves, n)
 		if reach {
 			p.scalarAt()
@@ -414,7 +417,7 @@ func (p *parser) str() (string, bool) {
 			p.i++
 			body := p.b[start+1 : p.i-1]
 			if plain && utf8.Valid(body) {
-				return string(body), true
+				return p.raw[start+1 : p.i-1], true
 			}
 			var s string
 			if err := json.Unmarshal(p.b[start:p.i], &s); err != nil {
