@@ -351,6 +351,9 @@ type writer struct {
 	known map[uint64]struct{}
 	// idx is updated after each commit, before the appends are answered.
 	idx *postings
+	// file is told each commit's last seq, for the other Stores of the
+	// file in this process (nil for an in-memory store).
+	file *fileState
 }
 
 // maxGroup bounds the events merged into one transaction.
@@ -623,6 +626,14 @@ func (w *writer) store(group []*job) ([]store.AppendResult, error) {
 		w.known[h] = struct{}{}
 	}
 	w.idx.add(indexed, w.lastSeq)
+	if f := w.file; f != nil {
+		for {
+			c := f.committed.Load()
+			if c >= w.lastSeq || f.committed.CompareAndSwap(c, w.lastSeq) {
+				break
+			}
+		}
+	}
 	return res, nil
 }
 

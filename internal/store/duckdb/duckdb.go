@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" database/sql driver
@@ -26,6 +27,7 @@ type Store struct {
 	db   *sql.DB
 	path string // "" for an in-memory store
 	w    *writer
+	file *fileState // nil for an in-memory store
 
 	noPostings bool // tests and benchmarks compare pages without them
 }
@@ -66,7 +68,8 @@ func Open(path string) (*Store, error) {
 		return nil, openErr(path, err)
 	}
 	s.w = w
-	opened(path, 1)
+	s.file = acquire(path)
+	w.file = s.file
 	return s, nil
 }
 
@@ -177,40 +180,64 @@ func (s *Store) idx() *postings {
 // Close stops the writer and closes the database.
 func (s *Store) Close() error {
 	s.w.close()
-	opened(s.path, -1)
+	release(s.path)
 	return s.db.Close()
 }
 
-// opens counts the open Stores of each file in this process. DuckDB gives
-// every open of a file in a process the same database, so what one Store
-// appends the others must index too (postings.sync); with one open, there
-// is nothing to catch up with.
-var opens = struct {
+// files is the state shared by the Stores of one file in this process.
+// DuckDB gives every open of a file in a process the same database, so
+// what one Store appends the others' postings must index too.
+var files = struct {
 	sync.Mutex
-	n map[string]int
-}{n: map[string]int{}}
+	m map[string]*fileState
+}{m: map[string]*fileState{}}
 
-func opened(path string, d int) {
+type fileState struct {
+	refs      int
+	committed atomic.Int64 // the highest seq any of them committed
+}
+
+// acquire returns the shared state of the file at path, nil for an
+// in-memory store (each is its own database).
+func acquire(path string) *fileState {
 	if path == "" {
-		return // every in-memory store is its own database
+		return nil
 	}
-	path = fileKey(path)
-	opens.Lock()
-	defer opens.Unlock()
-	if opens.n[path] += d; opens.n[path] <= 0 {
-		delete(opens.n, path)
+	key := fileKey(path)
+	files.Lock()
+	defer files.Unlock()
+	f := files.m[key]
+	if f == nil {
+		f = &fileState{}
+		files.m[key] = f
+	}
+	f.refs++
+	return f
+}
+
+func release(path string) {
+	if path == "" {
+		return
+	}
+	key := fileKey(path)
+	files.Lock()
+	defer files.Unlock()
+	if f := files.m[key]; f != nil {
+		if f.refs--; f.refs <= 0 {
+			delete(files.m, key)
+		}
 	}
 }
 
-// shared reports whether another Store in this process has the file open.
-func (s *Store) shared() bool {
-	if s.path == "" {
+// behind reports whether another Store of this file committed rows that
+// the postings have not indexed.
+func (s *Store) behind(idx *postings) bool {
+	if s.file == nil {
 		return false
 	}
-	key := fileKey(s.path)
-	opens.Lock()
-	defer opens.Unlock()
-	return opens.n[key] > 1
+	idx.mu.RLock()
+	defer idx.mu.RUnlock()
+	return s.file.committed.Load() > idx.upTo
 }
 
 // fileKey names a file the same way however the path spells it.

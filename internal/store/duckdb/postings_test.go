@@ -320,6 +320,20 @@ func TestPostingsTwoOpens(t *testing.T) {
 		}
 	}
 	check("append")
+
+	// A third open appends and closes before the first one reads.
+	c, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	more := storetest.Synthetic(300, 6)
+	if _, err := c.Append(context.Background(), more); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	evs = append(evs, more...)
+	vals = indexedValues(t, more)
+	check("append")
 	if _, err := b.DeleteBefore(context.Background(), evs[200].Published); err != nil {
 		t.Fatal(err)
 	}

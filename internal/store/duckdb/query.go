@@ -88,7 +88,7 @@ func (s *Store) Query(ctx context.Context, q store.Query) ([]store.Event, error)
 		return nil, err
 	}
 	if p.idx != nil {
-		if s.shared() {
+		if s.behind(p.idx) {
 			if err := p.idx.sync(ctx, s.db); err != nil {
 				return nil, fmt.Errorf("duckdb: query: %w", err)
 			}
