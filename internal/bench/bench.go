@@ -85,6 +85,12 @@ func CheckEmpty(ctx context.Context, st store.Store, url string) error {
 	return nil
 }
 
+// flusher is a store that can write what it holds in a log into its
+// compact form.
+type flusher interface {
+	Flush(ctx context.Context) error
+}
+
 // Measure imports ds into st through the ingest pipeline and times the query
 // shapes the issues set targets for. reps is how many times each shape runs
 // (with a different sample value each time).
@@ -105,6 +111,16 @@ func Measure(ctx context.Context, st store.Store, url string, ds *Dataset, reps 
 	})
 	if err != nil {
 		return nil, fmt.Errorf("import: %w", err)
+	}
+	// A store that keeps recent writes in a log until it compacts them
+	// (DuckDB's WAL, uncompressed) is measured compacted: a store that
+	// has run for a while is, and the time it takes counts as import.
+	if f, ok := st.(flusher); ok {
+		t := time.Now()
+		if err := f.Flush(ctx); err != nil {
+			return nil, fmt.Errorf("import: %w", err)
+		}
+		fmt.Fprintf(log, "import: flushed in %s\n", time.Since(t).Round(time.Millisecond))
 	}
 	res.ImportTime = time.Since(start)
 	if ir.RejectedCount > 0 {

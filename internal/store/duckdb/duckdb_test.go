@@ -1,6 +1,8 @@
 package duckdb
 
 import (
+	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -23,3 +25,33 @@ func TestConformance(t *testing.T) {
 }
 
 func storetestEvents(n int) []store.Event { return storetest.Synthetic(n, 99) }
+
+// TestFlush: after Flush the appended events are in the table file, not
+// the WAL (bench measures bytes per event after it).
+func TestFlush(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.duckdb")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Append(context.Background(), storetestEvents(2000)); err != nil {
+		t.Fatal(err)
+	}
+	wal := func() int64 {
+		fi, err := os.Stat(path + ".wal")
+		if err != nil {
+			return 0
+		}
+		return fi.Size()
+	}
+	if wal() == 0 {
+		t.Fatal("test premise: the appends left no WAL")
+	}
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := wal(); n != 0 {
+		t.Errorf("WAL holds %d bytes after Flush", n)
+	}
+}
