@@ -117,11 +117,15 @@ func ParseURL(raw string) (Config, error) {
 
 func dial(addr string, cfg Config, settings clickhouse.Settings) (driver.Conn, error) {
 	return clickhouse.Open(&clickhouse.Options{
-		Addr:         []string{addr},
-		Auth:         clickhouse.Auth{Username: cfg.User, Password: cfg.Password},
-		Protocol:     clickhouse.Native,
-		DialTimeout:  5 * time.Second,
-		ReadTimeout:  60 * time.Second,
+		Addr:        []string{addr},
+		Auth:        clickhouse.Auth{Username: cfg.User, Password: cfg.Password},
+		Protocol:    clickhouse.Native,
+		DialTimeout: 5 * time.Second,
+		// Queries are bounded by their context (the API's 30 s); this
+		// only catches a server that stopped answering. A minute was
+		// too short for a duplicate check during heavy merges at 9M
+		// events on two cores.
+		ReadTimeout:  5 * time.Minute,
 		MaxOpenConns: 8,
 		Settings:     settings,
 	})
