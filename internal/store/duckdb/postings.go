@@ -199,7 +199,7 @@ func (p *postings) candidates(q store.Query) (out []cand, ok bool) {
 	var typeSets [][]string
 	others := 0 // conjuncts that are neither keys nor types
 	for _, e := range conj {
-		if ks, ok := keyAlternatives(e, nil); ok {
+		if ks, ok := keyAlternatives(e); ok {
 			if keys != nil {
 				others++ // the larger of two key conjuncts is left to SQL
 			}
@@ -208,7 +208,7 @@ func (p *postings) candidates(q store.Query) (out []cand, ok bool) {
 			}
 			continue
 		}
-		if ts, ok := typeAlternatives(e, nil); ok {
+		if ts, ok := typeAlternatives(e); ok {
 			typeSets = append(typeSets, ts)
 			continue
 		}
@@ -316,59 +316,53 @@ func conjuncts(e filter.Expr, out *[]filter.Expr) {
 	}
 }
 
-// keyAlternatives: when e is an indexed path eq a string, or an or of such,
-// the values one of which a matching row must hold.
-func keyAlternatives(e filter.Expr, acc []pkey) ([]pkey, bool) {
+// alternatives: when e is a comparison that leaf accepts, or an or of
+// such, the values leaf gives for each.
+func alternatives[T any](e filter.Expr, acc []T, leaf func(*filter.Compare) (T, bool)) ([]T, bool) {
 	switch x := e.(type) {
 	case *filter.Paren:
-		return keyAlternatives(x.X, acc)
+		return alternatives(x.X, acc, leaf)
 	case *filter.Logical:
 		if x.And {
 			return nil, false
 		}
-		acc, ok := keyAlternatives(x.Left, acc)
+		acc, ok := alternatives(x.Left, acc, leaf)
 		if !ok {
 			return nil, false
 		}
-		return keyAlternatives(x.Right, acc)
+		return alternatives(x.Right, acc, leaf)
 	case *filter.Compare:
-		if x.Op != filter.OpEq || x.Value.Kind != filter.String {
-			return nil, false
-		}
-		col := columnByPath[x.Path.String()]
-		if col == nil {
-			return nil, false
-		}
-		for i, c := range indexedColumns {
-			if &columns[c] == col {
-				return append(acc, pkey{uint8(i), x.Value.Str}), true
-			}
+		if v, ok := leaf(x); ok {
+			return append(acc, v), true
 		}
 	}
 	return nil, false
 }
 
+// keyAlternatives: when e is an indexed path eq a string, or an or of such,
+// the values one of which a matching row must hold.
+func keyAlternatives(e filter.Expr) ([]pkey, bool) {
+	return alternatives(e, nil, func(x *filter.Compare) (pkey, bool) {
+		if x.Op != filter.OpEq || x.Value.Kind != filter.String {
+			return pkey{}, false
+		}
+		col := columnByPath[x.Path.String()]
+		for i, c := range indexedColumns {
+			if col != nil && &columns[c] == col {
+				return pkey{uint8(i), x.Value.Str}, true
+			}
+		}
+		return pkey{}, false
+	})
+}
+
 // typeAlternatives: when e is eventType eq a string, or an or of such, the
 // event types a matching row may have.
-func typeAlternatives(e filter.Expr, acc []string) ([]string, bool) {
-	switch x := e.(type) {
-	case *filter.Paren:
-		return typeAlternatives(x.X, acc)
-	case *filter.Logical:
-		if x.And {
-			return nil, false
-		}
-		acc, ok := typeAlternatives(x.Left, acc)
-		if !ok {
-			return nil, false
-		}
-		return typeAlternatives(x.Right, acc)
-	case *filter.Compare:
-		if x.Op == filter.OpEq && x.Value.Kind == filter.String && len(x.Path) == 1 && x.Path[0] == "eventType" {
-			return append(acc, x.Value.Str), true
-		}
-	}
-	return nil, false
+func typeAlternatives(e filter.Expr) ([]string, bool) {
+	return alternatives(e, nil, func(x *filter.Compare) (string, bool) {
+		ok := x.Op == filter.OpEq && x.Value.Kind == filter.String && len(x.Path) == 1 && x.Path[0] == "eventType"
+		return x.Value.Str, ok
+	})
 }
 
 // loadPostings indexes the rows already in the file.
