@@ -21,7 +21,7 @@ type plan struct {
 	args   []any
 	q      store.Query
 	c      *compiler
-	idx    *postings // for pages (slices); nil in tests that measure without
+	idx    *postings // for pages (Query); nil when the store is told not to use them
 }
 
 func (s *Store) plan(q store.Query) (*plan, error) {
