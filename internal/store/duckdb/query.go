@@ -138,37 +138,8 @@ func (s *Store) Query(ctx context.Context, q store.Query) ([]store.Event, error)
 			if err != nil {
 				return nil, err
 			}
-			// Read as many rows as the page still lacks (at least
-			// fetchMin), twice as many each time undecided rows fail.
-			n := fetchMin
-			for i := 0; i < len(keys) && !full(); {
-				j := len(keys)
-				if q.Limit > 0 {
-					n = max(n, q.Limit-len(out))
-					j = min(i+n, j)
-				}
-				j = min(j, i+fetchMax)
-				evs, err := s.fetch(ctx, keys[i:j])
-				if err != nil {
-					return nil, err
-				}
-				for _, k := range keys[i:j] {
-					e, ok := evs[k.seq]
-					if !ok {
-						continue // deleted meanwhile
-					}
-					if !k.sure {
-						if _, ok := p.verify(string(e.Raw)); !ok {
-							continue
-						}
-					}
-					out = append(out, e)
-					if full() {
-						break
-					}
-				}
-				i = j
-				n *= 2
+			if out, err = s.fill(ctx, p, keys, out); err != nil {
+				return nil, err
 			}
 			if full() {
 				return out, nil
@@ -255,9 +226,8 @@ var postingWindow = 16
 func (s *Store) postingQuery(ctx context.Context, p *plan, cands []cand) ([]store.Event, error) {
 	limit := p.q.Limit
 	var out []store.Event
-	full := func() bool { return limit > 0 && len(out) >= limit }
 	n := max(limit, postingWindow)
-	for len(cands) > 0 && !full() {
+	for len(cands) > 0 && (limit == 0 || len(out) < limit) {
 		w := cands[:min(len(cands), n)]
 		cands = cands[len(w):]
 		n = min(2*n, fetchMax)
@@ -265,36 +235,50 @@ func (s *Store) postingQuery(ctx context.Context, p *plan, cands []cand) ([]stor
 		if err != nil {
 			return nil, err
 		}
-		for i := 0; i < len(keys) && !full(); {
-			j := len(keys)
-			if limit > 0 {
-				j = min(i+max(limit-len(out), fetchMin), j)
+		if out, err = s.fill(ctx, p, keys, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// fill appends to out the events of keys, in order, until the page is
+// full: it reads as many rows as the page still lacks (at least fetchMin),
+// twice as many each time undecided rows fail the Go check. A row deleted
+// since its key was found (by DeleteBefore, or by another Store on this
+// file after the postings named it) is passed over.
+func (s *Store) fill(ctx context.Context, p *plan, keys []key, out []store.Event) ([]store.Event, error) {
+	limit := p.q.Limit
+	full := func() bool { return limit > 0 && len(out) >= limit }
+	n := fetchMin
+	for i := 0; i < len(keys) && !full(); {
+		j := len(keys)
+		if limit > 0 {
+			n = max(n, limit-len(out))
+			j = min(i+n, j)
+		}
+		j = min(j, i+fetchMax)
+		rows, err := s.fetch(ctx, keys[i:j])
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range keys[i:j] {
+			e, ok := rows[k.seq]
+			if !ok {
+				continue
 			}
-			j = min(j, i+fetchMax)
-			rows, err := s.fetch(ctx, keys[i:j])
-			if err != nil {
-				return nil, err
-			}
-			for _, k := range keys[i:j] {
-				e, ok := rows[k.seq]
-				if !ok {
-					// Deleted since the postings named it (by
-					// another Store on this file): the page goes on
-					// with the next candidates.
+			if !k.sure {
+				if _, ok := p.verify(string(e.Raw)); !ok {
 					continue
 				}
-				if !k.sure {
-					if _, ok := p.verify(string(e.Raw)); !ok {
-						continue
-					}
-				}
-				out = append(out, e)
-				if full() {
-					break
-				}
 			}
-			i = j
+			out = append(out, e)
+			if full() {
+				break
+			}
 		}
+		i = j
+		n *= 2
 	}
 	return out, nil
 }
