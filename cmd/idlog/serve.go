@@ -19,6 +19,7 @@ import (
 
 	"github.com/idlog/idlog/internal/api"
 	"github.com/idlog/idlog/internal/auth"
+	"github.com/idlog/idlog/internal/bytesize"
 	"github.com/idlog/idlog/internal/collect"
 	"github.com/idlog/idlog/internal/cursor"
 	"github.com/idlog/idlog/internal/ingest"
@@ -81,6 +82,8 @@ Examples:
   idlog serve --demo                      # try it: generated data and a token
   idlog serve --addr :8443 --tls-cert cert.pem --tls-key key.pem
   IDLOG_STORE=duckdb:/var/lib/idlog/events.duckdb idlog serve --retention 90d
+  idlog serve --store 'duckdb:/var/lib/idlog/events.duckdb?row_cache=1GiB'
+                                          # keep 1 GiB of events already read (default 128MiB)
   OKTA_API_TOKEN=… idlog serve --pull-org https://ORG.okta.com   # and mirror an org (docs/collector.md)
 
 Every flag can also be set as IDLOG_<FLAG> (IDLOG_ADDR, IDLOG_RATE_LIMIT, …).
@@ -322,23 +325,11 @@ type byteSizeFlag int64
 func (b *byteSizeFlag) String() string { return strconv.FormatInt(int64(*b), 10) }
 
 func (b *byteSizeFlag) Set(s string) error {
-	s = strings.TrimSpace(s)
-	units := []struct {
-		suffix string
-		mult   int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}}
-	mult := int64(1)
-	for _, u := range units {
-		if v, ok := strings.CutSuffix(s, u.suffix); ok {
-			s, mult = strings.TrimSpace(v), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 {
+	n, err := bytesize.Parse(s)
+	if err != nil || n == 0 {
 		return errors.New("want a positive size such as 256MiB")
 	}
-	*b = byteSizeFlag(n * mult)
+	*b = byteSizeFlag(n)
 	return nil
 }
 

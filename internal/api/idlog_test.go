@@ -141,14 +141,20 @@ func TestMetrics(t *testing.T) {
 	e.get(e.read, "/api/v1/logs")
 	e.get(e.read, "/api/v1/logs?limit=x")
 	e.do("POST", e.write, "/api/v1/logs", strings.NewReader(string(genEvents(40, 1, t0, time.Hour)[0])+"\nbad\n"), nil)
+	// The event read twice: the second time from the store's cache.
+	since := "/api/v1/logs?since=" + t0.Add(-time.Hour).Format(time.RFC3339)
+	e.get(e.read, since)
+	e.get(e.read, since)
 	resp, body := e.get(e.read, "/metrics")
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
 		t.Fatalf("%d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	for _, want := range []string{
-		`idlog_http_requests_total{route="GET /api/v1/logs",code="200"} 1`,
+		`idlog_http_requests_total{route="GET /api/v1/logs",code="200"} 3`,
 		`idlog_http_requests_total{route="GET /api/v1/logs",code="400"} 1`,
-		`idlog_http_request_duration_seconds_count{route="GET /api/v1/logs"} 2`,
+		`idlog_http_request_duration_seconds_count{route="GET /api/v1/logs"} 4`,
+		`idlog_store_cache_events_total{result="hit"} 1`,
+		`idlog_store_cache_events_total{result="miss"} 1`,
 		`idlog_ingest_events_total{result="accepted"} 1`,
 		`idlog_ingest_events_total{result="rejected"} 1`,
 		"idlog_store_events 1\n",

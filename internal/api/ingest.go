@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/idlog/idlog/internal/bytesize"
 	"github.com/idlog/idlog/internal/ingest"
 )
 
@@ -87,7 +88,7 @@ func (s *Server) postLogs(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) tooLarge() error {
 	return &Error{kind: kindTooLarge, Code: codeTooLarge,
-		Summary: fmt.Sprintf("Api validation failed: the request body is larger than this server's limit of %s (idlog serve --body-limit). Send it in smaller parts.", byteSize(s.opts.BodyLimit))}
+		Summary: fmt.Sprintf("Api validation failed: the request body is larger than this server's limit of %s (idlog serve --body-limit). Send it in smaller parts.", bytesize.Format(s.opts.BodyLimit))}
 }
 
 // errBodyTooLarge is what a cappedReader returns past its limit.
@@ -122,18 +123,6 @@ func (c *cappedReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.left -= int64(n)
 	return n, err
-}
-
-func byteSize(n int64) string {
-	switch {
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return fmt.Sprintf("%d GiB", n>>30)
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
 
 // readErrRecorder remembers the first error reading the body gave, so a

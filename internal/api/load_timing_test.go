@@ -52,6 +52,9 @@ func envDuration(name string, def time.Duration) time.Duration {
 //	IDLOG_LOAD_READERS   concurrent readers (default 50)
 //	IDLOG_LOAD_RATE      events per second the writer pushes (default 5,000)
 //	IDLOG_LOAD_STORE     a store URL to keep the loaded events between runs
+//	IDLOG_LOAD_VALUES    values per scenario parameter the readers pick
+//	                     from, the most frequent first (default 20): how
+//	                     many distinct pages the readers ask for
 //
 // The documented run (docs/benchmarks.md, API) is
 // IDLOG_LOAD_EVENTS=1000000 IDLOG_LOAD_DURATION=60s
@@ -65,6 +68,7 @@ func TestLoad(t *testing.T) {
 	dur := envDuration("IDLOG_LOAD_DURATION", 3*time.Second)
 	readers := envInt("IDLOG_LOAD_READERS", 50)
 	rate := envInt("IDLOG_LOAD_RATE", 5000)
+	nValues := envInt("IDLOG_LOAD_VALUES", 20)
 	storeURL := os.Getenv("IDLOG_LOAD_STORE")
 	if storeURL == "" {
 		storeURL = "duckdb:" + filepath.Join(t.TempDir(), "events.duckdb")
@@ -76,15 +80,16 @@ func TestLoad(t *testing.T) {
 	}
 	defer st.Close()
 
-	// Load a simulated org big enough for nEvents (about 240 events per
-	// user and 30 days), unless the store already holds them.
+	// Load a simulated org big enough for nEvents (about 230 events per
+	// user and 30 days, so 210 users per 48,000 events leave a margin),
+	// stopping at nEvents, unless the store already holds them.
 	stats, err := st.Stats(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	end := simEnd
 	if stats.Events < int64(nEvents) {
-		users := max(20, nEvents*200/48000)
+		users := max(20, nEvents*210/48000)
 		g := simulate.New(simulate.Config{Users: users, Days: 30, End: end, Seed: 5, Attacks: true})
 		pr, pw := io.Pipe()
 		go func() {
@@ -145,7 +150,7 @@ func TestLoad(t *testing.T) {
 	paths := map[string]filter.Path{scenario.ParamUser: {"actor", "id"}, scenario.ParamIP: {"client", "ipAddress"},
 		scenario.ParamSession: {"authenticationContext", "externalSessionId"}}
 	for _, sc := range scenario.All() {
-		vals, err := st.TopValues(ctx, store.Query{}, paths[sc.Param], 20)
+		vals, err := st.TopValues(ctx, store.Query{}, paths[sc.Param], nValues)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -273,12 +278,17 @@ func TestLoad(t *testing.T) {
 		slices.Sort(s)
 		return s[min(len(s)-1, int(float64(len(s))*p))]
 	}
-	t.Logf("%d readers + 1 writer for %s against %d events (GOMAXPROCS from the machine)", readers, elapsed.Round(time.Millisecond), stats.Events)
+	t.Logf("%d readers + 1 writer for %s against %d events (GOMAXPROCS from the machine); %d distinct first pages", readers, elapsed.Round(time.Millisecond), stats.Events, len(queries))
 	t.Logf("reads:  %d requests (%.0f/s), p50 %s, p99 %s, max %s", len(readLat), float64(len(readLat))/elapsed.Seconds(),
 		pct(readLat, .5).Round(time.Microsecond), pct(readLat, .99).Round(time.Microsecond), pct(readLat, 1).Round(time.Microsecond))
 	t.Logf("writes: %d batches, %d events (%.0f events/s, target %d), p50 %s, p99 %s, max %s", len(writeLat), written.Load(),
 		float64(written.Load())/elapsed.Seconds(), rate, pct(writeLat, .5).Round(time.Microsecond), pct(writeLat, .99).Round(time.Microsecond), pct(writeLat, 1).Round(time.Microsecond))
 	t.Logf("writer ticks skipped with 32 batches pending: %d", skipped.Load())
+	if after, err := st.Stats(ctx); err == nil && after.CacheHits+after.CacheMisses > 0 {
+		t.Logf("store's row cache: %d of %d events read were in it (%.1f%%)", after.CacheHits-stats.CacheHits,
+			after.CacheHits+after.CacheMisses-stats.CacheHits-stats.CacheMisses,
+			100*float64(after.CacheHits-stats.CacheHits)/float64(after.CacheHits+after.CacheMisses-stats.CacheHits-stats.CacheMisses))
+	}
 	t.Logf("errors: %d", len(errs))
 	if len(errs) > 0 {
 		t.Fatalf("%d errors, first: %v", len(errs), errs[:min(5, len(errs))])

@@ -127,6 +127,10 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) error {
 		fmt.Fprintln(b, "# HELP idlog_store_max_seq Highest ingest sequence number.")
 		fmt.Fprintln(b, "# TYPE idlog_store_max_seq gauge")
 		fmt.Fprintf(b, "idlog_store_max_seq %d\n", st.MaxSeq)
+		fmt.Fprintln(b, "# HELP idlog_store_cache_events_total Events a page needed, by whether the store's cache of events read held them.")
+		fmt.Fprintln(b, "# TYPE idlog_store_cache_events_total counter")
+		fmt.Fprintf(b, "idlog_store_cache_events_total{result=\"hit\"} %d\n", st.CacheHits)
+		fmt.Fprintf(b, "idlog_store_cache_events_total{result=\"miss\"} %d\n", st.CacheMisses)
 	} else {
 		s.log.Warn("metrics: store stats failed", "err", stErr)
 	}

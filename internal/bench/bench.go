@@ -169,6 +169,9 @@ func Measure(ctx context.Context, st store.Store, url string, ds *Dataset, reps 
 			if kw != nil {
 				q.Keywords = kw[i%len(kw)]
 			}
+			if d, ok := st.(store.CacheDropper); ok {
+				d.DropCache()
+			}
 			t := time.Now()
 			evs, err := st.Query(ctx, q)
 			if err != nil {

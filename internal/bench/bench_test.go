@@ -169,9 +169,20 @@ func TestSmallRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	res, err := Measure(ctx, st, url, ds, 5, testWriter{t})
+	cd := &dropCounter{Store: st}
+	res, err := Measure(ctx, cd, url, ds, 5, testWriter{t})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Each timed page is read with the store's cache emptied first.
+	var pages int
+	for _, l := range res.Queries {
+		if !strings.Contains(l.Name, "histogram") {
+			pages += len(l.Samples)
+		}
+	}
+	if pages == 0 || cd.drops < pages {
+		t.Errorf("%d pages timed, the cache was dropped %d times", pages, cd.drops)
 	}
 	if res.Events != int64(ds.Events) {
 		t.Errorf("store holds %d events, dataset has %d", res.Events, ds.Events)
@@ -298,3 +309,11 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
 }
+
+// dropCounter counts the times a benchmark drops the store's cache.
+type dropCounter struct {
+	store.Store
+	drops int
+}
+
+func (d *dropCounter) DropCache() { d.drops++ }

@@ -79,6 +79,17 @@ type Stats struct {
 	Oldest, Newest time.Time // published
 	MaxSeq         int64
 	BytesOnDisk    int64
+	// CacheHits and CacheMisses count the events a store with a cache of
+	// events read found in it or had to read, since it was opened; zero
+	// for a store without one.
+	CacheHits, CacheMisses int64
+}
+
+// CacheDropper is a store that keeps events it has read in memory.
+// Benchmarks drop that cache before each timed read, so that they measure
+// reads from storage rather than repetitions.
+type CacheDropper interface {
+	DropCache()
 }
 
 // ErrNotFound is returned by Get when no event has the uuid.

@@ -3,34 +3,72 @@ package storeurl
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"strings"
 
+	"github.com/idlog/idlog/internal/bytesize"
 	"github.com/idlog/idlog/internal/store"
 	"github.com/idlog/idlog/internal/store/duckdb"
 )
 
 // duckdb:PATH opens (creating it and its directory) the DuckDB file at PATH;
-// duckdb::memory: is an in-memory store, for tests.
+// duckdb::memory: is an in-memory store, for tests. Settings follow a '?':
+//
+//	row_cache=SIZE  memory kept for events already read (default 128MiB;
+//	                0 turns it off, to measure reads from the file)
 func init() {
-	register("duckdb", func(_ context.Context, url string) (store.Store, error) {
-		path := strings.TrimPrefix(url, "duckdb:")
-		s, err := duckdb.Open(path)
+	register("duckdb", func(_ context.Context, u string) (store.Store, error) {
+		path, o, err := duckdbURL(u)
+		if err != nil {
+			return nil, err
+		}
+		s, err := duckdb.OpenWith(path, o)
 		if err != nil {
 			return nil, err
 		}
 		return s, nil
 	})
-	existers["duckdb"] = func(url string) (bool, error) {
-		path := strings.TrimPrefix(url, "duckdb:")
+	existers["duckdb"] = func(u string) (bool, error) {
+		path, _, err := duckdbURL(u)
+		if err != nil {
+			return false, err
+		}
 		if path == ":memory:" || path == "" {
 			return true, nil
 		}
-		_, err := os.Stat(path)
+		_, err = os.Stat(path)
 		if errors.Is(err, fs.ErrNotExist) {
 			return false, nil
 		}
 		return err == nil, err
 	}
+}
+
+// duckdbURL splits a duckdb: URL into the file's path and the settings.
+func duckdbURL(u string) (string, duckdb.Options, error) {
+	var o duckdb.Options
+	path, query, _ := strings.Cut(strings.TrimPrefix(u, "duckdb:"), "?")
+	vals, err := url.ParseQuery(query)
+	if err != nil {
+		return "", o, fmt.Errorf("store %q: the settings after '?': %v", u, err)
+	}
+	for k, v := range vals {
+		switch k {
+		case "row_cache":
+			n, err := bytesize.Parse(v[len(v)-1])
+			if err != nil {
+				return "", o, fmt.Errorf("store %q: row_cache: %v", u, err)
+			}
+			o.RowCache = n
+			if n == 0 {
+				o.RowCache = -1
+			}
+		default:
+			return "", o, fmt.Errorf("store %q: unknown setting %q (the embedded store knows row_cache)", u, k)
+		}
+	}
+	return path, o, nil
 }

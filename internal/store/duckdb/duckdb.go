@@ -28,19 +28,36 @@ type Store struct {
 	path string // "" for an in-memory store
 	w    *writer
 	file *fileState // nil for an in-memory store
+	rows *rowCache  // nil when none; shared by the Stores of one file
 
 	noPostings bool // tests and benchmarks compare pages without them
+}
+
+// Options are the settings of OpenWith.
+type Options struct {
+	// RowCache is the memory, in bytes, kept for the events of rows read
+	// (rowcache.go): 0 means DefaultRowCache, a negative value none. The
+	// Stores of one file in a process share the first one's cache.
+	RowCache int64
 }
 
 var (
 	_ store.Store        = (*Store)(nil)
 	_ store.Checkpointer = (*Store)(nil)
+	_ store.CacheDropper = (*Store)(nil)
 )
 
 // Open opens (creating if needed) the store in the DuckDB file at path, or an
 // in-memory store when path is "" or ":memory:". When another process holds
 // the file, the error wraps store.ErrLocked.
-func Open(path string) (*Store, error) {
+func Open(path string) (*Store, error) { return OpenWith(path, Options{}) }
+
+// OpenWith is Open with settings.
+func OpenWith(path string, o Options) (*Store, error) {
+	budget := o.RowCache
+	if budget == 0 {
+		budget = DefaultRowCache
+	}
 	if path == ":memory:" {
 		path = ""
 	}
@@ -68,8 +85,12 @@ func Open(path string) (*Store, error) {
 		return nil, openErr(path, err)
 	}
 	s.w = w
-	s.file = acquire(path)
+	s.file = acquire(path, budget)
 	w.file = s.file
+	s.rows = newRowCache(budget)
+	if s.file != nil {
+		s.rows = s.file.rows
+	}
 	return s, nil
 }
 
@@ -195,11 +216,13 @@ var files = struct {
 type fileState struct {
 	refs      int
 	committed atomic.Int64 // the highest seq any of them committed
+	rows      *rowCache
 }
 
 // acquire returns the shared state of the file at path, nil for an
-// in-memory store (each is its own database).
-func acquire(path string) *fileState {
+// in-memory store (each is its own database). The first Store of the file
+// sets the size of the row cache.
+func acquire(path string, rowCache int64) *fileState {
 	if path == "" {
 		return nil
 	}
@@ -208,7 +231,7 @@ func acquire(path string) *fileState {
 	defer files.Unlock()
 	f := files.m[key]
 	if f == nil {
-		f = &fileState{}
+		f = &fileState{rows: newRowCache(rowCache)}
 		files.m[key] = f
 	}
 	f.refs++
@@ -325,8 +348,13 @@ func (s *Store) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
 		return 0, fmt.Errorf("duckdb: delete: %w", err)
 	}
 	s.w.idx.prune(t)
+	s.rows.dropBefore(t)
 	return n, nil
 }
+
+// DropCache implements store.CacheDropper: it empties the row cache
+// (rowcache.go), shared by the Stores of this file.
+func (s *Store) DropCache() { s.rows.drop() }
 
 // Flush writes the WAL into the compressed table (a DuckDB checkpoint),
 // which DuckDB otherwise does when the WAL reaches checkpoint_threshold or
@@ -349,6 +377,9 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 		return st, fmt.Errorf("duckdb: stats: %w", err)
 	}
 	st.Oldest, st.Newest = oldest.Time.UTC(), newest.Time.UTC()
+	if s.rows != nil {
+		st.CacheHits, st.CacheMisses = s.rows.hits.Load(), s.rows.misses.Load()
+	}
 	if !oldest.Valid {
 		st.Oldest, st.Newest = time.Time{}, time.Time{}
 	}

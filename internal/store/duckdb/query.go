@@ -93,8 +93,16 @@ func (s *Store) Query(ctx context.Context, q store.Query) ([]store.Event, error)
 				return nil, fmt.Errorf("duckdb: query: %w", err)
 			}
 		}
-		if cands, ok := p.idx.candidates(q); ok {
-			return s.postingQuery(ctx, p, cands)
+		if cands, more, ok := p.idx.candidates(q, q.Limit); ok {
+			out, err := s.postingQuery(ctx, p, cands)
+			if err != nil || !more || len(out) >= q.Limit {
+				return out, err
+			}
+			// Rows of the first candidates were deleted meanwhile:
+			// the page takes from all of them.
+			if cands, _, ok := p.idx.candidates(q, 0); ok {
+				return s.postingQuery(ctx, p, cands)
+			}
 		}
 	}
 	after := q.After
@@ -422,27 +430,45 @@ func (s *Store) keys(ctx context.Context, sqlq string, args []any) ([]key, error
 	return out, nil
 }
 
-// fetch reads the events of the given keys by seq, fetchMax at a time.
-// The seqs go as a list of parameters, which DuckDB answers from the seq
-// index by fetching just those rows; a semi-join on a list (or on rowid)
-// instead scans and decompresses every wide column over the span of the
-// page's rows, five times slower for a page spread over a month.
+// fetch reads the events of the given keys by seq, from the row cache or
+// else the database, fetchMax at a time. The seqs go as a list of
+// parameters, which DuckDB answers by reading just the vectors that hold
+// them; a semi-join on a list (or on rowid) instead scans and decompresses
+// every wide column over the span of the page's rows, five times slower
+// for a page spread over a month.
 func (s *Store) fetch(ctx context.Context, keys []key) (map[int64]store.Event, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
 	out := make(map[int64]store.Event, len(keys))
-	for len(keys) > 0 {
-		part := keys[:min(len(keys), fetchMax)]
-		keys = keys[len(part):]
-		args := make([]any, len(part))
-		for i, k := range part {
-			args[i] = k.seq
+	var miss []any
+	for _, k := range keys {
+		if e, ok := s.rows.get(k.seq); ok {
+			out[k.seq] = e
+		} else {
+			miss = append(miss, k.seq)
 		}
-		if err := s.fetchSeqs(ctx, args, func(e store.Event) { out[e.Seq] = e }); err != nil {
+	}
+	if len(miss) == 0 {
+		return out, nil
+	}
+	gen := s.rows.generation()
+	read := make(map[int64]store.Event, len(miss))
+	for len(miss) > 0 {
+		part := miss[:min(len(miss), fetchMax)]
+		miss = miss[len(part):]
+		if err := s.fetchSeqs(ctx, part, func(e store.Event) { read[e.Seq] = e }); err != nil {
 			return nil, err
 		}
 	}
+	for seq, e := range read {
+		// The cache hands the same bytes to every reader: one that
+		// appends to them must not write into another's.
+		e.Raw = slices.Clip(e.Raw)
+		read[seq] = e
+		out[seq] = e
+	}
+	s.rows.put(gen, read)
 	return out, nil
 }
 

@@ -1,0 +1,35 @@
+package storeurl
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/idlog/idlog/internal/store/duckdb"
+)
+
+func TestDuckDBURL(t *testing.T) {
+	for _, c := range []struct {
+		url, path string
+		o         duckdb.Options
+		err       string
+	}{
+		{url: "duckdb:./data/events.duckdb", path: "./data/events.duckdb"},
+		{url: "duckdb::memory:", path: ":memory:"},
+		{url: "duckdb:/x/e.duckdb?row_cache=0", path: "/x/e.duckdb", o: duckdb.Options{RowCache: -1}},
+		{url: "duckdb:/x/e.duckdb?row_cache=1GiB", path: "/x/e.duckdb", o: duckdb.Options{RowCache: 1 << 30}},
+		{url: "duckdb:e.duckdb?row_cache=lots", err: "row_cache: want a size"},
+		{url: "duckdb:e.duckdb?rowcache=1MiB", err: `unknown setting "rowcache"`},
+		{url: "duckdb:e.duckdb?row_cache=%zz", err: "the settings after '?'"},
+	} {
+		path, o, err := duckdbURL(c.url)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%s: error %v, want one containing %q", c.url, err, c.err)
+			}
+			continue
+		}
+		if err != nil || path != c.path || o != c.o {
+			t.Errorf("%s: %q %+v %v; want %q %+v", c.url, path, o, err, c.path, c.o)
+		}
+	}
+}
