@@ -82,8 +82,9 @@ Examples:
   idlog serve --demo                      # try it: generated data and a token
   idlog serve --addr :8443 --tls-cert cert.pem --tls-key key.pem
   IDLOG_STORE=duckdb:/var/lib/idlog/events.duckdb idlog serve --retention 90d
-  idlog serve --store 'duckdb:/var/lib/idlog/events.duckdb?row_cache=1GiB'
-                                          # keep 1 GiB of events already read (default 128MiB)
+  idlog serve --store 'duckdb:/var/lib/idlog/events.duckdb?row_cache=1GiB&memory_limit=4GiB'
+                                          # keep 1 GiB of events already read (default 128MiB),
+                                          # and at most 4 GiB in DuckDB (default 80% of RAM)
   OKTA_API_TOKEN=… idlog serve --pull-org https://ORG.okta.com   # and mirror an org (docs/collector.md)
 
 Every flag can also be set as IDLOG_<FLAG> (IDLOG_ADDR, IDLOG_RATE_LIMIT, …).

@@ -17,8 +17,9 @@ import (
 // duckdb:PATH opens (creating it and its directory) the DuckDB file at PATH;
 // duckdb::memory: is an in-memory store, for tests. Settings follow a '?':
 //
-//	row_cache=SIZE  memory kept for events already read (default 128MiB;
-//	                0 turns it off, to measure reads from the file)
+//	row_cache=SIZE     memory kept for events already read (default 128MiB;
+//	                   0 turns it off, to measure reads from the file)
+//	memory_limit=SIZE  DuckDB's own memory (default: DuckDB's, 80% of RAM)
 func init() {
 	register("duckdb", func(_ context.Context, u string) (store.Store, error) {
 		path, o, err := duckdbURL(u)
@@ -66,8 +67,14 @@ func duckdbURL(u string) (string, duckdb.Options, error) {
 			if n == 0 {
 				o.RowCache = -1
 			}
+		case "memory_limit":
+			n, err := bytesize.Parse(v[len(v)-1])
+			if err != nil || n < 1<<20 {
+				return "", o, fmt.Errorf("store %q: memory_limit: want a size of at least 1MiB, such as 2GiB", u)
+			}
+			o.MemoryLimit = n
 		default:
-			return "", o, fmt.Errorf("store %q: unknown setting %q (the embedded store knows row_cache)", u, k)
+			return "", o, fmt.Errorf("store %q: unknown setting %q (the embedded store knows row_cache and memory_limit)", u, k)
 		}
 	}
 	return path, o, nil

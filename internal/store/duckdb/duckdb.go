@@ -39,6 +39,13 @@ type Options struct {
 	// (rowcache.go): 0 means DefaultRowCache, a negative value none. The
 	// Stores of one file in a process share the first one's cache.
 	RowCache int64
+	// MemoryLimit bounds DuckDB's own memory (its buffer pool, indexes
+	// and query state), in bytes; 0 leaves DuckDB's default, 80% of the
+	// machine's RAM, which it fills with cached blocks of a big file.
+	// Past it DuckDB evicts blocks and spills large operations to a
+	// temporary directory beside the file. It is the database's setting,
+	// so the last open of a file in a process sets it.
+	MemoryLimit int64
 }
 
 var (
@@ -75,6 +82,13 @@ func OpenWith(path string, o Options) (*Store, error) {
 		return nil, openErr(path, err)
 	}
 	s := &Store{db: db, path: path}
+	if o.MemoryLimit > 0 {
+		// DuckDB reads sizes in its own units; KiB are exact enough.
+		if _, err := db.Exec(fmt.Sprintf("SET memory_limit = '%dKiB'", max(o.MemoryLimit>>10, 1))); err != nil {
+			db.Close()
+			return nil, openErr(path, err)
+		}
+	}
 	if err := s.init(); err != nil {
 		db.Close()
 		return nil, openErr(path, err)

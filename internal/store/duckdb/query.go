@@ -432,10 +432,12 @@ func (s *Store) keys(ctx context.Context, sqlq string, args []any) ([]key, error
 
 // fetch reads the events of the given keys by seq, from the row cache or
 // else the database, fetchMax at a time. The seqs go as a list of
-// parameters, which DuckDB answers by reading just the vectors that hold
-// them; a semi-join on a list (or on rowid) instead scans and decompresses
-// every wide column over the span of the page's rows, five times slower
-// for a page spread over a month.
+// parameters, which DuckDB answers through the seq index (measured at 1M
+// events: 9 ms for 100 rows, 111 ms without the index); a semi-join on a
+// list (or on rowid) instead scans and decompresses every wide column over
+// the span of the page's rows. Even through the index, each row costs
+// about 2 µs per column, as DuckDB decodes the vector that holds it: what
+// the row cache saves.
 func (s *Store) fetch(ctx context.Context, keys []key) (map[int64]store.Event, error) {
 	if len(keys) == 0 {
 		return nil, nil

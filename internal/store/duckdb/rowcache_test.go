@@ -126,3 +126,25 @@ func TestRowCacheStore(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenWithMemoryLimit: the limit reaches DuckDB.
+func TestOpenWithMemoryLimit(t *testing.T) {
+	for _, limit := range []int64{256 << 20, 3 << 30} {
+		s, err := OpenWith(filepath.Join(t.TempDir(), "events.duckdb"), Options{MemoryLimit: limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		if err := s.db.QueryRow(`SELECT current_setting('memory_limit')`).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		want := fmt.Sprintf("%d.0 MiB", limit>>20)
+		if limit >= 1<<30 {
+			want = fmt.Sprintf("%d.0 GiB", limit>>30)
+		}
+		if got != want {
+			t.Errorf("memory_limit %d: DuckDB says %q, want %q", limit, got, want)
+		}
+	}
+}
