@@ -141,9 +141,9 @@ func (p *postings) push(k pkey, e pent) {
 	p.lists[k] = insert(l, e)
 }
 
-// before is the lists' order: published, then seq.
-func before(a, b pent) bool {
-	return a.ms() < b.ms() || a.ms() == b.ms() && a.seq < b.seq
+// byPublished is the lists' order: published, then seq.
+func byPublished(a, b pent) int {
+	return cmp.Or(cmp.Compare(a.ms(), b.ms()), cmp.Compare(a.seq, b.seq))
 }
 
 // insert adds e to the list l, kept in published order so that a page
@@ -151,18 +151,10 @@ func before(a, b pent) bool {
 // Rows come in seq order, mostly in published order too; one published
 // earlier than the list's last is moved into place.
 func insert(l []pent, e pent) []pent {
-	if len(l) == 0 || !before(e, l[len(l)-1]) {
+	if len(l) == 0 || byPublished(e, l[len(l)-1]) >= 0 {
 		return append(l, e)
 	}
-	i, _ := slices.BinarySearchFunc(l, e, func(x, y pent) int {
-		if before(x, y) {
-			return -1
-		}
-		if before(y, x) {
-			return 1
-		}
-		return 0
-	})
+	i, _ := slices.BinarySearchFunc(l, e, byPublished)
 	return slices.Insert(l, i, e)
 }
 
@@ -304,7 +296,7 @@ func (p *postings) candidates(q store.Query, first int) (out []cand, more, ok bo
 		}
 		return c > 0
 	}
-	order := func(a, b cand) int { return cmp.Or(cmp.Compare(a.ms(), b.ms()), cmp.Compare(a.seq, b.seq)) }
+	order := func(a, b cand) int { return byPublished(a.pent, b.pent) }
 	if q.Order == store.BySeq {
 		order = func(a, b cand) int { return cmp.Compare(a.seq, b.seq) }
 	}
@@ -374,11 +366,10 @@ func (p *postings) candidates(q store.Query, first int) (out []cand, more, ok bo
 	return out, more, true
 }
 
-// sortRuns sorts s, which is mostly in order already: a list is in seq
-// order, and so in published order but for events that arrived late, most
-// of them at its end. The sorted prefix stays; only the rest is sorted,
-// then merged in (measured under the API load test, sorting every
-// candidate list took a sixth of the server's CPU).
+// sortRuns sorts s, which is mostly in order already: a run of a list
+// (in published order) put in seq order differs only by the events that
+// arrived late. The sorted prefix stays; only the rest is sorted, then
+// merged in.
 func sortRuns(s []cand, cmp func(a, b cand) int) []cand {
 	i := 1
 	for i < len(s) && cmp(s[i-1], s[i]) <= 0 {

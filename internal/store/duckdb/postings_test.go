@@ -2,7 +2,6 @@ package duckdb
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -353,7 +352,7 @@ func TestPostingsTwoOpens(t *testing.T) {
 
 // TestSortRuns: sortRuns sorts any order, mostly sorted or not.
 func TestSortRuns(t *testing.T) {
-	byMS := func(a, b cand) int { return cmp.Or(cmp.Compare(a.ms(), b.ms()), cmp.Compare(a.seq, b.seq)) }
+	byMS := func(a, b cand) int { return byPublished(a.pent, b.pent) }
 	r := rand.New(rand.NewPCG(3, 4))
 	for n := range 200 {
 		s := make([]cand, n%60)
