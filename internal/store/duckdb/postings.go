@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,7 +37,13 @@ import (
 type postings struct {
 	mu    sync.RWMutex
 	upTo  int64 // every row with seq <= upTo is indexed
-	lists map[pkey][]pent
+	// lists holds pointers so that adding to a list never assigns to the
+	// map: Go stores the key again on every assignment to a string key,
+	// and the key of a row being added is a view into its whole JSON text,
+	// which the map would then keep alive (measured: 234 MB of event texts
+	// held after importing 1M events, the growing part of a 10M import's
+	// 10 GB).
+	lists map[pkey]*[]pent
 	odd   []pent
 	types map[string]uint16 // event type → code; code 0 is "unknown"
 	// off: a seq beyond uint32 or a time before 1970 (or after the year
@@ -81,7 +88,7 @@ var indexedMask = func() uint64 {
 var eventTypeCol = colIndex("event_type")
 
 func newPostings() *postings {
-	return &postings{lists: map[pkey][]pent{}, types: map[string]uint16{}}
+	return &postings{lists: map[pkey]*[]pent{}, types: map[string]uint16{}}
 }
 
 // posting is what add needs of a stored row.
@@ -136,9 +143,11 @@ func (p *postings) add(rows []posting, upTo int64) {
 func (p *postings) push(k pkey, e pent) {
 	l := p.lists[k]
 	if l == nil {
-		k.val = string([]byte(k.val)) // not a view into a larger buffer
+		k.val = strings.Clone(k.val) // not a view into the event's text
+		l = new([]pent)
+		p.lists[k] = l
 	}
-	p.lists[k] = insert(l, e)
+	*l = insert(*l, e)
 }
 
 // byPublished is the lists' order: published, then seq.
@@ -166,7 +175,7 @@ func (p *postings) typeCode(v any) uint16 {
 	c, ok := p.types[s]
 	if !ok && len(p.types) < math.MaxUint16-1 {
 		c = uint16(len(p.types) + 1)
-		p.types[s] = c
+		p.types[strings.Clone(s)] = c
 	}
 	return c
 }
@@ -179,12 +188,10 @@ func (p *postings) prune(t time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for k, l := range p.lists {
-		l = slices.DeleteFunc(l, gone)
-		if len(l) == 0 {
+		*l = slices.Clip(slices.DeleteFunc(*l, gone))
+		if len(*l) == 0 {
 			delete(p.lists, k)
-			continue
 		}
-		p.lists[k] = slices.Clip(l)
 	}
 	p.odd = slices.DeleteFunc(p.odd, gone)
 }
@@ -246,7 +253,9 @@ func (p *postings) candidates(q store.Query, first int) (out []cand, more, ok bo
 	}
 	n := len(p.odd)
 	for _, k := range keys {
-		n += len(p.lists[k])
+		if l := p.lists[k]; l != nil {
+			n += len(*l)
+		}
 	}
 	if n > maxCandidates {
 		return nil, false, false
@@ -344,7 +353,9 @@ func (p *postings) candidates(q store.Query, first int) (out []cand, more, ok bo
 	}
 	take(p.odd, true)
 	for _, k := range keys {
-		take(p.lists[k], false)
+		if l := p.lists[k]; l != nil {
+			take(*l, false)
+		}
 	}
 	for len(runs) > 1 {
 		runs = append(runs[2:], merge(runs[0], runs[1], order))

@@ -7,8 +7,10 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/idlog/idlog/internal/filter"
 	"github.com/idlog/idlog/internal/scenario"
@@ -384,6 +386,51 @@ func TestSortRuns(t *testing.T) {
 		slices.SortFunc(b, byMS)
 		if got := merge(a, b, byMS); !slices.Equal(got, want) {
 			t.Fatalf("case %d: merge of %v and %v gave %v", n, a, b, got)
+		}
+	}
+}
+
+// TestPostingsKeepNoEventText: the postings' keys are copies, never views
+// into the text of the event that added them, which would keep every such
+// text alive (a 10M-event import grew to 10 GB that way).
+func TestPostingsKeepNoEventText(t *testing.T) {
+	p := newPostings()
+	var texts []string
+	for i := range 3 {
+		// The same values each time, as views into a new event's text.
+		text := strings.Repeat("x", 4096) + "00uactor|10.0.0.1|user.session.start"
+		texts = append(texts, text)
+		at := len(text) - len("00uactor|10.0.0.1|user.session.start")
+		cols := make([]any, len(columns))
+		cols[indexedColumns[0]] = text[at : at+8]
+		cols[indexedColumns[2]] = text[at+9 : at+17]
+		cols[eventTypeCol] = text[at+18:]
+		p.add([]posting{{seq: int64(i + 1), published: time.UnixMilli(int64(1000 * (i + 1))), cols: cols}}, int64(i+1))
+	}
+	inText := func(s string) bool {
+		d := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		for _, text := range texts {
+			b := uintptr(unsafe.Pointer(unsafe.StringData(text)))
+			if d >= b && d < b+uintptr(len(text)) {
+				return true
+			}
+		}
+		return false
+	}
+	if len(p.lists) != 2 {
+		t.Fatalf("%d lists, want 2", len(p.lists))
+	}
+	for k, l := range p.lists {
+		if inText(k.val) {
+			t.Errorf("the key %q is a view into an event's text", k.val)
+		}
+		if len(*l) != 3 {
+			t.Errorf("%q: %d rows, want 3", k.val, len(*l))
+		}
+	}
+	for typ := range p.types {
+		if inText(typ) {
+			t.Errorf("the event type %q is a view into an event's text", typ)
 		}
 	}
 }
