@@ -35,8 +35,8 @@ import (
 // store opens (about 2 s per million events) and cost about 12 bytes per
 // indexed value, some 50 MB per million events.
 type postings struct {
-	mu    sync.RWMutex
-	upTo  int64 // every row with seq <= upTo is indexed
+	mu   sync.RWMutex
+	upTo int64 // every row with seq <= upTo is indexed
 	// lists holds pointers so that adding to a list never assigns to the
 	// map: Go stores the key again on every assignment to a string key,
 	// and the key of a row being added is a view into its whole JSON text,
