@@ -21,10 +21,10 @@ const DefaultRowCache = 128 << 20
 // look at the same incident.
 //
 // Stored events never change, so an entry goes stale only when its row is
-// deleted. Eviction keeps two generations, the way a two-handed cache does:
-// new entries and hits go to the current one; when it holds half the
-// budget, it becomes the previous one and the old previous one is dropped.
-// An entry read at least once per generation stays.
+// deleted. Eviction keeps two generations: new entries and hits go to the
+// current one; when it holds half the budget, it becomes the previous one
+// and the old previous one is dropped. An entry read at least once per
+// generation stays.
 type rowCache struct {
 	mu        sync.Mutex
 	cur, prev map[int64]store.Event
