@@ -162,7 +162,9 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
 		return err
 	}
-	st, err := storeurl.Open(ctx, c.storeURL)
+	// The store reports damage it finds and repairs (at open, after an
+	// unclean shutdown, or on a read) in the server's log.
+	st, err := storeurl.Open(store.WithLogger(ctx, log), c.storeURL)
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("the store %s is in use by another idlog process (another 'idlog serve'?): stop it, or give this server its own --store", c.storeURL)
 	}

@@ -252,3 +252,24 @@ func (s *Server) prune(w http.ResponseWriter, r *http.Request) error {
 	s.log.Info("pruned", "before", before, "deleted", n, "caller", callerID(r))
 	return writeJSON(w, map[string]int64{"deleted": n})
 }
+
+// check verifies the store's derived structures against its events
+// (store.Checker); repair=true rebuilds what is wrong. It is a POST
+// because a repair writes, and because even a check can take long on a
+// big store; like prune it runs until the client goes away.
+func (s *Server) check(w http.ResponseWriter, r *http.Request) error {
+	ch, ok := s.st.(store.Checker)
+	if !ok {
+		return writeJSON(w, store.CheckReport{Findings: []store.Finding{}})
+	}
+	repair := r.URL.Query().Get("repair") == "true"
+	rep, err := ch.Check(r.Context(), repair)
+	if err != nil {
+		return storeError(r.Context(), err)
+	}
+	if rep.Findings == nil {
+		rep.Findings = []store.Finding{}
+	}
+	s.log.Info("store checked", "repair", repair, "damaged", rep.Damaged(), "caller", callerID(r))
+	return writeJSON(w, rep)
+}

@@ -131,6 +131,12 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) error {
 		fmt.Fprintln(b, "# TYPE idlog_store_cache_events_total counter")
 		fmt.Fprintf(b, "idlog_store_cache_events_total{result=\"hit\"} %d\n", st.CacheHits)
 		fmt.Fprintf(b, "idlog_store_cache_events_total{result=\"miss\"} %d\n", st.CacheMisses)
+		fmt.Fprintln(b, "# HELP idlog_store_index_misses_total Rows an index or key table of the store failed to return and a read past it found (any value above 0 means damage; answers stayed complete).")
+		fmt.Fprintln(b, "# TYPE idlog_store_index_misses_total counter")
+		fmt.Fprintf(b, "idlog_store_index_misses_total %d\n", st.IndexMisses)
+		fmt.Fprintln(b, "# HELP idlog_store_repairs_total Rebuilds of a damaged index or key table since the store was opened.")
+		fmt.Fprintln(b, "# TYPE idlog_store_repairs_total counter")
+		fmt.Fprintf(b, "idlog_store_repairs_total %d\n", st.Repairs)
 	} else {
 		s.log.Warn("metrics: store stats failed", "err", stErr)
 	}

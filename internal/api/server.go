@@ -135,6 +135,7 @@ func (s *Server) routes() {
 	s.route("GET /api/idlog/v1/scenarios", auth.ScopeRead, s.scenarios)
 	s.route("GET /api/idlog/v1/events/{uuid}", auth.ScopeRead, s.getEvent)
 	s.route("POST /api/idlog/v1/prune", auth.ScopeAdmin, s.prune)
+	s.route("POST /api/idlog/v1/check", auth.ScopeAdmin, s.check)
 	s.flowRoutes() // flows.go
 	// Anything else under /api answers in Okta's shape too: a known path
 	// with another method is 405, the rest 404.

@@ -327,6 +327,23 @@ func (c *Client) Stats(ctx context.Context) (store.Stats, error) {
 	return st, nil
 }
 
+// Check asks the server to verify its store (and with repair, to rebuild
+// what is wrong): POST /api/idlog/v1/check.
+func (c *Client) Check(ctx context.Context, repair bool) (store.CheckReport, error) {
+	var rep store.CheckReport
+	v := url.Values{}
+	if repair {
+		v.Set("repair", "true")
+	}
+	if err := c.getJSON(ctx, http.MethodPost, "/api/idlog/v1/check", v, &rep); err != nil {
+		return rep, err
+	}
+	if rep.Findings == nil {
+		return rep, errors.New("server: the check answer has no findings")
+	}
+	return rep, nil
+}
+
 // Prune asks the server to delete events published before t.
 func (c *Client) Prune(ctx context.Context, before time.Time) (int64, error) {
 	var body struct {

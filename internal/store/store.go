@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/idlog/idlog/internal/filter"
@@ -83,6 +84,44 @@ type Stats struct {
 	// events read found in it or had to read, since it was opened; zero
 	// for a store without one.
 	CacheHits, CacheMisses int64
+	// IndexMisses counts the rows that a structure derived from the events
+	// (an index, a key table) failed to return for a read that asked for
+	// them, and that a read past that structure then found, since the
+	// store was opened. Any value above zero means the structure is
+	// damaged; the answers were still complete. Repairs counts the
+	// rebuilds of such structures since the store was opened.
+	IndexMisses, Repairs int64
+}
+
+// Checker is a store that keeps structures derived from its events
+// (indexes, key tables, caches, counters) and can verify them against the
+// events themselves, rebuilding what is wrong when asked to.
+type Checker interface {
+	Check(ctx context.Context, repair bool) (CheckReport, error)
+}
+
+// CheckReport is what Check found, one finding per structure.
+type CheckReport struct {
+	Findings []Finding `json:"findings"`
+}
+
+// Damaged reports whether any structure was found wrong.
+func (r CheckReport) Damaged() bool {
+	for _, f := range r.Findings {
+		if f.Problems > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Finding is the check of one structure.
+type Finding struct {
+	Structure string `json:"structure"` // e.g. "seq index"
+	Checked   int64  `json:"checked"`   // rows or entries compared with the events
+	Problems  int64  `json:"problems"`  // of those, how many were wrong
+	Detail    string `json:"detail,omitempty"`
+	Repaired  bool   `json:"repaired,omitempty"`
 }
 
 // CacheDropper is a store that keeps events it has read in memory.
@@ -135,3 +174,19 @@ type Checkpointer interface {
 // ErrLocked is returned (wrapped) by Open when another process holds the
 // store; the caller should talk to that process's server instead.
 var ErrLocked = errors.New("store: held by another process")
+
+type loggerKey struct{}
+
+// WithLogger returns ctx carrying the logger that stores opened with it
+// report to (damage found and repaired, say).
+func WithLogger(ctx context.Context, l *slog.Logger) context.Context {
+	return context.WithValue(ctx, loggerKey{}, l)
+}
+
+// Logger is the logger ctx carries, or slog's default.
+func Logger(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok && l != nil {
+		return l
+	}
+	return slog.Default()
+}

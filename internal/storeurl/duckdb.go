@@ -20,12 +20,15 @@ import (
 //	row_cache=SIZE     memory kept for events already read (default 128MiB;
 //	                   0 turns it off, to measure reads from the file)
 //	memory_limit=SIZE  DuckDB's own memory (default: DuckDB's, 80% of RAM)
+//	repair=false       never rebuild a damaged index by itself (reads stay
+//	                   complete); 'idlog check' opens stores so
 func init() {
-	register("duckdb", func(_ context.Context, u string) (store.Store, error) {
+	register("duckdb", func(ctx context.Context, u string) (store.Store, error) {
 		path, o, err := duckdbURL(u)
 		if err != nil {
 			return nil, err
 		}
+		o.Log = store.Logger(ctx)
 		s, err := duckdb.OpenWith(path, o)
 		if err != nil {
 			return nil, err
@@ -73,8 +76,16 @@ func duckdbURL(u string) (string, duckdb.Options, error) {
 				return "", o, fmt.Errorf("store %q: memory_limit: want a size of at least 1MiB, such as 2GiB", u)
 			}
 			o.MemoryLimit = n
+		case "repair":
+			switch v[len(v)-1] {
+			case "true":
+			case "false":
+				o.NoRepair = true
+			default:
+				return "", o, fmt.Errorf("store %q: repair: want true or false", u)
+			}
 		default:
-			return "", o, fmt.Errorf("store %q: unknown setting %q (the embedded store knows row_cache and memory_limit)", u, k)
+			return "", o, fmt.Errorf("store %q: unknown setting %q (the embedded store knows row_cache, memory_limit and repair)", u, k)
 		}
 	}
 	return path, o, nil

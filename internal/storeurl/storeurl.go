@@ -58,3 +58,17 @@ func Schemes() []string {
 	sort.Strings(out)
 	return out
 }
+
+// NoRepair returns url with the setting that keeps the store from
+// rebuilding damaged structures by itself, for stores that have one
+// ('idlog check' reports damage as it found it); other URLs come back
+// unchanged.
+func NoRepair(url string) string {
+	if !strings.HasPrefix(url, "duckdb:") {
+		return url
+	}
+	if strings.Contains(url, "?") {
+		return url + "&repair=false"
+	}
+	return url + "?repair=false"
+}

@@ -247,6 +247,7 @@ type job struct {
 	rows []row
 	ckpt *[2]string
 	fn   func(*sql.Conn) error // a write that is not an append
+	noTx bool                  // fn runs outside a transaction (CHECKPOINT must)
 	done chan result
 
 	// The rows are prepared in chunks, by the caller and a helper
@@ -443,6 +444,12 @@ func (w *writer) do(ctx context.Context, fn func(*sql.Conn) error) error {
 	return err
 }
 
+// submitNoTx runs fn on the writer outside a transaction, between appends.
+func (w *writer) submitNoTx(ctx context.Context, fn func(*sql.Conn) error) error {
+	_, err := w.submit(&job{ctx: ctx, fn: fn, noTx: true})
+	return err
+}
+
 func (w *writer) close() {
 	select {
 	case <-w.stopped:
@@ -464,7 +471,7 @@ func (w *writer) loop() {
 			return
 		}
 		if j.fn != nil {
-			j.done <- result{err: w.tx(j.fn)}
+			j.done <- result{err: w.run(j)}
 			continue
 		}
 		group := []*job{j}
@@ -486,9 +493,17 @@ func (w *writer) loop() {
 		}
 		w.appendGroup(group)
 		if next != nil {
-			next.done <- result{err: w.tx(next.fn)}
+			next.done <- result{err: w.run(next)}
 		}
 	}
+}
+
+// run runs a job that is not an append.
+func (w *writer) run(j *job) error {
+	if j.noTx {
+		return j.fn(w.conn)
+	}
+	return w.tx(j.fn)
 }
 
 func (w *writer) tx(fn func(*sql.Conn) error) error {

@@ -492,7 +492,7 @@ type querier interface {
 // for any reason is taken as odd for the postings: the table does not say
 // which paths made it so.
 func (p *postings) load(ctx context.Context, db querier, from int64) error {
-	rows, err := db.QueryContext(ctx, `SELECT seq, published, odd, event_type, actor_id, target_ids, client_ip, external_session_id FROM events WHERE seq > $1 ORDER BY seq`, from)
+	rows, err := db.QueryContext(ctx, `SELECT seq, published, odd, event_type, actor_id, target_ids, client_ip, external_session_id FROM events WHERE (seq > $1) IS TRUE ORDER BY seq`, from) // not from the seq index: integrity.go
 	if err != nil {
 		return err
 	}
@@ -554,4 +554,94 @@ func (p *postings) sync(ctx context.Context, db *sql.DB) error {
 		return nil
 	}
 	return p.load(ctx, db, upTo)
+}
+
+// diff counts the entries in which p and fresh (loaded from the table)
+// disagree. They need not be equal: a row that is odd for a path the
+// postings do not index is in its keys' lists when added by an append,
+// but in the odd list when loaded (the table does not say which path made
+// it odd), and the odd list stands for every key. So an entry one has in
+// a key's list must be in the other's list for that key or in its odd
+// list, with the same published time and event type.
+func (p *postings) diff(fresh *postings) int64 {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.off != fresh.off {
+		return 1
+	}
+	type entry struct {
+		ms  int64
+		typ string
+	}
+	type side struct {
+		lists map[pkey]map[uint32]entry
+		odd   map[uint32]entry
+	}
+	read := func(q *postings) side {
+		names := make(map[uint16]string, len(q.types))
+		for n, c := range q.types {
+			names[c] = n
+		}
+		conv := func(e pent) entry { return entry{e.ms(), names[e.typ()]} }
+		sd := side{lists: map[pkey]map[uint32]entry{}, odd: map[uint32]entry{}}
+		for _, e := range q.odd {
+			sd.odd[e.seq] = conv(e)
+		}
+		for k, l := range q.lists {
+			m := make(map[uint32]entry, len(*l))
+			for _, e := range *l {
+				m[e.seq] = conv(e)
+			}
+			sd.lists[k] = m
+		}
+		return sd
+	}
+	a, b := read(p), read(fresh)
+	var n int64
+	covered := func(e entry, seq uint32, list map[uint32]entry, other side) bool {
+		if o, ok := list[seq]; ok {
+			return o == e
+		}
+		o, ok := other.odd[seq]
+		return ok && o == e
+	}
+	for _, pair := range [][2]side{{a, b}, {b, a}} {
+		x, y := pair[0], pair[1]
+		for k, l := range x.lists {
+			for seq, e := range l {
+				if !covered(e, seq, y.lists[k], y) {
+					n++
+				}
+			}
+		}
+	}
+	// A row p holds as odd is odd in the table. (The converse need not
+	// hold: a row odd for an unindexed path and without indexed values is
+	// in no list of p, and no key's page can want it.)
+	for seq, e := range a.odd {
+		if o, ok := b.odd[seq]; !ok || o != e {
+			n++
+		}
+	}
+	return n
+}
+
+// entries is how many entries the postings hold.
+func (p *postings) entries() int64 {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	n := int64(len(p.odd))
+	for _, l := range p.lists {
+		n += int64(len(*l))
+	}
+	return n
+}
+
+// replace takes fresh's contents, for Check's repair.
+func (p *postings) replace(fresh *postings) {
+	fresh.mu.Lock()
+	defer fresh.mu.Unlock()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.upTo, p.lists, p.odd, p.types, p.off = fresh.upTo, fresh.lists, fresh.odd, fresh.types, fresh.off
 }

@@ -139,3 +139,17 @@ func (c *rowCache) dropBefore(t time.Time) {
 		c.curBytes += entrySize(e)
 	}
 }
+
+// snapshot copies the cached events, for Check.
+func (c *rowCache) snapshot() map[int64]store.Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[int64]store.Event, len(c.cur)+len(c.prev))
+	for k, e := range c.prev {
+		out[k] = e
+	}
+	for k, e := range c.cur {
+		out[k] = e
+	}
+	return out
+}
