@@ -158,6 +158,8 @@ func TestMetrics(t *testing.T) {
 		`idlog_ingest_events_total{result="accepted"} 1`,
 		`idlog_ingest_events_total{result="rejected"} 1`,
 		"idlog_store_events 1\n",
+		"idlog_store_index_misses_total 0\n",
+		"idlog_store_repairs_total 0\n",
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %q", want)
@@ -165,5 +167,33 @@ func TestMetrics(t *testing.T) {
 	}
 	if resp, _ := e.get("", "/metrics"); resp.StatusCode != 401 {
 		t.Fatalf("metrics without a token: %d", resp.StatusCode)
+	}
+}
+
+// TestCheckRoute: POST /api/idlog/v1/check reports each derived structure
+// of the store, for admins only.
+func TestCheckRoute(t *testing.T) {
+	e := newEnv(t, api.Options{})
+	e.do("POST", e.write, "/api/v1/logs", strings.NewReader(string(genEvents(40, 1, t0, time.Hour)[0])+"\n"), nil)
+	if resp, body := e.do("POST", e.read, "/api/idlog/v1/check", nil, nil); resp.StatusCode != 403 {
+		t.Fatalf("check with a read token: %d %s", resp.StatusCode, body)
+	}
+	for _, path := range []string{"/api/idlog/v1/check", "/api/idlog/v1/check?repair=true"} {
+		resp, body := e.do("POST", e.admin, path, nil, nil)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", path, resp.StatusCode, body)
+		}
+		var rep store.CheckReport
+		if err := json.Unmarshal(body, &rep); err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Findings) < 4 || rep.Damaged() {
+			t.Errorf("%s: %s", path, body)
+		}
+		for _, f := range rep.Findings {
+			if f.Structure == "seq index" && f.Checked != 1 {
+				t.Errorf("%s: the seq index check compared %d rows, want 1", path, f.Checked)
+			}
+		}
 	}
 }
