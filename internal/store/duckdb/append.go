@@ -458,6 +458,20 @@ func (w *writer) close() {
 	}
 	close(w.quit)
 	<-w.stopped
+	// Jobs queued behind the last one are answered, so that nobody waits
+	// on a writer that is gone.
+	for {
+		select {
+		case j := <-w.jobs:
+			if j.fn == nil {
+				j.each(func([]row) error { return nil }) // waits for its preparation
+			}
+			j.done <- result{err: errClosed}
+			continue
+		default:
+		}
+		break
+	}
 	w.conn.Close()
 }
 

@@ -123,7 +123,8 @@ func OpenWith(path string, o Options) (*Store, error) {
 	if o.NoRepair {
 		s.health.noRepair.Store(true)
 	}
-	if err := s.openCheck(unclean); err != nil {
+	rebuildLater, err := s.openCheck(unclean)
+	if err != nil {
 		release(path)
 		db.Close()
 		return nil, openErr(path, err)
@@ -136,6 +137,9 @@ func OpenWith(path string, o Options) (*Store, error) {
 	}
 	s.w = w
 	w.file = s.file
+	if rebuildLater {
+		s.scheduleRepair("the store was not closed cleanly (its WAL was replayed at open)")
+	}
 	s.rows = newRowCache(budget)
 	if s.file != nil {
 		s.rows = s.file.rows

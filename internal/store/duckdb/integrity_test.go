@@ -2,8 +2,10 @@ package duckdb
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -425,6 +427,55 @@ func TestSeqRangesPastIndex(t *testing.T) {
 		}
 		if upTo := p.upTo; upTo != crashedMirrorEvents {
 			t.Errorf("postings loaded after seq %d go up to %d, want %d", after, upTo, crashedMirrorEvents)
+		}
+	}
+}
+
+// TestUncleanOpenRebuilds: a store whose last writer exited without
+// closing it (a child process that appends and calls os.Exit, leaving the
+// WAL) has its seq index rebuilt in the background by the next open, and
+// answers in full meanwhile.
+func TestUncleanOpenRebuilds(t *testing.T) {
+	if path := os.Getenv("IDLOG_UNCLEAN_CHILD"); path != "" {
+		s, err := Open(path)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(3)
+		}
+		if _, err := s.Append(context.Background(), postingsEvents()); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(3)
+		}
+		os.Exit(0) // no Close: DuckDB leaves its WAL
+	}
+	path := filepath.Join(t.TempDir(), "e.duckdb")
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestUncleanOpenRebuilds$")
+	cmd.Env = append(os.Environ(), "IDLOG_UNCLEAN_CHILD="+path)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	if !walPending(path) {
+		t.Fatal("the child left no WAL: the test proves nothing")
+	}
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	evs, err := s.Query(context.Background(), store.Query{Order: store.BySeq})
+	if err != nil || len(evs) != len(postingsEvents()) {
+		t.Fatalf("%d events (%v), want %d", len(evs), err, len(postingsEvents()))
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		st, err := s.Stats(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Repairs == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no rebuild after an unclean shutdown: %+v", st)
 		}
 	}
 }
