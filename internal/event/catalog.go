@@ -123,7 +123,7 @@ var catalog = []EventType{
 	{"app.oauth2.as.token.revoke", "app-access", "An authorization server revoked an access or refresh token.", "", nil},
 
 	// Policy.
-	{"policy.evaluate_sign_on", "policy", "The global session (Okta sign-on) policy was checked for this sign-in; the outcome is ALLOW, CHALLENGE (ask for more factors) or DENY, and the targets name the policy and rule that decided.", "", fl(FlowSignin)},
+	{"policy.evaluate_sign_on", "policy", "A sign-on policy was checked: the global session policy for a sign-in, or (Identity Engine) an app's authentication policy; the outcome is ALLOW, CHALLENGE (ask for more factors) or DENY, and the targets name the policy and rule that decided.", "", fl(FlowSignin, FlowAppSignin)},
 	{"policy.lifecycle.create", "policy", "An admin created a policy.", "", nil},
 	{"policy.lifecycle.activate", "policy", "A policy was switched on.", "", nil},
 	{"policy.lifecycle.deactivate", "policy", "A policy was switched off.", "", nil},

@@ -107,7 +107,11 @@ func FromLogEvent(le *event.LogEvent) (Event, error) {
 		tg := &le.Target[i]
 		switch event.Str(tg.Type) {
 		case "User":
-			if id := event.Str(tg.ID); id != "" && id != e.Actor && actorType == "User" {
+			// A user acting on someone else's account (an admin), or Okta
+			// itself acting for the user: Okta logs a self-service reset's
+			// user.account.reset_password with the SystemPrincipal as actor
+			// and the user as target. Either way the flow is the target's.
+			if id := event.Str(tg.ID); id != "" && id != e.Actor && (actorType == "User" || actorType == "SystemPrincipal") {
 				e.User, e.UserLogin = id, event.Str(tg.AlternateID)
 			}
 		case "AppInstance":

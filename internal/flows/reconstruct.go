@@ -20,12 +20,6 @@ var Preference = []string{
 	flowdef.FactorChange, flowdef.MFA,
 }
 
-// answeredBy lists steps that send something the user must answer: the next
-// event of the instance is another send or the answer. Without this rule an
-// unanswered push followed minutes later by an app access without MFA would
-// be read as one access, since the definitions let MFA be skipped.
-var answeredBy = map[string]string{"mfa_challenge": "mfa_verify"}
-
 // cand is one flow an open group may still be.
 type cand struct {
 	c     flowdef.Cursor
@@ -38,6 +32,10 @@ type group struct {
 	evs   []Event
 	cands []cand
 	last  int64
+	// restart is the index of the first event that repeated a
+	// Restartable step without a session id to say it was the same
+	// attempt, 0 for none.
+	restart int
 }
 
 // Reconstructor groups a stream of events into flow instances. Feed it
@@ -80,7 +78,45 @@ func Reconstruct(events []Event) []*Instance {
 	}
 	r.Flush()
 	SortInstances(out)
+	link(out)
 	return out
+}
+
+// lookBack is how many earlier instances of a user link considers: a
+// lock-out is often followed by an attempt or two while locked before the
+// unlock.
+const lookBack = 3
+
+// link sets Continues and ContinuedBy between instances of one user that
+// carry on from one another (flowdef.Flow.Continues). ins must be sorted.
+func link(ins []*Instance) {
+	recent := map[string][]*Instance{}
+	for _, in := range ins {
+		if in.Kind == Other || in.User == "" {
+			continue
+		}
+		f, _ := flowdef.Lookup(in.Kind)
+		prevs := recent[in.User]
+	search:
+		for i := len(prevs) - 1; i >= 0; i-- {
+			p := prevs[i]
+			if p.ContinuedBy != nil || p.End.After(in.Start) {
+				continue
+			}
+			for _, c := range f.Continues {
+				if c.Kind == p.Kind && c.Status == p.Status && (c.StoppedAt == "" || c.StoppedAt == p.StoppedAt) &&
+					in.Start.Sub(p.End) <= c.Within {
+					in.Continues = &Link{Kind: p.Kind, Status: p.Status, StoppedAt: p.StoppedAt, UUID: p.UUIDs[0]}
+					p.ContinuedBy = &Link{Kind: in.Kind, Status: in.Status, StoppedAt: in.StoppedAt, UUID: in.UUIDs[0]}
+					break search
+				}
+			}
+		}
+		if len(prevs) == lookBack {
+			prevs = prevs[1:]
+		}
+		recent[in.User] = append(prevs, in)
+	}
 }
 
 // SortInstances orders instances by their first event, then kind.
@@ -150,11 +186,13 @@ func (r *Reconstructor) Add(e Event) {
 }
 
 // extend adds e to g if any flow g may be takes it; flows that do not are
-// dropped.
+// dropped. When none takes it, e may still be an event logged a moment out
+// of order: see reorder.
 func (r *Reconstructor) extend(g *group, e *Event) bool {
 	gap := e.Published - g.last
 	de := e.def()
 	keep := g.cands[:0:0]
+	restart := false
 	for _, cd := range g.cands {
 		f := cd.c.Flow()
 		if gap > f.MaxGap.Milliseconds() {
@@ -164,22 +202,64 @@ func (r *Reconstructor) extend(g *group, e *Event) bool {
 		if j < 0 {
 			continue
 		}
-		if cur := cd.c.Step(); cur >= 0 {
-			if want, ok := answeredBy[f.Steps[cur].Name]; ok && j != cur && f.Steps[j].Name != want {
-				continue
-			}
+		if j == cd.c.Step() && f.Steps[j].Restartable && e.Session == "" {
+			restart = true
 		}
 		cd.c.Next(de)
 		cd.steps = append(slices.Clip(cd.steps), j)
 		keep = append(keep, cd)
 	}
 	if len(keep) == 0 {
-		return false
+		return r.reorder(g, e)
+	}
+	if restart && g.restart == 0 {
+		g.restart = len(g.evs)
 	}
 	g.cands = keep
 	g.evs = append(g.evs, *e)
 	g.last = e.Published
 	return true
+}
+
+// reorder tries e before the group's last events published less than
+// flowdef.OrderTolerance before it, nearest first, and keeps the first
+// order some flow takes whole. Okta may write two events of one flow a
+// moment apart in either order; without this a sign-in whose MFA send was
+// stamped a millisecond before its policy evaluation would be cut in two.
+func (r *Reconstructor) reorder(g *group, e *Event) bool {
+	tol := flowdef.OrderTolerance.Milliseconds()
+	for p := len(g.evs) - 1; p >= 0 && e.Published-g.evs[p].Published <= tol; p-- {
+		seq := make([]Event, 0, len(g.evs)+1)
+		seq = append(append(append(seq, g.evs[:p]...), *e), g.evs[p:]...)
+		if cands := r.follow(seq); len(cands) > 0 {
+			g.evs, g.cands, g.restart = seq, cands, 0
+			g.last = max(g.last, e.Published)
+			return true
+		}
+	}
+	return false
+}
+
+// follow runs every flow over evs from the start and returns those that
+// take every event within their MaxGap.
+func (r *Reconstructor) follow(evs []Event) []cand {
+	var out []cand
+next:
+	for _, f := range r.flows {
+		cd := cand{c: f.Cursor(), steps: make([]int, 0, len(evs))}
+		for i := range evs {
+			if i > 0 && evs[i].Published-evs[i-1].Published > f.MaxGap.Milliseconds() {
+				continue next
+			}
+			j, err := cd.c.Next(evs[i].def())
+			if err != nil {
+				continue next
+			}
+			cd.steps = append(cd.steps, j)
+		}
+		out = append(out, cd)
+	}
+	return out
 }
 
 func allFinal(cs []cand) bool {
@@ -227,6 +307,9 @@ func (r *Reconstructor) Flush() {
 }
 
 // finish picks the flow the group most likely is and builds its instance.
+// Flows that fit as well as the one picked, and a restart reading of a
+// repeated first step, make the instance ambiguous: it says so and lists
+// every reading.
 func (r *Reconstructor) finish(g *group) *Instance {
 	if len(g.cands) == 0 {
 		return newInstance(nil, g.evs, nil, nil)
@@ -238,7 +321,37 @@ func (r *Reconstructor) finish(g *group) *Instance {
 		}
 	}
 	cd := &g.cands[best]
-	return newInstance(cd.c.Flow(), g.evs, cd.steps, &cd.c)
+	in := newInstance(cd.c.Flow(), g.evs, cd.steps, &cd.c)
+	var alts []Reading
+	for i := range g.cands {
+		if i != best && r.tie(&g.cands[best], &g.cands[i]) {
+			c := &g.cands[i].c
+			st, at := c.Outcome()
+			alts = append(alts, Reading{{Kind: c.Flow().Kind, Status: st, StoppedAt: at, UUIDs: in.UUIDs}})
+		}
+	}
+	if g.restart > 0 {
+		var rd Reading
+		for _, part := range [][]Event{g.evs[:g.restart], g.evs[g.restart:]} {
+			for _, x := range Reconstruct(part) {
+				rd = append(rd, ReadingPart{Kind: x.Kind, Status: x.Status, StoppedAt: x.StoppedAt, UUIDs: x.UUIDs})
+			}
+		}
+		alts = append(alts, rd)
+	}
+	if len(alts) > 0 {
+		in.Ambiguous = true
+		in.Readings = append([]Reading{{{Kind: in.Kind, Status: in.Status, StoppedAt: in.StoppedAt, UUIDs: in.UUIDs}}}, alts...)
+	}
+	return in
+}
+
+// tie reports whether a and b fit equally well, so that only Preference
+// would choose between them.
+func (r *Reconstructor) tie(a, b *cand) bool {
+	sa, _ := a.c.Outcome()
+	sb, _ := b.c.Outcome()
+	return (sa == flowdef.Abandoned) == (sb == flowdef.Abandoned)
 }
 
 func (r *Reconstructor) better(a, b *cand) bool {
