@@ -161,6 +161,13 @@ var stateMark = map[flows.StepState]string{
 	flows.StepMissing: "MISSING", flows.StepSkipped: "skipped", flows.StepNotReached: "-",
 }
 
+func linkStatus(l *flows.Link) string {
+	if l.StoppedAt != "" {
+		return string(l.Status) + " at " + l.StoppedAt
+	}
+	return string(l.Status)
+}
+
 func writeTimeline(w io.Writer, in *flows.Instance) {
 	head := in.Start.UTC().Format("2006-01-02 15:04:05Z") + "  " + in.Kind + "  " + string(in.Status)
 	if in.StoppedAt != "" {
@@ -184,6 +191,30 @@ func writeTimeline(w io.Writer, in *flows.Instance) {
 	add("from", strings.TrimSpace(in.IP+" "+in.Country))
 	add("took", time.Duration(in.DurationMS*int64(time.Millisecond)).String())
 	fmt.Fprintln(w, "  "+strings.Join(about, ", "))
+	if l := in.Continues; l != nil {
+		fmt.Fprintf(w, "  continues the %s %s (event %s)\n", l.Kind, linkStatus(l), l.UUID)
+	}
+	if l := in.ContinuedBy; l != nil {
+		fmt.Fprintf(w, "  continued by the %s %s (event %s)\n", l.Kind, linkStatus(l), l.UUID)
+	}
+	if in.Ambiguous {
+		fmt.Fprintln(w, "  AMBIGUOUS: these events fit more than one reading:")
+		for i, rd := range in.Readings {
+			var parts []string
+			for _, p := range rd {
+				t := p.Kind + " " + string(p.Status)
+				if p.StoppedAt != "" {
+					t += " at " + p.StoppedAt
+				}
+				parts = append(parts, fmt.Sprintf("%s (%d events)", t, len(p.UUIDs)))
+			}
+			mark := "   "
+			if i == 0 {
+				mark = "(shown)"
+			}
+			fmt.Fprintf(w, "    %-7s %s\n", mark, strings.Join(parts, ", then "))
+		}
+	}
 	if len(in.Steps) == 0 {
 		for _, ev := range in.Events {
 			fmt.Fprintf(w, "  %-12s %s %s %s\n", ev.Time.Format("15:04:05.000"), ev.Type, ev.Result, ev.Reason)

@@ -137,4 +137,11 @@ func TestFunnelCommand(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "session_start") || !strings.Contains(r.stdout, "instances,") {
 		t.Errorf("text funnel (exit %d):\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	// Every step the seed names, the reset message first, in words.
+	r = idlog(t, nil, "", append([]string{"funnel", "--flow", "sspr", "--store", st}, window...)...)
+	for _, step := range []string{"reset_message", "reset message sent", "mfa_challenge", "mfa_verify", "reset_password", "update_password"} {
+		if r.code != 0 || !strings.Contains(r.stdout, step) {
+			t.Errorf("sspr funnel (exit %d) does not name %q:\n%s%s", r.code, step, r.stdout, r.stderr)
+		}
+	}
 }

@@ -122,7 +122,7 @@ func link(ins []*Instance) {
 // SortInstances orders instances by their first event, then kind.
 func SortInstances(ins []*Instance) {
 	slices.SortStableFunc(ins, func(a, b *Instance) int {
-		if c := cmpInt(a.Events[0].Published, b.Events[0].Published); c != 0 {
+		if c := cmpInt(a.Start.UnixMilli(), b.Start.UnixMilli()); c != 0 {
 			return c
 		}
 		return cmpInt(int64(len(a.Events)), int64(len(b.Events)))
