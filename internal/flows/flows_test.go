@@ -13,7 +13,7 @@ var t0 = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC).UnixMilli()
 
 // b builds hand-written events. Each line of spec is
 //
-//	SECONDS SESSION USER TYPE[=RESULT] [reason=R] [actor=A] [factor=F] [app=A]
+//	SECONDS SESSION USER TYPE[=RESULT] [reason=R] [actor=A] [factor=F] [app=A] [ip=IP]
 //
 // where SESSION "-" means none and "~" in a value is a space. uuids are e1, e2, … in line order.
 func b(spec string) []Event {
@@ -43,6 +43,8 @@ func b(spec string) []Event {
 				e.Factor = v
 			case "app":
 				e.App = v
+			case "ip":
+				e.IP = v
 			}
 		}
 		out = append(out, e)

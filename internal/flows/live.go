@@ -153,12 +153,7 @@ func (x *Index) funnelOpen(kind string, since, until time.Time, split string) (*
 // Peek passes the instances still open to fn as they would be if they
 // ended now, without closing them.
 func (r *Reconstructor) Peek(fn func(*Instance)) {
-	keys := make([]string, 0, len(r.open))
-	for k := range r.open {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		fn(r.finish(r.open[k]))
+	for _, g := range r.openGroups() {
+		fn(r.finish(g))
 	}
 }

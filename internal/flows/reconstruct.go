@@ -29,6 +29,7 @@ type cand struct {
 // group is an open instance: its events and the flows that fit them.
 type group struct {
 	key   string
+	dev   string // device(first event)
 	evs   []Event
 	cands []cand
 	last  int64
@@ -44,7 +45,7 @@ type group struct {
 // for concurrent use.
 type Reconstructor struct {
 	emit      func(*Instance)
-	open      map[string]*group
+	open      map[string][]*group // by key; more than one for flows of one user on several devices
 	flows     []*flowdef.Flow
 	rank      map[string]int
 	maxGap    int64
@@ -54,7 +55,7 @@ type Reconstructor struct {
 
 // NewReconstructor returns a Reconstructor that passes instances to emit.
 func NewReconstructor(emit func(*Instance)) *Reconstructor {
-	r := &Reconstructor{emit: emit, open: map[string]*group{}, rank: map[string]int{}}
+	r := &Reconstructor{emit: emit, open: map[string][]*group{}, rank: map[string]int{}}
 	all := flowdef.All()
 	for i := range all {
 		r.flows = append(r.flows, &all[i])
@@ -157,17 +158,32 @@ func (r *Reconstructor) Add(e Event) {
 		r.sweep(r.now)
 		r.lastSweep = r.now
 	}
-	k := key(&e)
-	if g := r.open[k]; g != nil {
-		if r.extend(g, &e) {
-			if allFinal(g.cands) {
+	k, dev := key(&e), device(&e)
+	if gs := r.open[k]; len(gs) > 0 {
+		// The group on the event's own device first, newest first.
+		for pass := 0; pass < 2; pass++ {
+			for i := len(gs) - 1; i >= 0; i-- {
+				g := gs[i]
+				if (pass == 0) != sameDevice(g.dev, dev) {
+					continue
+				}
+				if r.extend(g, &e, dev) {
+					if allFinal(g.cands) {
+						r.close(g)
+					}
+					return
+				}
+			}
+		}
+		// What the event cannot continue on its device is over; a flow
+		// on another device goes on.
+		for _, g := range slices.Clone(gs) {
+			if sameDevice(g.dev, dev) {
 				r.close(g)
 			}
-			return
 		}
-		r.close(g)
 	}
-	g := &group{key: k}
+	g := &group{key: k, dev: dev}
 	de := e.def()
 	for _, f := range r.flows {
 		c := f.Cursor()
@@ -182,13 +198,26 @@ func (r *Reconstructor) Add(e Event) {
 		r.emit(r.finish(g))
 		return
 	}
-	r.open[k] = g
+	r.open[k] = append(r.open[k], g)
 }
+
+// device tells apart the devices of one user's events without a session id
+// (failed sign-ins, and recovery in orgs that log none): the client's
+// address and browser. Events with a session id need no more than it: ""
+// (one device as far as grouping goes).
+func device(e *Event) string {
+	if e.Session != "" || (e.IP == "" && e.Client == "") {
+		return ""
+	}
+	return e.IP + "\x00" + e.Client
+}
+
+func sameDevice(a, b string) bool { return a == "" || b == "" || a == b }
 
 // extend adds e to g if any flow g may be takes it; flows that do not are
 // dropped. When none takes it, e may still be an event logged a moment out
 // of order: see reorder.
-func (r *Reconstructor) extend(g *group, e *Event) bool {
+func (r *Reconstructor) extend(g *group, e *Event, dev string) bool {
 	gap := e.Published - g.last
 	de := e.def()
 	keep := g.cands[:0:0]
@@ -203,6 +232,11 @@ func (r *Reconstructor) extend(g *group, e *Event) bool {
 			continue
 		}
 		if j == cd.c.Step() && f.Steps[j].Restartable && e.Session == "" {
+			// Asked again from another device is another attempt:
+			// "send again" is on the screen that sent the first.
+			if !sameDevice(g.dev, dev) {
+				continue
+			}
 			restart = true
 		}
 		cd.c.Next(de)
@@ -273,10 +307,16 @@ func allFinal(cs []cand) bool {
 
 // sweep closes the groups nothing can extend any more at time now.
 func (r *Reconstructor) sweep(now int64) {
-	for _, g := range r.open {
-		if now-g.last > r.gapOf(g) {
-			r.close(g)
+	var done []*group
+	for _, gs := range r.open {
+		for _, g := range gs {
+			if now-g.last > r.gapOf(g) {
+				done = append(done, g)
+			}
 		}
+	}
+	for _, g := range done {
+		r.close(g)
 	}
 }
 
@@ -289,21 +329,38 @@ func (r *Reconstructor) gapOf(g *group) int64 {
 }
 
 func (r *Reconstructor) close(g *group) {
-	delete(r.open, g.key)
+	gs := r.open[g.key]
+	if i := slices.Index(gs, g); i >= 0 {
+		gs = slices.Delete(gs, i, i+1)
+	}
+	if len(gs) == 0 {
+		delete(r.open, g.key)
+	} else {
+		r.open[g.key] = gs
+	}
 	r.emit(r.finish(g))
 }
 
 // Flush closes every open instance.
 func (r *Reconstructor) Flush() {
+	for _, g := range r.openGroups() {
+		r.close(g)
+	}
+}
+
+// openGroups lists the open groups by key, then age: map order would make
+// the emit order vary from run to run.
+func (r *Reconstructor) openGroups() []*group {
 	keys := make([]string, 0, len(r.open))
 	for k := range r.open {
 		keys = append(keys, k)
 	}
-	// Map order would make the emit order vary from run to run.
 	slices.Sort(keys)
+	var out []*group
 	for _, k := range keys {
-		r.close(r.open[k])
+		out = append(out, r.open[k]...)
 	}
+	return out
 }
 
 // finish picks the flow the group most likely is and builds its instance.
