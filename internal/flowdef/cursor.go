@@ -123,7 +123,7 @@ func (c *Cursor) Len() int { return c.n }
 
 // Final reports whether no event can follow: the last event reached an end
 // that allows nothing after it.
-func (c *Cursor) Final() bool { return c.end != nil && len(c.end.Then) == 0 }
+func (c *Cursor) Final() bool { return c.end != nil && c.end.Status != "" && len(c.end.Then) == 0 }
 
 // Outcome is how the instance ends if it stops after the events accepted so
 // far: the status of the end reached, or Abandoned; and the step of the last
@@ -133,7 +133,7 @@ func (c *Cursor) Outcome() (Status, string) {
 		return Abandoned, ""
 	}
 	st := Abandoned
-	if c.end != nil {
+	if c.end != nil && c.end.Status != "" {
 		st = c.end.Status
 	}
 	if st == Completed {

@@ -108,7 +108,9 @@ type Step struct {
 	Ends []End
 }
 
-// End says that an event of a step finishes the flow with Status.
+// End says that an event of a step finishes the flow with Status. An End
+// without a Status finishes nothing but still limits what may follow to
+// Then: a policy that answered CHALLENGE must be followed by MFA.
 type End struct {
 	EventType string // "" matches any of the step's event types
 	Result    string // outcome.result; "" matches any result
@@ -241,6 +243,7 @@ var all = []Flow{
 				Ends: []End{
 					{Result: "DENY", Status: Denied},
 					{Result: "ALLOW", Status: Completed, Then: names([]string{"policy"}, mfaStepNames, []string{"reevaluate", "verify"})},
+					{Result: "CHALLENGE", Then: names([]string{"policy"}, mfaStepNames)},
 				}},
 		},
 		mfaSteps(true),
@@ -262,7 +265,10 @@ var all = []Flow{
 			// Identity Engine evaluates the app's authentication policy
 			// before any step-up; Classic Engine logs nothing here.
 			{Name: "app_policy", Label: "app's authentication policy evaluated", EventTypes: policyTypes, Optional: true, Repeatable: true,
-				Ends: []End{{Result: "DENY", Status: Denied}}},
+				Ends: []End{
+					{Result: "DENY", Status: Denied},
+					{Result: "CHALLENGE", Then: names([]string{"app_policy"}, mfaStepNames)},
+				}},
 		},
 		mfaSteps(true),
 		[]Step{

@@ -161,6 +161,8 @@ var variantCases = []struct {
 	// Classic Engine: an allowed sign-in without MFA logs no verify.
 	{SignIn, "user.session.start=SUCCESS policy.evaluate_sign_on=ALLOW", Completed, "", ""},
 	{SignIn, "user.session.start=SUCCESS policy.evaluate_sign_on=CHALLENGE", Abandoned, "policy", ""},
+	// A challenge is followed by MFA, not straight by the verify.
+	{SignIn, "user.session.start=SUCCESS policy.evaluate_sign_on=CHALLENGE user.authentication.verify=SUCCESS", "", "", "follows the end"},
 	// App access behind an authentication policy.
 	{AppSignIn, "policy.evaluate_sign_on=CHALLENGE system.push.send_factor_verify_push=SUCCESS user.authentication.auth_via_mfa=SUCCESS user.authentication.sso=SUCCESS", Completed, "", ""},
 	{AppSignIn, "policy.evaluate_sign_on=DENY", Denied, "app_policy", ""},

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"math"
 	"slices"
 	"time"
 
@@ -46,6 +47,9 @@ type group struct {
 type Reconstructor struct {
 	emit      func(*Instance)
 	open      map[string][]*group // by key; more than one for flows of one user on several devices
+	held      map[string]Event    // by key: an event no open group took, waiting for the next (see Add)
+	queue     []heldRef           // held events in published order
+	flowType  map[string]bool     // event types some flow names
 	flows     []*flowdef.Flow
 	rank      map[string]int
 	maxGap    int64
@@ -55,10 +59,14 @@ type Reconstructor struct {
 
 // NewReconstructor returns a Reconstructor that passes instances to emit.
 func NewReconstructor(emit func(*Instance)) *Reconstructor {
-	r := &Reconstructor{emit: emit, open: map[string][]*group{}, rank: map[string]int{}}
+	r := &Reconstructor{emit: emit, open: map[string][]*group{}, rank: map[string]int{},
+		held: map[string]Event{}, flowType: map[string]bool{}}
 	all := flowdef.All()
 	for i := range all {
 		r.flows = append(r.flows, &all[i])
+		for _, t := range all[i].EventTypes() {
+			r.flowType[t] = true
+		}
 		r.maxGap = max(r.maxGap, all[i].MaxGap.Milliseconds())
 	}
 	for i, k := range Preference {
@@ -148,39 +156,144 @@ func key(e *Event) string {
 }
 
 // Add takes the next event.
+//
+// An event that no open instance of its key takes is held back for
+// flowdef.OrderTolerance: if the key's next event comes within that time
+// and the two fit better the other way round (fewer instances broken), they
+// are placed in that order. This is how an answer logged a moment before
+// its challenge, or a single logout before its sign-out, finds its place.
 func (r *Reconstructor) Add(e Event) {
 	if e.Published > r.now {
 		r.now = e.Published
 	}
+	r.release(r.now - flowdef.OrderTolerance.Milliseconds())
 	// Close what has been quiet for longer than any flow waits, now and
 	// then: groups that keep going are few compared with sessions.
-	if r.now-r.lastSweep > 60000 {
+	if r.now-r.lastSweep > sweepEvery {
 		r.sweep(r.now)
 		r.lastSweep = r.now
 	}
-	k, dev := key(&e), device(&e)
-	if gs := r.open[k]; len(gs) > 0 {
-		// The group on the event's own device first, newest first.
-		for pass := 0; pass < 2; pass++ {
-			for i := len(gs) - 1; i >= 0; i-- {
-				g := gs[i]
-				if (pass == 0) != sameDevice(g.dev, dev) {
-					continue
-				}
-				if r.extend(g, &e, dev) {
-					if allFinal(g.cands) {
-						r.close(g)
-					}
-					return
-				}
+	k := key(&e)
+	if h, ok := r.held[k]; ok {
+		delete(r.held, k)
+		if e.Published-h.Published <= flowdef.OrderTolerance.Milliseconds() &&
+			r.breaks(k, &e, &h) < r.breaks(k, &h, &e) {
+			r.commit(k, &e)
+			r.commit(k, &h)
+			return
+		}
+		r.commit(k, &h)
+	}
+	if r.flowType[e.Type] && !r.joins(r.open[k], &e) {
+		r.held[k] = e
+		r.queue = append(r.queue, heldRef{k, e.UUID, e.Published})
+		return
+	}
+	r.commit(k, &e)
+}
+
+// heldRef is a held event in the order it was held.
+type heldRef struct {
+	key, uuid string
+	published int64
+}
+
+// release commits the held events published before until.
+func (r *Reconstructor) release(until int64) {
+	n := 0
+	for ; n < len(r.queue) && r.queue[n].published < until; n++ {
+		q := r.queue[n]
+		if h, ok := r.held[q.key]; ok && h.UUID == q.uuid && h.Published == q.published {
+			delete(r.held, q.key)
+			r.commit(q.key, &h)
+		}
+	}
+	if n > 0 {
+		r.queue = slices.Delete(r.queue, 0, n)
+	}
+}
+
+// joins reports whether some open group of gs would take e, leaving aside
+// events that would only fit by reordering.
+func (r *Reconstructor) joins(gs []*group, e *Event) bool {
+	de := e.def()
+	for _, g := range gs {
+		gap := e.Published - g.last
+		for i := range g.cands {
+			if gap <= g.cands[i].c.Flow().MaxGap.Milliseconds() && g.cands[i].c.Fits(de) >= 0 {
+				return true
 			}
 		}
-		// What the event cannot continue on its device is over; a flow
-		// on another device goes on.
-		for _, g := range slices.Clone(gs) {
-			if sameDevice(g.dev, dev) {
-				r.close(g)
+	}
+	return false
+}
+
+// breaks counts the events of a, b (placed in that order on copies of the
+// key's open groups) that would not continue an open group.
+func (r *Reconstructor) breaks(k string, a, b *Event) int {
+	gs := make([]*group, len(r.open[k]))
+	for i, g := range r.open[k] {
+		c := *g
+		c.evs = slices.Clone(g.evs)
+		c.cands = slices.Clone(g.cands)
+		for j := range c.cands {
+			c.cands[j].steps = slices.Clone(c.cands[j].steps)
+		}
+		gs[i] = &c
+	}
+	n := 0
+	for _, e := range []*Event{a, b} {
+		var joined bool
+		gs, _, joined = r.place(gs, k, e)
+		if !joined {
+			n++
+		}
+	}
+	return n
+}
+
+// commit places e among its key's open groups and emits what closes.
+func (r *Reconstructor) commit(k string, e *Event) {
+	open, closed, _ := r.place(r.open[k], k, e)
+	if len(open) == 0 {
+		delete(r.open, k)
+	} else {
+		r.open[k] = open
+	}
+	for _, g := range closed {
+		r.emit(r.finish(g))
+	}
+}
+
+// place puts e among gs, the open groups of key k. It returns the groups
+// still open, those e closed (an instance e finished, those on e's device
+// that e cannot continue, and e's own if it can take nothing more), and
+// whether e continued an open group. It changes the groups of gs but not
+// gs itself.
+func (r *Reconstructor) place(gs []*group, k string, e *Event) (open, closed []*group, joined bool) {
+	dev := device(e)
+	// The group on the event's own device first, newest first.
+	for pass := 0; pass < 2; pass++ {
+		for i := len(gs) - 1; i >= 0; i-- {
+			g := gs[i]
+			if (pass == 0) != sameDevice(g.dev, dev) {
+				continue
 			}
+			// A group that reached a final end stays open for
+			// flowdef.OrderTolerance (see sweep): an event of it logged a
+			// moment late can still be put back in its place.
+			if r.extend(g, e, dev) {
+				return gs, nil, true
+			}
+		}
+	}
+	// What the event cannot continue on its device is over; a flow on
+	// another device goes on.
+	for _, g := range gs {
+		if sameDevice(g.dev, dev) {
+			closed = append(closed, g)
+		} else {
+			open = append(open, g)
 		}
 	}
 	g := &group{key: k, dev: dev}
@@ -192,13 +305,12 @@ func (r *Reconstructor) Add(e Event) {
 			g.cands = append(g.cands, cand{c: c, steps: []int{j}})
 		}
 	}
-	g.evs = append(g.evs, e)
+	g.evs = append(g.evs, *e)
 	g.last = e.Published
-	if len(g.cands) == 0 || allFinal(g.cands) {
-		r.emit(r.finish(g))
-		return
+	if len(g.cands) == 0 {
+		return open, append(closed, g), false
 	}
-	r.open[k] = append(r.open[k], g)
+	return append(open, g), closed, false
 }
 
 // device tells apart the devices of one user's events without a session id
@@ -305,12 +417,22 @@ func allFinal(cs []cand) bool {
 	return true
 }
 
-// sweep closes the groups nothing can extend any more at time now.
+// sweepEvery is how often (in published time, ms) Add closes the groups
+// nothing can extend any more.
+const sweepEvery = 60000
+
+// sweep closes the groups nothing can extend any more at time now: those
+// quiet for longer than their flows' MaxGap, and those that reached a final
+// end more than flowdef.OrderTolerance ago.
 func (r *Reconstructor) sweep(now int64) {
 	var done []*group
 	for _, gs := range r.open {
 		for _, g := range gs {
-			if now-g.last > r.gapOf(g) {
+			limit := r.gapOf(g)
+			if allFinal(g.cands) {
+				limit = flowdef.OrderTolerance.Milliseconds()
+			}
+			if now-g.last > limit {
 				done = append(done, g)
 			}
 		}
@@ -343,6 +465,7 @@ func (r *Reconstructor) close(g *group) {
 
 // Flush closes every open instance.
 func (r *Reconstructor) Flush() {
+	r.release(math.MaxInt64)
 	for _, g := range r.openGroups() {
 		r.close(g)
 	}
