@@ -104,7 +104,7 @@ var catalog = []EventType{
 	{"user.account.expire_password", "password", "The account's password was marked expired, so the user must change it at the next sign-in.", "", nil},
 
 	// Lock and unlock.
-	{"user.account.lock", "unlock", "Too many failed sign-ins locked the account; it stays locked until it unlocks on its own timer or someone unlocks it.", "core.user_auth.account_locked", fl(FlowSignin)},
+	{"user.account.lock", "unlock", "Too many failed sign-ins locked the account; it stays locked until it unlocks on its own timer or someone unlocks it.", "core.user_auth.account_locked", fl(FlowSignin, FlowUnlock)},
 	{"user.account.lock.limit", "unlock", "The account reached the lock-out limit and is locked with no automatic unlock; only the user or an admin can clear it.", "", nil},
 	{"system.email.account_unlock.sent_message", "unlock", "An email to unlock a locked account went to the user, starting self-service unlock.", "", fl(FlowUnlock)},
 	{"system.sms.send_account_unlock_message", "unlock", "A text with an unlock code went to the user of a locked account, starting self-service unlock.", "", fl(FlowUnlock)},

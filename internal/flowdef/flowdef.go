@@ -319,6 +319,12 @@ var all = []Flow{
 	)},
 	{Kind: Unlock, Title: "Self-service unlock", MaxGap: 30 * time.Minute, Steps: steps(
 		[]Step{
+			// The lock-out itself, when it is logged apart from the failed
+			// sign-in that caused it (Identity Engine stamps the lock with
+			// the identify session, the failed attempt with none): an
+			// unlock that follows it continues it in one instance, and a
+			// lock nobody undid is an unlock abandoned at "locked".
+			{Name: "locked", Label: "account locked out", EventTypes: []string{"user.account.lock"}, Optional: true},
 			{Name: "unlock_message", Label: "unlock message sent (email, SMS or voice call)", EventTypes: []string{
 				"system.email.account_unlock.sent_message",
 				"system.sms.send_account_unlock_message",
@@ -340,9 +346,10 @@ var all = []Flow{
 		// An unlock needs no message when it starts from a token or is
 		// the unlock itself, but an MFA prompt alone does not begin one:
 		// it is far more often a step-up.
-		Starts: []string{"unlock_message", "unlock_token", "unlock"},
+		Starts: []string{"locked", "unlock_message", "unlock_token", "unlock"},
 		Continues: []Continuation{
 			{Kind: SignIn, Status: Failed, StoppedAt: "lock", Within: 24 * time.Hour},
+			{Kind: Unlock, Status: Abandoned, StoppedAt: "locked", Within: 24 * time.Hour},
 		}},
 	{Kind: Logout, Title: "Sign out", MaxGap: time.Minute, Steps: []Step{
 		{Name: "session_end", Label: "signed out of Okta", EventTypes: []string{"user.session.end"},

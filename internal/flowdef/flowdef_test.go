@@ -171,6 +171,9 @@ var variantCases = []struct {
 	{Unlock, "user.account.unlock=SUCCESS", Completed, "", ""},
 	{Unlock, "system.email.account_unlock.sent_message=SUCCESS system.email.account_unlock.sent_message=SUCCESS user.account.unlock_token=SUCCESS user.account.unlock=SUCCESS", Completed, "", ""},
 	{Unlock, "system.push.send_factor_verify_push=SUCCESS user.authentication.auth_via_mfa=SUCCESS user.account.unlock=SUCCESS", "", "", "does not begin"},
+	// The lock-out logged apart from its failed sign-in begins the unlock.
+	{Unlock, "user.account.lock=FAILURE system.email.account_unlock.sent_message=SUCCESS user.account.unlock_token=SUCCESS user.account.unlock=SUCCESS", Completed, "", ""},
+	{Unlock, "user.account.lock=FAILURE", Abandoned, "locked", ""},
 	// Step-up followed by an enrolment.
 	{MFA, "system.push.send_factor_verify_push=SUCCESS user.authentication.auth_via_mfa=SUCCESS user.mfa.factor.activate=SUCCESS", Completed, "", ""},
 	{MFA, "system.sms.send_phone_verification_message=SUCCESS user.mfa.factor.activate=SUCCESS system.voice.send_phone_verification_call=SUCCESS user.authentication.auth_via_mfa=SUCCESS user.mfa.factor.activate=SUCCESS", Completed, "", ""},

@@ -93,6 +93,16 @@ func TestVariants(t *testing.T) {
 3 x1 u1 user.account.unlock
 7200 - u2 user.account.unlock`,
 			"unlock completed  [e1 e2]\nunlock completed  [e3]"},
+		{"lock logged apart from its failed sign-in (another session), then the unlock", `
+0 - u1 ` + start + `=FAILURE reason=INVALID_CREDENTIALS
+0.1 idx1 u1 user.account.lock=FAILURE reason=LOCKED_OUT
+60 idx1 u1 ` + unlockMsg + `
+120 idx1 u1 user.account.unlock_token
+121 idx1 u1 user.account.unlock`,
+			"signin failed session_start [e1]\nunlock completed  [e2 e3 e4 e5]"},
+		{"a lock nobody undid", `
+0 idx1 u1 user.account.lock=FAILURE reason=LOCKED_OUT`,
+			"unlock abandoned locked [e1]"},
 		// Late and out of order: the policy stamped before the session start,
 		// the push after its answer.
 		{"events logged a moment out of order", `
