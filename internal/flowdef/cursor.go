@@ -22,35 +22,51 @@ func (f *Flow) Cursor() Cursor { return Cursor{flow: f, cur: -1} }
 // Flow is the definition the cursor follows.
 func (c *Cursor) Flow() *Flow { return c.flow }
 
-// find returns the step e would satisfy next, or -1 and why not. The rules:
-// steps are taken in order, a required step may not be skipped, only a
-// repeatable step may take a second event in a row, a step's Again may lead
-// back, an end allows only its Then, a challenge is followed by itself or
-// its answer, and the first event must be at one of the flow's Starts.
-func (c *Cursor) find(e Event) (int, string) {
+// Why find refused an event; the message is only built by Try.
+const (
+	okFits = iota
+	whyNoStep
+	whyNotStart
+	whyAfterEnd
+	whyNotAnswer
+	whyMissing
+)
+
+// find returns the step e would satisfy next, or -1 and why not (one of the
+// why constants, with the step concerned). The rules: steps are taken in
+// order, a required step may not be skipped, only a repeatable step may
+// take a second event in a row, a step's Again may lead back, an end allows
+// only its Then, a challenge is followed by itself or its answer, and the
+// first event must be at one of the flow's Starts.
+func (c *Cursor) find(e Event) (int, int, int) {
 	f := c.flow
 	start := c.cur + 1
 	if c.cur >= 0 && f.Steps[c.cur].Repeatable {
 		start = c.cur
 	}
-	why := ""
+	why, at := whyNoStep, -1
 	for k := start; k < len(f.Steps); k++ {
 		s := &f.Steps[k]
 		if contains(s.EventTypes, e.Type) {
+			w := okFits
 			switch {
 			case c.cur < 0 && len(f.Starts) > 0 && !contains(f.Starts, s.Name):
-				why = fmt.Sprintf("%s does not begin at step %q", f.Kind, s.Name)
+				w = whyNotStart
 			case c.end != nil && !contains(c.end.Then, s.Name):
-				why = fmt.Sprintf("follows the end of %s at step %q", f.Kind, f.Steps[c.cur].Name)
+				w = whyAfterEnd
 			case c.cur >= 0 && k != c.cur && len(f.Steps[c.cur].AnsweredBy) > 0 && !contains(f.Steps[c.cur].AnsweredBy, s.Name):
-				why = fmt.Sprintf("step %q of %s is not answered by step %q", f.Steps[c.cur].Name, f.Kind, s.Name)
-			default:
-				return k, ""
+				w = whyNotAnswer
+			}
+			if w == okFits {
+				return k, okFits, k
+			}
+			if at < 0 {
+				why, at = w, k
 			}
 		}
 		if k > c.cur && !s.Optional {
-			if why == "" {
-				why = fmt.Sprintf("required step %q of %s is missing", s.Name, f.Kind)
+			if at < 0 {
+				why, at = whyMissing, k
 			}
 			break
 		}
@@ -59,14 +75,27 @@ func (c *Cursor) find(e Event) (int, string) {
 		for _, name := range f.Steps[c.cur].Again {
 			k := f.index(name)
 			if k >= 0 && contains(f.Steps[k].EventTypes, e.Type) && (c.end == nil || contains(c.end.Then, name)) {
-				return k, ""
+				return k, okFits, k
 			}
 		}
 	}
-	if why == "" {
-		why = fmt.Sprintf("fits no later step of %s", f.Kind)
+	return -1, why, at
+}
+
+// explain renders why find refused an event.
+func (c *Cursor) explain(why, at int) string {
+	f := c.flow
+	switch why {
+	case whyNotStart:
+		return fmt.Sprintf("%s does not begin at step %q", f.Kind, f.Steps[at].Name)
+	case whyAfterEnd:
+		return fmt.Sprintf("follows the end of %s at step %q", f.Kind, f.Steps[c.cur].Name)
+	case whyNotAnswer:
+		return fmt.Sprintf("step %q of %s is not answered by step %q", f.Steps[c.cur].Name, f.Kind, f.Steps[at].Name)
+	case whyMissing:
+		return fmt.Sprintf("required step %q of %s is missing", f.Steps[at].Name, f.Kind)
 	}
-	return -1, why
+	return fmt.Sprintf("fits no later step of %s", f.Kind)
 }
 
 // index is the position of the named step, -1 if there is none.
@@ -83,16 +112,16 @@ func (f *Flow) index(name string) int {
 // instance's next event. It is Try without the error, for callers that
 // test many cursors and only need a yes or no.
 func (c *Cursor) Fits(e Event) int {
-	j, _ := c.find(e)
+	j, _, _ := c.find(e)
 	return j
 }
 
 // Try returns the step e would satisfy next, without moving, or an error
 // saying why e cannot be the instance's next event.
 func (c *Cursor) Try(e Event) (int, error) {
-	j, why := c.find(e)
+	j, why, at := c.find(e)
 	if j < 0 {
-		return -1, &CheckError{Index: c.n, Event: e, Msg: why}
+		return -1, &CheckError{Index: c.n, Event: e, Msg: c.explain(why, at)}
 	}
 	return j, nil
 }
@@ -100,9 +129,9 @@ func (c *Cursor) Try(e Event) (int, error) {
 // Next moves the cursor over e and returns the step it satisfied. On error
 // the cursor is unchanged.
 func (c *Cursor) Next(e Event) (int, error) {
-	j, err := c.Try(e)
-	if err != nil {
-		return -1, err
+	j := c.Fits(e)
+	if j < 0 {
+		return c.Try(e)
 	}
 	c.cur, c.end, c.n = j, nil, c.n+1
 	for k := range c.flow.Steps[j].Ends {

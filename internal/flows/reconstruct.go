@@ -46,10 +46,11 @@ type group struct {
 // for concurrent use.
 type Reconstructor struct {
 	emit      func(*Instance)
-	open      map[string][]*group // by key; more than one for flows of one user on several devices
-	held      map[string]Event    // by key: an event no open group took, waiting for the next (see Add)
-	queue     []heldRef           // held events in published order
-	flowType  map[string]bool     // event types some flow names
+	open      map[string][]*group        // by key; more than one for flows of one user on several devices
+	held      map[string]Event           // by key: an event no open group took, waiting for the next (see Add)
+	queue     []heldRef                  // held events in published order
+	flowType  map[string]bool            // event types some flow names
+	starters  map[string][]*flowdef.Flow // by event type: the flows whose steps name it
 	flows     []*flowdef.Flow
 	rank      map[string]int
 	maxGap    int64
@@ -60,12 +61,13 @@ type Reconstructor struct {
 // NewReconstructor returns a Reconstructor that passes instances to emit.
 func NewReconstructor(emit func(*Instance)) *Reconstructor {
 	r := &Reconstructor{emit: emit, open: map[string][]*group{}, rank: map[string]int{},
-		held: map[string]Event{}, flowType: map[string]bool{}}
+		held: map[string]Event{}, flowType: map[string]bool{}, starters: map[string][]*flowdef.Flow{}}
 	all := flowdef.All()
 	for i := range all {
 		r.flows = append(r.flows, &all[i])
 		for _, t := range all[i].EventTypes() {
 			r.flowType[t] = true
+			r.starters[t] = append(r.starters[t], &all[i])
 		}
 		r.maxGap = max(r.maxGap, all[i].MaxGap.Milliseconds())
 	}
@@ -176,20 +178,22 @@ func (r *Reconstructor) Add(e Event) {
 	k := key(&e)
 	if h, ok := r.held[k]; ok {
 		delete(r.held, k)
-		if e.Published-h.Published <= flowdef.OrderTolerance.Milliseconds() &&
-			r.breaks(k, &e, &h) < r.breaks(k, &h, &e) {
+		if e.Published-h.Published <= flowdef.OrderTolerance.Milliseconds() && r.swapBetter(k, &h, &e) {
 			r.commit(k, &e)
 			r.commit(k, &h)
 			return
 		}
 		r.commit(k, &h)
 	}
-	if r.flowType[e.Type] && !r.joins(r.open[k], &e) {
+	if r.join(r.open[k], &e) {
+		return
+	}
+	if r.flowType[e.Type] {
 		r.held[k] = e
 		r.queue = append(r.queue, heldRef{k, e.UUID, e.Published})
 		return
 	}
-	r.commit(k, &e)
+	r.start(k, &e)
 }
 
 // heldRef is a held event in the order it was held.
@@ -228,6 +232,35 @@ func (r *Reconstructor) joins(gs []*group, e *Event) bool {
 	return false
 }
 
+// swapBetter reports whether e then h breaks fewer open groups than h then
+// e, h being held because no open group of key k takes it. When no open
+// group takes e either, each order starts a fresh instance with its first
+// event, and only whether that instance takes the second event decides;
+// otherwise both orders are tried on copies of the groups.
+func (r *Reconstructor) swapBetter(k string, h, e *Event) bool {
+	if !r.joins(r.open[k], e) {
+		return r.startTakes(e, h) && !r.startTakes(h, e)
+	}
+	return r.breaks(k, e, h) < r.breaks(k, h, e)
+}
+
+// startTakes reports whether some flow that begins with a takes b next.
+func (r *Reconstructor) startTakes(a, b *Event) bool {
+	da, db := a.def(), b.def()
+	gap := b.Published - a.Published
+	for _, f := range r.flows {
+		c := f.Cursor()
+		if gap > f.MaxGap.Milliseconds() || c.Fits(da) < 0 {
+			continue
+		}
+		c.Next(da)
+		if c.Fits(db) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // breaks counts the events of a, b (placed in that order on copies of the
 // key's open groups) that would not continue an open group.
 func (r *Reconstructor) breaks(k string, a, b *Event) int {
@@ -254,7 +287,15 @@ func (r *Reconstructor) breaks(k string, a, b *Event) int {
 
 // commit places e among its key's open groups and emits what closes.
 func (r *Reconstructor) commit(k string, e *Event) {
-	open, closed, _ := r.place(r.open[k], k, e)
+	if !r.join(r.open[k], e) {
+		r.start(k, e)
+	}
+}
+
+// start begins a group with e, closing the groups of its key on its
+// device (what e cannot continue is over).
+func (r *Reconstructor) start(k string, e *Event) {
+	open, closed := r.begin(r.open[k], k, e)
 	if len(open) == 0 {
 		delete(r.open, k)
 	} else {
@@ -266,29 +307,41 @@ func (r *Reconstructor) commit(k string, e *Event) {
 }
 
 // place puts e among gs, the open groups of key k. It returns the groups
-// still open, those e closed (an instance e finished, those on e's device
-// that e cannot continue, and e's own if it can take nothing more), and
-// whether e continued an open group. It changes the groups of gs but not
-// gs itself.
+// still open, those e closed, and whether e continued an open group. It
+// changes the groups of gs but not gs itself.
 func (r *Reconstructor) place(gs []*group, k string, e *Event) (open, closed []*group, joined bool) {
+	if r.join(gs, e) {
+		return gs, nil, true
+	}
+	open, closed = r.begin(gs, k, e)
+	return open, closed, false
+}
+
+// join adds e to the open group of gs that takes it, if any: the group on
+// e's own device first, newest first. A group that reached a final end
+// stays open for flowdef.OrderTolerance (see sweep) so that an event of it
+// logged a moment late can still be put back in its place.
+func (r *Reconstructor) join(gs []*group, e *Event) bool {
 	dev := device(e)
-	// The group on the event's own device first, newest first.
 	for pass := 0; pass < 2; pass++ {
 		for i := len(gs) - 1; i >= 0; i-- {
 			g := gs[i]
 			if (pass == 0) != sameDevice(g.dev, dev) {
 				continue
 			}
-			// A group that reached a final end stays open for
-			// flowdef.OrderTolerance (see sweep): an event of it logged a
-			// moment late can still be put back in its place.
 			if r.extend(g, e, dev) {
-				return gs, nil, true
+				return true
 			}
 		}
 	}
-	// What the event cannot continue on its device is over; a flow on
-	// another device goes on.
+	return false
+}
+
+// begin starts a group with e among gs, the open groups of key k. It
+// returns the groups still open and those closed: the groups on e's device,
+// and e's own if it fits no flow.
+func (r *Reconstructor) begin(gs []*group, k string, e *Event) (open, closed []*group) {
+	dev := device(e)
 	for _, g := range gs {
 		if sameDevice(g.dev, dev) {
 			closed = append(closed, g)
@@ -298,7 +351,7 @@ func (r *Reconstructor) place(gs []*group, k string, e *Event) (open, closed []*
 	}
 	g := &group{key: k, dev: dev}
 	de := e.def()
-	for _, f := range r.flows {
+	for _, f := range r.starters[e.Type] {
 		c := f.Cursor()
 		if j := c.Fits(de); j >= 0 {
 			c.Next(de)
@@ -308,9 +361,9 @@ func (r *Reconstructor) place(gs []*group, k string, e *Event) (open, closed []*
 	g.evs = append(g.evs, *e)
 	g.last = e.Published
 	if len(g.cands) == 0 {
-		return open, append(closed, g), false
+		return open, append(closed, g)
 	}
-	return append(open, g), closed, false
+	return append(open, g), closed
 }
 
 // device tells apart the devices of one user's events without a session id
