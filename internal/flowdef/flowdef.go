@@ -229,8 +229,15 @@ func withEnds(ss []Step, ends map[string][]End) []Step {
 var all = []Flow{
 	{Kind: SignIn, Title: "Sign in to Okta", MaxGap: 10 * time.Minute, Steps: steps(
 		[]Step{
+			// Older Classic Engine orgs log a sign-in as the session start
+			// alone (Okta's own event correlation example: a session
+			// start, then the app's SSO): a session was issued, so the
+			// sign-in completed unless more follows.
 			{Name: "session_start", Label: "first factor checked (user.session.start)", EventTypes: []string{"user.session.start"},
-				Ends: []End{{Result: "FAILURE", Status: Failed, Then: []string{"lock"}}}},
+				Ends: []End{
+					{Result: "FAILURE", Status: Failed, Then: []string{"lock"}},
+					{Result: "SUCCESS", Status: Completed, Then: names([]string{"policy"}, mfaStepNames, []string{"reevaluate", "verify"})},
+				}},
 			// Only after a failed session start: the attempt that exceeded
 			// the lock-out threshold.
 			{Name: "lock", Label: "account locked", EventTypes: []string{"user.account.lock"}, Optional: true,
