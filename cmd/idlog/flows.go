@@ -85,13 +85,20 @@ skipped, failed, or missing. Each flow ends completed, failed (the step and
 Okta's reason), denied by a policy, or abandoned (nothing continued it within
 the flow's window: 10 minutes for sign-in and MFA, 30 for reset and unlock).
 Events that belong to no flow (admin changes) are listed as "other".
+When the events fit more than one reading (an unanswered push is an app
+access or a step-up; a reset message sent twice without a session id is one
+reset or two), the flow is marked AMBIGUOUS and every reading is listed. A
+flow that carries on from another (the unlock after a lock-out, the sign-in
+after the unlock) names it. Retries, enrolment during sign-in and events
+logged a moment out of order are read as docs/flows.md ("Variants") says.
 Given together, --user, --session and --ip must all match (a user's flows
 from one IP, say).
 
 With --output json each line is one flow: kind, status, stoppedAt, missing,
 reason, user, session, factor, app, country, client, steps (each with its
-state, events and time since the previous step) and the uuids of its events
-in order.
+state, events and time since the previous step), the uuids of its events
+in order, and when they apply ambiguous with readings, continues and
+continuedBy.
 
 `+storeFlagsHelp+`
 Examples:
