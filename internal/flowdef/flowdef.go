@@ -5,8 +5,14 @@
 //
 // A Flow is an ordered list of Steps. A step is satisfied by any one of its
 // event types (alternatives), may be skipped (Optional) and may occur several
-// times in a row (Repeatable). Ends say which event outcomes finish the flow
-// and with which Status. The simulator generates flows from these definitions
+// times in a row (Repeatable: a message resent, a code typed again). Ends say
+// which event outcomes finish the flow and with which Status, and which steps
+// may still follow. A challenge names the steps that answer it (AnsweredBy);
+// a step may lead back to an earlier one (Again: a second enrolment); a flow
+// may only begin at some steps (Starts) and may carry on from an instance of
+// another flow (Continues: the unlock after the lock-out). The variants real
+// orgs add to the seed's orders are written this way, as data, on the flow
+// they extend (docs/flows.md lists them). The simulator generates flows from these definitions
 // and its tests check every generated flow against them with Check; flow
 // reconstruction uses the same definitions to label what it finds.
 //
