@@ -158,7 +158,7 @@ func (r *Reconstructor) Peek(fn func(*Instance)) {
 		fn(r.finish(g))
 	}
 	for _, q := range r.queue {
-		if h, ok := r.held[q.key]; ok && h.UUID == q.uuid && h.Published == q.published {
+		if h, ok := r.held[q.hk]; ok && h.UUID == q.uuid && h.Published == q.published {
 			open, closed := r.begin(nil, q.key, &h)
 			fn(r.finish(append(open, closed...)[0]))
 		}

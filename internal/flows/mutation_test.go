@@ -28,6 +28,8 @@ import (
 //   - interleave: a second flow, moved onto the same user and into the
 //     middle of the first, runs at the same time (another device or
 //     session); both instances must be unchanged.
+//   - devices: the same without session ids, each flow from its own client
+//     address: both instances must be unchanged.
 //   - delay: the pause before one event grows. Within the flow's MaxGap the
 //     instance is unchanged; past it the flow splits, and the part before
 //     the pause is an instance of its own ending as Check says of it.
@@ -280,6 +282,48 @@ var mutations = []mutation{
 			}
 			if d := agrees(ins, other.rec.Kind, flowdef.Status(other.rec.Status), other.rec.StoppedAt, ub); d != "" {
 				return "second flow: " + d
+			}
+			return ""
+		}, true
+	}},
+	{"devices", func(r *rand.Rand, tf truthFlow, all []truthFlow) ([]Event, func([]*Instance) string, bool) {
+		// As interleave, without session ids: only the two devices'
+		// addresses tell the flows apart.
+		other := all[r.IntN(len(all))]
+		if other.rec.UUIDs[0] == tf.rec.UUIDs[0] || len(tf.evs) < 2 {
+			return nil, nil, false
+		}
+		a, b := slices.Clone(tf.evs), slices.Clone(other.evs)
+		shift := a[0].Published + r.Int64N(a[len(a)-1].Published-a[0].Published+1) - b[0].Published
+		for i := range a {
+			a[i].Session, a[i].IP = "", "198.51.100.1"
+		}
+		for i := range b {
+			b[i].Published += shift
+			b[i].Session, b[i].IP = "", "203.0.113.2"
+			b[i].User, b[i].UserLogin = a[0].User, a[0].UserLogin
+			if b[i].Actor == other.evs[i].User {
+				b[i].Actor, b[i].ActorName = a[0].User, a[0].UserLogin
+			}
+		}
+		// Each flow alone, without its session id, must still read as
+		// the simulator wrote it; else the mutation says nothing.
+		for _, f := range []struct {
+			evs []Event
+			tf  truthFlow
+		}{{a, tf}, {b, other}} {
+			if agrees(Reconstruct(f.evs), f.tf.rec.Kind, flowdef.Status(f.tf.rec.Status), f.tf.rec.StoppedAt, eventUUIDs(f.evs)) != "" {
+				return nil, nil, false
+			}
+		}
+		m := append(a, b...)
+		ua, ub := eventUUIDs(a), eventUUIDs(b)
+		return m, func(ins []*Instance) string {
+			if d := agrees(ins, tf.rec.Kind, flowdef.Status(tf.rec.Status), tf.rec.StoppedAt, ua); d != "" {
+				return "first device: " + d
+			}
+			if d := agrees(ins, other.rec.Kind, flowdef.Status(other.rec.Status), other.rec.StoppedAt, ub); d != "" {
+				return "second device: " + d
 			}
 			return ""
 		}, true

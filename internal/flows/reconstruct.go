@@ -51,6 +51,7 @@ type Reconstructor struct {
 	queue     []heldRef                  // held events in published order
 	flowType  map[string]bool            // event types some flow names
 	starters  map[string][]*flowdef.Flow // by event type: the flows whose steps name it
+	startable map[string]bool            // event types some flow may begin with
 	flows     []*flowdef.Flow
 	rank      map[string]int
 	maxGap    int64
@@ -61,13 +62,18 @@ type Reconstructor struct {
 // NewReconstructor returns a Reconstructor that passes instances to emit.
 func NewReconstructor(emit func(*Instance)) *Reconstructor {
 	r := &Reconstructor{emit: emit, open: map[string][]*group{}, rank: map[string]int{},
-		held: map[string]Event{}, flowType: map[string]bool{}, starters: map[string][]*flowdef.Flow{}}
+		held: map[string]Event{}, flowType: map[string]bool{}, starters: map[string][]*flowdef.Flow{},
+		startable: map[string]bool{}}
 	all := flowdef.All()
 	for i := range all {
 		r.flows = append(r.flows, &all[i])
 		for _, t := range all[i].EventTypes() {
 			r.flowType[t] = true
 			r.starters[t] = append(r.starters[t], &all[i])
+			c := all[i].Cursor()
+			if c.Fits(flowdef.Event{Type: t}) >= 0 {
+				r.startable[t] = true
+			}
 		}
 		r.maxGap = max(r.maxGap, all[i].MaxGap.Milliseconds())
 	}
@@ -176,8 +182,9 @@ func (r *Reconstructor) Add(e Event) {
 		r.lastSweep = r.now
 	}
 	k := key(&e)
-	if h, ok := r.held[k]; ok {
-		delete(r.held, k)
+	hk := k + "\x00" + device(&e) // a held event waits for its own device's next
+	if h, ok := r.held[hk]; ok {
+		delete(r.held, hk)
 		if e.Published-h.Published <= flowdef.OrderTolerance.Milliseconds() && r.swapBetter(k, &h, &e) {
 			r.commit(k, &e)
 			r.commit(k, &h)
@@ -189,17 +196,18 @@ func (r *Reconstructor) Add(e Event) {
 		return
 	}
 	if r.flowType[e.Type] {
-		r.held[k] = e
-		r.queue = append(r.queue, heldRef{k, e.UUID, e.Published})
+		r.held[hk] = e
+		r.queue = append(r.queue, heldRef{hk, k, e.UUID, e.Published})
 		return
 	}
 	r.start(k, &e)
 }
 
-// heldRef is a held event in the order it was held.
+// heldRef is a held event in the order it was held: its place in held
+// (key and device) and its key.
 type heldRef struct {
-	key, uuid string
-	published int64
+	hk, key, uuid string
+	published     int64
 }
 
 // release commits the held events published before until.
@@ -207,8 +215,8 @@ func (r *Reconstructor) release(until int64) {
 	n := 0
 	for ; n < len(r.queue) && r.queue[n].published < until; n++ {
 		q := r.queue[n]
-		if h, ok := r.held[q.key]; ok && h.UUID == q.uuid && h.Published == q.published {
-			delete(r.held, q.key)
+		if h, ok := r.held[q.hk]; ok && h.UUID == q.uuid && h.Published == q.published {
+			delete(r.held, q.hk)
 			r.commit(q.key, &h)
 		}
 	}
@@ -318,12 +326,19 @@ func (r *Reconstructor) place(gs []*group, k string, e *Event) (open, closed []*
 }
 
 // join adds e to the open group of gs that takes it, if any: the group on
-// e's own device first, newest first. A group that reached a final end
+// e's own device first, newest first. An event that may begin a flow joins
+// no group on another device (a push from the phone while the laptop's
+// sign-in waits is the phone's own); one that may not (a reset done from
+// the email opened on the phone) may. A group that reached a final end
 // stays open for flowdef.OrderTolerance (see sweep) so that an event of it
 // logged a moment late can still be put back in its place.
 func (r *Reconstructor) join(gs []*group, e *Event) bool {
 	dev := device(e)
-	for pass := 0; pass < 2; pass++ {
+	passes := 2
+	if r.startable[e.Type] {
+		passes = 1
+	}
+	for pass := 0; pass < passes; pass++ {
 		for i := len(gs) - 1; i >= 0; i-- {
 			g := gs[i]
 			if (pass == 0) != sameDevice(g.dev, dev) {
