@@ -85,13 +85,20 @@ skipped, failed, or missing. Each flow ends completed, failed (the step and
 Okta's reason), denied by a policy, or abandoned (nothing continued it within
 the flow's window: 10 minutes for sign-in and MFA, 30 for reset and unlock).
 Events that belong to no flow (admin changes) are listed as "other".
+When the events fit more than one reading (an unanswered push is an app
+access or a step-up; a reset message sent twice without a session id is one
+reset or two), the flow is marked AMBIGUOUS and every reading is listed. A
+flow that carries on from another (the unlock after a lock-out, the sign-in
+after the unlock) names it. Retries, enrolment during sign-in and events
+logged a moment out of order are read as docs/flows.md ("Variants") says.
 Given together, --user, --session and --ip must all match (a user's flows
 from one IP, say).
 
 With --output json each line is one flow: kind, status, stoppedAt, missing,
 reason, user, session, factor, app, country, client, steps (each with its
-state, events and time since the previous step) and the uuids of its events
-in order.
+state, events and time since the previous step), the uuids of its events
+in order, and when they apply ambiguous with readings, continues and
+continuedBy.
 
 `+storeFlagsHelp+`
 Examples:
@@ -161,6 +168,13 @@ var stateMark = map[flows.StepState]string{
 	flows.StepMissing: "MISSING", flows.StepSkipped: "skipped", flows.StepNotReached: "-",
 }
 
+func linkStatus(l *flows.Link) string {
+	if l.StoppedAt != "" {
+		return string(l.Status) + " at " + l.StoppedAt
+	}
+	return string(l.Status)
+}
+
 func writeTimeline(w io.Writer, in *flows.Instance) {
 	head := in.Start.UTC().Format("2006-01-02 15:04:05Z") + "  " + in.Kind + "  " + string(in.Status)
 	if in.StoppedAt != "" {
@@ -184,6 +198,30 @@ func writeTimeline(w io.Writer, in *flows.Instance) {
 	add("from", strings.TrimSpace(in.IP+" "+in.Country))
 	add("took", time.Duration(in.DurationMS*int64(time.Millisecond)).String())
 	fmt.Fprintln(w, "  "+strings.Join(about, ", "))
+	if l := in.Continues; l != nil {
+		fmt.Fprintf(w, "  continues the %s %s (event %s)\n", l.Kind, linkStatus(l), l.UUID)
+	}
+	if l := in.ContinuedBy; l != nil {
+		fmt.Fprintf(w, "  continued by the %s %s (event %s)\n", l.Kind, linkStatus(l), l.UUID)
+	}
+	if in.Ambiguous {
+		fmt.Fprintln(w, "  AMBIGUOUS: these events fit more than one reading:")
+		for i, rd := range in.Readings {
+			var parts []string
+			for _, p := range rd {
+				t := p.Kind + " " + string(p.Status)
+				if p.StoppedAt != "" {
+					t += " at " + p.StoppedAt
+				}
+				parts = append(parts, fmt.Sprintf("%s (%d events)", t, len(p.UUIDs)))
+			}
+			mark := "   "
+			if i == 0 {
+				mark = "(shown)"
+			}
+			fmt.Fprintf(w, "    %-7s %s\n", mark, strings.Join(parts, ", then "))
+		}
+	}
 	if len(in.Steps) == 0 {
 		for _, ev := range in.Events {
 			fmt.Fprintf(w, "  %-12s %s %s %s\n", ev.Time.Format("15:04:05.000"), ev.Type, ev.Result, ev.Reason)

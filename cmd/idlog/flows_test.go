@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/idlog/idlog/internal/flows"
 )
@@ -136,5 +138,46 @@ func TestFunnelCommand(t *testing.T) {
 	r = idlog(t, nil, "", append([]string{"funnel", "--flow", "signin", "--store", st}, window...)...)
 	if r.code != 0 || !strings.Contains(r.stdout, "session_start") || !strings.Contains(r.stdout, "instances,") {
 		t.Errorf("text funnel (exit %d):\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// Every step the seed names, the reset message first, in words.
+	r = idlog(t, nil, "", append([]string{"funnel", "--flow", "sspr", "--store", st}, window...)...)
+	for _, step := range []string{"reset_message", "reset message sent", "mfa_challenge", "mfa_verify", "reset_password", "update_password"} {
+		if r.code != 0 || !strings.Contains(r.stdout, step) {
+			t.Errorf("sspr funnel (exit %d) does not name %q:\n%s%s", r.code, step, r.stdout, r.stderr)
+		}
+	}
+}
+
+// TestTimelineAmbiguousAndLinked: the text timeline says when an instance
+// is ambiguous, with every reading, and which instance it continues.
+func TestTimelineAmbiguousAndLinked(t *testing.T) {
+	t0 := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC).UnixMilli()
+	ev := func(sec int64, sess, typ, res string) flows.Event {
+		return flows.Event{UUID: fmt.Sprintf("e%d", sec), Published: t0 + sec*1000, Type: typ, Result: res,
+			User: "u1", Actor: "u1", ActorName: "u1@example.com", UserLogin: "u1@example.com", Session: sess}
+	}
+	ins := flows.Reconstruct([]flows.Event{
+		ev(0, "", "user.session.start", "FAILURE"),
+		ev(1, "", "user.account.lock", "FAILURE"),
+		ev(60, "", "system.email.account_unlock.sent_message", "SUCCESS"),
+		ev(300, "", "system.email.account_unlock.sent_message", "SUCCESS"),
+		ev(400, "", "user.account.unlock", "SUCCESS"),
+	})
+	if len(ins) != 2 {
+		t.Fatalf("%d instances", len(ins))
+	}
+	var b strings.Builder
+	writeTimeline(&b, ins[1])
+	out := b.String()
+	for _, want := range []string{
+		"unlock  completed",
+		"continues the signin failed at lock (event e0)",
+		"AMBIGUOUS",
+		"(shown) unlock completed (3 events)",
+		"unlock abandoned at unlock_message (1 events), then unlock completed (2 events)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("timeline lacks %q:\n%s", want, out)
+		}
 	}
 }

@@ -133,8 +133,11 @@ func contains(list []string, s string) bool {
 func writeFunnel(w io.Writer, fn *flows.Funnel) {
 	fmt.Fprintf(w, "%s (%s): %d instances, %d completed, %d failed, %d denied, %d abandoned\n",
 		fn.Title, fn.Flow, fn.Instances, fn.Completed, fn.Failed, fn.Denied, fn.Abandoned)
+	if fn.Ambiguous > 0 {
+		fmt.Fprintf(w, "%d of them ambiguous: another reading fits their events too (idlog flows shows both)\n", fn.Ambiguous)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "step\treached\tstopped here\ttop reasons")
+	fmt.Fprintln(tw, "step\twhat\treached\tstopped here\ttop reasons")
 	for _, st := range fn.Steps {
 		name := st.Name
 		if st.Optional {
@@ -148,7 +151,7 @@ func writeFunnel(w io.Writer, fn *flows.Funnel) {
 		if st.Stopped > 0 {
 			stopped = fmt.Sprintf("%d (%s)", st.Stopped, pct(st.Stopped, st.Reached))
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", name, st.Reached, stopped, strings.Join(rs, "; "))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", name, st.Label, st.Reached, stopped, strings.Join(rs, "; "))
 	}
 	tw.Flush()
 }

@@ -104,7 +104,7 @@ var catalog = []EventType{
 	{"user.account.expire_password", "password", "The account's password was marked expired, so the user must change it at the next sign-in.", "", nil},
 
 	// Lock and unlock.
-	{"user.account.lock", "unlock", "Too many failed sign-ins locked the account; it stays locked until it unlocks on its own timer or someone unlocks it.", "core.user_auth.account_locked", fl(FlowSignin)},
+	{"user.account.lock", "unlock", "Too many failed sign-ins locked the account; it stays locked until it unlocks on its own timer or someone unlocks it.", "core.user_auth.account_locked", fl(FlowSignin, FlowUnlock)},
 	{"user.account.lock.limit", "unlock", "The account reached the lock-out limit and is locked with no automatic unlock; only the user or an admin can clear it.", "", nil},
 	{"system.email.account_unlock.sent_message", "unlock", "An email to unlock a locked account went to the user, starting self-service unlock.", "", fl(FlowUnlock)},
 	{"system.sms.send_account_unlock_message", "unlock", "A text with an unlock code went to the user of a locked account, starting self-service unlock.", "", fl(FlowUnlock)},
@@ -123,7 +123,7 @@ var catalog = []EventType{
 	{"app.oauth2.as.token.revoke", "app-access", "An authorization server revoked an access or refresh token.", "", nil},
 
 	// Policy.
-	{"policy.evaluate_sign_on", "policy", "The global session (Okta sign-on) policy was checked for this sign-in; the outcome is ALLOW, CHALLENGE (ask for more factors) or DENY, and the targets name the policy and rule that decided.", "", fl(FlowSignin)},
+	{"policy.evaluate_sign_on", "policy", "A sign-on policy was checked: the global session policy for a sign-in, or (Identity Engine) an app's authentication policy; the outcome is ALLOW, CHALLENGE (ask for more factors) or DENY, and the targets name the policy and rule that decided.", "", fl(FlowSignin, FlowAppSignin)},
 	{"policy.lifecycle.create", "policy", "An admin created a policy.", "", nil},
 	{"policy.lifecycle.activate", "policy", "A policy was switched on.", "", nil},
 	{"policy.lifecycle.deactivate", "policy", "A policy was switched off.", "", nil},

@@ -3,9 +3,9 @@ package flowdef
 import "fmt"
 
 // Cursor follows one flow instance through the flow's steps an event at a
-// time, with the same rules as Check. Flow reconstruction keeps one cursor
-// per candidate kind while it cannot yet tell which flow a group of events
-// is, and drops the cursors that refuse an event.
+// time; Check is a cursor run over a whole sequence. Flow reconstruction
+// keeps one cursor per candidate kind while it cannot yet tell which flow a
+// group of events is, and drops the cursors that refuse an event.
 //
 // The zero Cursor is not usable; get one from Flow.Cursor.
 type Cursor struct {
@@ -22,49 +22,108 @@ func (f *Flow) Cursor() Cursor { return Cursor{flow: f, cur: -1} }
 // Flow is the definition the cursor follows.
 func (c *Cursor) Flow() *Flow { return c.flow }
 
-// Fits returns the step e would satisfy next, or -1 when e cannot be the
-// instance's next event. It is Try without the error, for callers that
-// test many cursors and only need a yes or no.
-func (c *Cursor) Fits(e Event) int {
+// Why find refused an event; the message is only built by Try.
+const (
+	okFits = iota
+	whyNoStep
+	whyNotStart
+	whyAfterEnd
+	whyNotAnswer
+	whyMissing
+)
+
+// find returns the step e would satisfy next, or -1 and why not (one of the
+// why constants, with the step concerned). The rules: steps are taken in
+// order, a required step may not be skipped, only a repeatable step may
+// take a second event in a row, a step's Again may lead back, an end allows
+// only its Then, a challenge is followed by itself or its answer, and the
+// first event must be at one of the flow's Starts.
+func (c *Cursor) find(e Event) (int, int, int) {
 	f := c.flow
 	start := c.cur + 1
 	if c.cur >= 0 && f.Steps[c.cur].Repeatable {
 		start = c.cur
 	}
+	why, at := whyNoStep, -1
 	for k := start; k < len(f.Steps); k++ {
-		if contains(f.Steps[k].EventTypes, e.Type) {
-			if c.end != nil && !contains(c.end.Then, f.Steps[k].Name) {
-				return -1
+		s := &f.Steps[k]
+		if contains(s.EventTypes, e.Type) {
+			w := okFits
+			switch {
+			case c.cur < 0 && len(f.Starts) > 0 && !contains(f.Starts, s.Name):
+				w = whyNotStart
+			case c.end != nil && !contains(c.end.Then, s.Name):
+				w = whyAfterEnd
+			case c.cur >= 0 && k != c.cur && len(f.Steps[c.cur].AnsweredBy) > 0 && !contains(f.Steps[c.cur].AnsweredBy, s.Name):
+				w = whyNotAnswer
 			}
-			return k
+			if w == okFits {
+				return k, okFits, k
+			}
+			if at < 0 {
+				why, at = w, k
+			}
 		}
-		if k > c.cur && !f.Steps[k].Optional {
-			return -1
+		if k > c.cur && !s.Optional {
+			if at < 0 {
+				why, at = whyMissing, k
+			}
+			break
+		}
+	}
+	if c.cur >= 0 {
+		for _, name := range f.Steps[c.cur].Again {
+			k := f.index(name)
+			if k >= 0 && contains(f.Steps[k].EventTypes, e.Type) && (c.end == nil || contains(c.end.Then, name)) {
+				return k, okFits, k
+			}
+		}
+	}
+	return -1, why, at
+}
+
+// explain renders why find refused an event.
+func (c *Cursor) explain(why, at int) string {
+	f := c.flow
+	switch why {
+	case whyNotStart:
+		return fmt.Sprintf("%s does not begin at step %q", f.Kind, f.Steps[at].Name)
+	case whyAfterEnd:
+		return fmt.Sprintf("follows the end of %s at step %q", f.Kind, f.Steps[c.cur].Name)
+	case whyNotAnswer:
+		return fmt.Sprintf("step %q of %s is not answered by step %q", f.Steps[c.cur].Name, f.Kind, f.Steps[at].Name)
+	case whyMissing:
+		return fmt.Sprintf("required step %q of %s is missing", f.Steps[at].Name, f.Kind)
+	}
+	return fmt.Sprintf("fits no later step of %s", f.Kind)
+}
+
+// index is the position of the named step, -1 if there is none.
+func (f *Flow) index(name string) int {
+	for i := range f.Steps {
+		if f.Steps[i].Name == name {
+			return i
 		}
 	}
 	return -1
 }
 
+// Fits returns the step e would satisfy next, or -1 when e cannot be the
+// instance's next event. It is Try without the error, for callers that
+// test many cursors and only need a yes or no.
+func (c *Cursor) Fits(e Event) int {
+	j, _, _ := c.find(e)
+	return j
+}
+
 // Try returns the step e would satisfy next, without moving, or an error
 // saying why e cannot be the instance's next event.
 func (c *Cursor) Try(e Event) (int, error) {
-	if j := c.Fits(e); j >= 0 {
-		return j, nil
+	j, why, at := c.find(e)
+	if j < 0 {
+		return -1, &CheckError{Index: c.n, Event: e, Msg: c.explain(why, at)}
 	}
-	f := c.flow
-	start := c.cur + 1
-	if c.cur >= 0 && f.Steps[c.cur].Repeatable {
-		start = c.cur
-	}
-	for k := start; k < len(f.Steps); k++ {
-		if contains(f.Steps[k].EventTypes, e.Type) {
-			return -1, &CheckError{Index: c.n, Event: e, Msg: fmt.Sprintf("follows the end of %s at step %q", f.Kind, f.Steps[c.cur].Name)}
-		}
-		if k > c.cur && !f.Steps[k].Optional {
-			return -1, &CheckError{Index: c.n, Event: e, Msg: fmt.Sprintf("required step %q of %s is missing", f.Steps[k].Name, f.Kind)}
-		}
-	}
-	return -1, &CheckError{Index: c.n, Event: e, Msg: fmt.Sprintf("fits no later step of %s", f.Kind)}
+	return j, nil
 }
 
 // Next moves the cursor over e and returns the step it satisfied. On error
@@ -93,7 +152,7 @@ func (c *Cursor) Len() int { return c.n }
 
 // Final reports whether no event can follow: the last event reached an end
 // that allows nothing after it.
-func (c *Cursor) Final() bool { return c.end != nil && len(c.end.Then) == 0 }
+func (c *Cursor) Final() bool { return c.end != nil && c.end.Status != "" && len(c.end.Then) == 0 }
 
 // Outcome is how the instance ends if it stops after the events accepted so
 // far: the status of the end reached, or Abandoned; and the step of the last
@@ -103,7 +162,7 @@ func (c *Cursor) Outcome() (Status, string) {
 		return Abandoned, ""
 	}
 	st := Abandoned
-	if c.end != nil {
+	if c.end != nil && c.end.Status != "" {
 		st = c.end.Status
 	}
 	if st == Completed {

@@ -10,13 +10,23 @@
 //
 // Events are grouped by a key: the external session id when the event has
 // one, else the user, together with the user the flow is about (the target
-// when an admin acts on someone else's account, the actor otherwise). Within a
-// key, an event joins the open instance when the instance's flow can take it
-// as its next event and the pause since the previous event is at most the
-// flow's MaxGap; otherwise the open instance is closed and the event starts a
-// new one. Two devices of one user have two sessions, so their flows never
-// mix; an admin resetting a user's authenticators from the admin's own session
-// forms an instance about the user, apart from the admin's own sign-ins.
+// when an admin, or Okta itself, acts on someone's account; the actor
+// otherwise). Within a key, an event joins the open instance when the
+// instance's flow can take it as its next event and the pause since the
+// previous event is at most the flow's MaxGap; otherwise the open instance
+// is closed and the event starts a new one. Two devices of one user have two
+// sessions, so their flows never mix; without a session id the client's
+// address and browser tell the devices apart. An admin resetting a user's
+// authenticators from the admin's own session forms an instance about the
+// user, apart from the admin's own sign-ins.
+//
+// # Order
+//
+// Okta may log two events of one flow less than flowdef.OrderTolerance apart
+// in either order. An event no open instance takes waits for the key's next
+// event and the two are placed in the order that breaks fewer instances; an
+// event that fits once moved before the instance's last events within the
+// tolerance is put there; a finished instance stays open for the tolerance.
 //
 // # Abandonment
 //
@@ -32,7 +42,15 @@
 // begins an app access with step-up, a step-up of its own, or an enrolment.
 // Reconstruction follows every flow that fits and decides when the instance
 // closes: a flow that reached an end beats one left half-way, then the order
-// of Preference.
+// of Preference. When only Preference decided, or when a restartable first
+// step repeated without a session id to tie the repeats, the instance is
+// Ambiguous and lists every Reading.
+//
+// # Continuations
+//
+// Reconstruct links the instances of one user that carry on from one
+// another (flowdef.Flow.Continues): the sign-in that locked the account, the
+// unlock, the sign-in after it.
 package flows
 
 import (
@@ -107,7 +125,11 @@ func FromLogEvent(le *event.LogEvent) (Event, error) {
 		tg := &le.Target[i]
 		switch event.Str(tg.Type) {
 		case "User":
-			if id := event.Str(tg.ID); id != "" && id != e.Actor && actorType == "User" {
+			// A user acting on someone else's account (an admin), or Okta
+			// itself acting for the user: Okta logs a self-service reset's
+			// user.account.reset_password with the SystemPrincipal as actor
+			// and the user as target. Either way the flow is the target's.
+			if id := event.Str(tg.ID); id != "" && id != e.Actor && (actorType == "User" || actorType == "SystemPrincipal") {
 				e.User, e.UserLogin = id, event.Str(tg.AlternateID)
 			}
 		case "AppInstance":

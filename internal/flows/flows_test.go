@@ -13,7 +13,7 @@ var t0 = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC).UnixMilli()
 
 // b builds hand-written events. Each line of spec is
 //
-//	SECONDS SESSION USER TYPE[=RESULT] [reason=R] [actor=A] [factor=F] [app=A]
+//	SECONDS SESSION USER TYPE[=RESULT] [reason=R] [actor=A] [factor=F] [app=A] [ip=IP]
 //
 // where SESSION "-" means none and "~" in a value is a space. uuids are e1, e2, … in line order.
 func b(spec string) []Event {
@@ -43,6 +43,8 @@ func b(spec string) []Event {
 				e.Factor = v
 			case "app":
 				e.App = v
+			case "ip":
+				e.IP = v
 			}
 		}
 		out = append(out, e)
@@ -54,7 +56,11 @@ func b(spec string) []Event {
 func summary(ins []*Instance) string {
 	var lines []string
 	for _, in := range ins {
-		lines = append(lines, fmt.Sprintf("%s %s %s %v", in.Kind, in.Status, in.StoppedAt, in.UUIDs))
+		line := fmt.Sprintf("%s %s %s %v", in.Kind, in.Status, in.StoppedAt, in.UUIDs)
+		if in.Ambiguous {
+			line += " ambiguous"
+		}
+		lines = append(lines, line)
 	}
 	return strings.Join(lines, "\n")
 }
@@ -122,31 +128,32 @@ func TestReconstructCases(t *testing.T) {
 1200 s1 u1 ` + appDeny + `=DENY app=Admin`,
 			"app_signin completed  [e1]\napp_signin completed  [e2 e3 e4]\napp_signin denied access [e5]"},
 		// A prompt that fails or is left with nothing after it fits an app
-		// access and a step-up equally: Preference picks the app.
+		// access and a step-up equally: Preference picks the app, and the
+		// instance says it is ambiguous.
 		{"step-up answered; a wrong code and an unanswered push read as app accesses", `
 0 s1 u1 ` + sms + `
 10 s1 u1 ` + viaMFA + `
 1000 s1 u1 ` + sms + `
 1010 s1 u1 ` + viaMFA + `=FAILURE reason=INVALID_CREDENTIALS
 2000 s1 u1 ` + push,
-			"mfa completed  [e1 e2]\napp_signin failed mfa_verify [e3 e4]\napp_signin abandoned mfa_challenge [e5]"},
+			"mfa completed  [e1 e2]\napp_signin failed mfa_verify [e3 e4] ambiguous\napp_signin abandoned mfa_challenge [e5] ambiguous"},
 		{"an unanswered push is not continued by a later access", `
 0 s1 u1 ` + push + `
 120 s1 u1 ` + sso,
-			"app_signin abandoned mfa_challenge [e1]\napp_signin completed  [e2]"},
+			"app_signin abandoned mfa_challenge [e1] ambiguous\napp_signin completed  [e2]"},
 		{"reset abandoned after the email, then retried", `
 0 r1 u1 system.email.password_reset.sent_message
 900 r2 u1 system.email.password_reset.sent_message
 1000 r2 u1 user.account.reset_password
 1060 r2 u1 user.account.update_password=FAILURE reason=Password~requirements~were~not~met
 1100 r2 u1 user.account.update_password`,
-			"sspr abandoned reset_start [e1]\nsspr completed  [e2 e3 e4 e5]"},
+			"sspr abandoned reset_message [e1]\nsspr completed  [e2 e3 e4 e5]"},
 		{"reset abandoned and retried without session ids", `
 0 - u1 system.sms.send_password_reset_message
 100 - u1 system.sms.send_password_reset_message
 160 - u1 user.account.reset_password
 1900 - u1 system.sms.send_password_reset_message`,
-			"sspr abandoned reset_start [e1]\nsspr abandoned reset_password [e2 e3]\nsspr abandoned reset_start [e4]"},
+			"sspr abandoned reset_password [e1 e2 e3] ambiguous\nsspr abandoned reset_message [e4]"},
 		{"unlock", `
 0 x1 u1 system.email.account_unlock.sent_message
 200 x1 u1 user.account.unlock_token
@@ -160,7 +167,7 @@ func TestReconstructCases(t *testing.T) {
 		{"a phone added by the user", `
 0 s1 u1 system.sms.send_phone_verification_message
 30 s1 u1 ` + enroll,
-			"factor_change completed  [e1 e2]"},
+			"factor_change completed  [e1 e2] ambiguous"},
 		{"an admin resets a user's factors from the admin's own session, between the admin's app sign-ins", `
 0 a1 adm ` + push + `
 0.5 a1 u9 user.mfa.factor.reset_all actor=adm
@@ -212,7 +219,7 @@ func TestInstanceDetail(t *testing.T) {
 	for _, s := range in.Steps {
 		states = append(states, s.Name+":"+string(s.State))
 	}
-	want := "session_start:done lock:skipped policy:done mfa_challenge:done mfa_verify:missing mfa_enroll:not_reached verify:not_reached"
+	want := "session_start:done lock:skipped policy:done mfa_challenge:done mfa_verify:missing enroll_challenge:not_reached enroll_verify:not_reached mfa_enroll:not_reached reevaluate:not_reached verify:not_reached"
 	if got := strings.Join(states, " "); got != want {
 		t.Errorf("steps\n got %s\nwant %s", got, want)
 	}
@@ -238,7 +245,7 @@ func TestAbandonedAfterMaxGap(t *testing.T) {
 	ins := Reconstruct(b(fmt.Sprintf(`
 0 s1 u1 %s
 %d s1 u1 %s`, sms, late, viaMFA)))
-	if got, want := summary(ins), "app_signin abandoned mfa_challenge [e1]\nmfa completed  [e2]"; got != want {
+	if got, want := summary(ins), "app_signin abandoned mfa_challenge [e1] ambiguous\nmfa completed  [e2]"; got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
@@ -267,7 +274,7 @@ func TestFunnel(t *testing.T) {
 	for _, s := range fn.Steps {
 		got += fmt.Sprintf("%s:%d/%d ", s.Name, s.Reached, s.Stopped)
 	}
-	if want := "reset_start:4/1 mfa_challenge:1/0 mfa_verify:1/1 reset_password:2/1 update_password:1/0 "; got != want {
+	if want := "reset_message:4/1 mfa_challenge:1/0 mfa_verify:1/1 reset_password:2/1 update_password:1/0 "; got != want {
 		t.Errorf("steps\n got %s\nwant %s", got, want)
 	}
 	if r := fn.Steps[2].Reasons; len(r) != 1 || r[0] != (ReasonCount{"INVALID_CREDENTIALS", 1}) {

@@ -28,8 +28,12 @@ type ReasonCount struct {
 
 // FunnelStep is one step of a funnel.
 type FunnelStep struct {
-	Name     string `json:"name"`
-	Optional bool   `json:"optional,omitempty"`
+	Name string `json:"name"`
+	// Label says what the step is in words, and EventTypes which events
+	// count for it (flowdef.Step).
+	Label      string   `json:"label"`
+	EventTypes []string `json:"eventTypes"`
+	Optional   bool     `json:"optional,omitempty"`
 	// Reached counts the instances with an event at this step.
 	Reached int `json:"reached"`
 	// Stopped counts the instances that ended here without completing
@@ -43,15 +47,18 @@ type FunnelStep struct {
 
 // Funnel counts the instances of one flow by how far they got.
 type Funnel struct {
-	Flow      string       `json:"flow"`
-	Title     string       `json:"title"`
-	Split     string       `json:"split,omitempty"`
-	Value     string       `json:"value,omitempty"` // this part's split value
-	Instances int          `json:"instances"`
-	Completed int          `json:"completed"`
-	Failed    int          `json:"failed"`
-	Denied    int          `json:"denied"`
-	Abandoned int          `json:"abandoned"`
+	Flow      string `json:"flow"`
+	Title     string `json:"title"`
+	Split     string `json:"split,omitempty"`
+	Value     string `json:"value,omitempty"` // this part's split value
+	Instances int    `json:"instances"`
+	Completed int    `json:"completed"`
+	Failed    int    `json:"failed"`
+	Denied    int    `json:"denied"`
+	Abandoned int    `json:"abandoned"`
+	// Ambiguous counts the instances another reading also fits (they are
+	// counted above as the reading shown; see Instance.Ambiguous).
+	Ambiguous int          `json:"ambiguous"`
 	Steps     []FunnelStep `json:"steps"`
 	// Parts are the funnels of each split value, largest first.
 	Parts []*Funnel `json:"parts,omitempty"`
@@ -88,6 +95,7 @@ type rec struct {
 	kind    uint8 // index into flowdef.All(); other kinds are not kept
 	status  uint8 // index into statuses
 	stopped int8  // step the instance stopped at; -1 when completed
+	ambig   bool
 	reached uint64
 	// Interned strings.
 	reason, factor, app, country, client uint32
@@ -134,7 +142,7 @@ func (x *Index) AddInstance(in *Instance) {
 	if k < 0 {
 		return
 	}
-	r := rec{start: in.Events[0].Published, kind: uint8(k), stopped: -1,
+	r := rec{start: in.Start.UnixMilli(), kind: uint8(k), stopped: -1, ambig: in.Ambiguous,
 		reason: x.intern(in.Reason), factor: x.intern(in.Factor), app: x.intern(in.App),
 		country: x.intern(in.Country), client: x.intern(in.Client)}
 	for i, st := range statuses {
@@ -234,6 +242,7 @@ func (x *Index) splitOf(r *rec, split string) uint32 {
 type counter struct {
 	f        *flowdef.Flow
 	n        int
+	ambig    int
 	byStatus [4]int
 	reached  []int
 	stopped  [][4]int
@@ -247,6 +256,9 @@ func newCounter(f *flowdef.Flow) *counter {
 
 func (c *counter) add(r *rec) {
 	c.n++
+	if r.ambig {
+		c.ambig++
+	}
 	c.byStatus[r.status]++
 	for m, i := r.reached, 0; m != 0 && i < len(c.reached); m, i = m>>1, i+1 {
 		if m&1 != 0 {
@@ -266,10 +278,10 @@ func (c *counter) add(r *rec) {
 func (c *counter) funnel(x *Index) *Funnel {
 	out := &Funnel{Flow: c.f.Kind, Title: c.f.Title, Instances: c.n,
 		Completed: c.byStatus[0], Failed: c.byStatus[1], Denied: c.byStatus[2], Abandoned: c.byStatus[3],
-		Steps: make([]FunnelStep, len(c.f.Steps))}
+		Ambiguous: c.ambig, Steps: make([]FunnelStep, len(c.f.Steps))}
 	for i, s := range c.f.Steps {
 		st := &out.Steps[i]
-		*st = FunnelStep{Name: s.Name, Optional: s.Optional, Reached: c.reached[i], Reasons: []ReasonCount{},
+		*st = FunnelStep{Name: s.Name, Label: s.Label, EventTypes: s.EventTypes, Optional: s.Optional, Reached: c.reached[i], Reasons: []ReasonCount{},
 			Failed: c.stopped[i][1], Denied: c.stopped[i][2], Abandoned: c.stopped[i][3]}
 		st.Stopped = st.Failed + st.Denied + st.Abandoned
 		for id, n := range c.reasons[i] {

@@ -67,19 +67,58 @@ type Instance struct {
 	Client     string    `json:"client,omitempty"`
 	IP         string    `json:"ip,omitempty"`
 	Steps      []Step    `json:"steps"`
-	// Events and UUIDs are in published order.
+	// Events and UUIDs are in the order the flow took them: published
+	// order, except for events Okta logged a moment out of order
+	// (flowdef.OrderTolerance), which are put back where the flow expects.
 	Events []InstanceEvent `json:"events"`
 	UUIDs  []string        `json:"uuids"`
+	// Ambiguous says that more than one reading fits the events: two
+	// flows fit equally well, or a repeated first step (a reset message
+	// sent twice without a session id to tie the two) may be one attempt
+	// or an abandoned attempt and a new one. Readings then lists every
+	// reading, the one this instance shows first.
+	Ambiguous bool      `json:"ambiguous,omitempty"`
+	Readings  []Reading `json:"readings,omitempty"`
+	// Continues names the instance of the same user this one carries on
+	// from (an unlock after the lock-out, a sign-in after the unlock);
+	// ContinuedBy the one that carries on from this. See
+	// flowdef.Flow.Continues. Set by Reconstruct.
+	Continues   *Link `json:"continues,omitempty"`
+	ContinuedBy *Link `json:"continuedBy,omitempty"`
+}
+
+// Reading is one way to read an ambiguous instance's events: one instance,
+// or several that split the events between them.
+type Reading []ReadingPart
+
+// ReadingPart is one instance of a Reading.
+type ReadingPart struct {
+	Kind      string         `json:"kind"`
+	Status    flowdef.Status `json:"status"`
+	StoppedAt string         `json:"stoppedAt"`
+	UUIDs     []string       `json:"uuids"`
+}
+
+// Link points at another instance by its first event.
+type Link struct {
+	Kind      string         `json:"kind"`
+	Status    flowdef.Status `json:"status"`
+	StoppedAt string         `json:"stoppedAt,omitempty"`
+	UUID      string         `json:"uuid"`
 }
 
 // newInstance builds the instance of events that followed flow f (nil for
 // Other) through steps, ending in the cursor's state.
 func newInstance(f *flowdef.Flow, evs []Event, steps []int, c *flowdef.Cursor) *Instance {
 	first, last := &evs[0], &evs[len(evs)-1]
+	lo, hi := first.Published, first.Published
+	for i := range evs {
+		lo, hi = min(lo, evs[i].Published), max(hi, evs[i].Published)
+	}
 	in := &Instance{
 		Kind: Other, Title: "Other", Status: flowdef.Completed,
 		User: first.User, UserLogin: first.UserLogin, Session: first.Session,
-		Start: first.Time(), End: last.Time(), DurationMS: last.Published - first.Published,
+		Start: time.UnixMilli(lo).UTC(), End: time.UnixMilli(hi).UTC(), DurationMS: hi - lo,
 		Events: make([]InstanceEvent, len(evs)), UUIDs: make([]string, len(evs)),
 		Steps: []Step{},
 	}
@@ -124,7 +163,7 @@ func newInstance(f *flowdef.Flow, evs []Event, steps []int, c *flowdef.Cursor) *
 			t := evs[i].Time()
 			st.At = &t
 			if prevEnd >= 0 {
-				st.AfterMS = evs[i].Published - prevEnd
+				st.AfterMS = max(0, evs[i].Published-prevEnd)
 			}
 		}
 		st.Events = append(st.Events, i)
@@ -158,7 +197,7 @@ func newInstance(f *flowdef.Flow, evs []Event, steps []int, c *flowdef.Cursor) *
 // missingAfter is the step expected after step cur: the answer to a
 // challenge, else the next required step.
 func missingAfter(f *flowdef.Flow, cur int) int {
-	if want, ok := answeredBy[f.Steps[cur].Name]; ok {
+	for _, want := range f.Steps[cur].AnsweredBy {
 		for k := cur + 1; k < len(f.Steps); k++ {
 			if f.Steps[k].Name == want {
 				return k

@@ -151,14 +151,16 @@ func (x *Index) funnelOpen(kind string, since, until time.Time, split string) (*
 }
 
 // Peek passes the instances still open to fn as they would be if they
-// ended now, without closing them.
+// ended now, without closing them: the open groups, and each event held
+// back for the order tolerance as the instance it would begin.
 func (r *Reconstructor) Peek(fn func(*Instance)) {
-	keys := make([]string, 0, len(r.open))
-	for k := range r.open {
-		keys = append(keys, k)
+	for _, g := range r.openGroups() {
+		fn(r.finish(g))
 	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		fn(r.finish(r.open[k]))
+	for _, q := range r.queue {
+		if h, ok := r.held[q.hk]; ok && h.UUID == q.uuid && h.Published == q.published {
+			open, closed := r.begin(nil, q.key, &h)
+			fn(r.finish(append(open, closed...)[0]))
+		}
 	}
 }

@@ -99,3 +99,20 @@ func TestLive(t *testing.T) {
 	evs = append(evs, le)
 	check("rebuilt with the late event", len(evs))
 }
+
+// TestPeekHeld: an event held back for the order tolerance (no open
+// instance took it yet) still counts in the funnel of the instances open.
+func TestPeekHeld(t *testing.T) {
+	x := NewIndex()
+	for _, e := range b(`
+0 r1 u1 system.email.password_reset.sent_message`) {
+		x.Add(e)
+	}
+	fn, err := x.funnelOpen("sspr", time.Time{}, time.Time{}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fn.Instances != 1 || fn.Steps[0].Reached != 1 {
+		t.Errorf("open funnel: %d instances, %d at the message", fn.Instances, fn.Steps[0].Reached)
+	}
+}

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"math"
 	"slices"
 	"time"
 
@@ -20,12 +21,6 @@ var Preference = []string{
 	flowdef.FactorChange, flowdef.MFA,
 }
 
-// answeredBy lists steps that send something the user must answer: the next
-// event of the instance is another send or the answer. Without this rule an
-// unanswered push followed minutes later by an app access without MFA would
-// be read as one access, since the definitions let MFA be skipped.
-var answeredBy = map[string]string{"mfa_challenge": "mfa_verify"}
-
 // cand is one flow an open group may still be.
 type cand struct {
 	c     flowdef.Cursor
@@ -35,9 +30,14 @@ type cand struct {
 // group is an open instance: its events and the flows that fit them.
 type group struct {
 	key   string
+	dev   string // device(first event)
 	evs   []Event
 	cands []cand
 	last  int64
+	// restart is the index of the first event that repeated a
+	// Restartable step without a session id to say it was the same
+	// attempt, 0 for none.
+	restart int
 }
 
 // Reconstructor groups a stream of events into flow instances. Feed it
@@ -46,7 +46,12 @@ type group struct {
 // for concurrent use.
 type Reconstructor struct {
 	emit      func(*Instance)
-	open      map[string]*group
+	open      map[string][]*group        // by key; more than one for flows of one user on several devices
+	held      map[string]Event           // by key: an event no open group took, waiting for the next (see Add)
+	queue     []heldRef                  // held events in published order
+	flowType  map[string]bool            // event types some flow names
+	starters  map[string][]*flowdef.Flow // by event type: the flows whose steps name it
+	startable map[string]bool            // event types some flow may begin with
 	flows     []*flowdef.Flow
 	rank      map[string]int
 	maxGap    int64
@@ -56,10 +61,20 @@ type Reconstructor struct {
 
 // NewReconstructor returns a Reconstructor that passes instances to emit.
 func NewReconstructor(emit func(*Instance)) *Reconstructor {
-	r := &Reconstructor{emit: emit, open: map[string]*group{}, rank: map[string]int{}}
+	r := &Reconstructor{emit: emit, open: map[string][]*group{}, rank: map[string]int{},
+		held: map[string]Event{}, flowType: map[string]bool{}, starters: map[string][]*flowdef.Flow{},
+		startable: map[string]bool{}}
 	all := flowdef.All()
 	for i := range all {
 		r.flows = append(r.flows, &all[i])
+		for _, t := range all[i].EventTypes() {
+			r.flowType[t] = true
+			r.starters[t] = append(r.starters[t], &all[i])
+			c := all[i].Cursor()
+			if c.Fits(flowdef.Event{Type: t}) >= 0 {
+				r.startable[t] = true
+			}
+		}
 		r.maxGap = max(r.maxGap, all[i].MaxGap.Milliseconds())
 	}
 	for i, k := range Preference {
@@ -80,13 +95,51 @@ func Reconstruct(events []Event) []*Instance {
 	}
 	r.Flush()
 	SortInstances(out)
+	link(out)
 	return out
+}
+
+// lookBack is how many earlier instances of a user link considers: a
+// lock-out is often followed by an attempt or two while locked before the
+// unlock.
+const lookBack = 3
+
+// link sets Continues and ContinuedBy between instances of one user that
+// carry on from one another (flowdef.Flow.Continues). ins must be sorted.
+func link(ins []*Instance) {
+	recent := map[string][]*Instance{}
+	for _, in := range ins {
+		if in.Kind == Other || in.User == "" {
+			continue
+		}
+		f, _ := flowdef.Lookup(in.Kind)
+		prevs := recent[in.User]
+	search:
+		for i := len(prevs) - 1; i >= 0; i-- {
+			p := prevs[i]
+			if p.ContinuedBy != nil || p.End.After(in.Start) {
+				continue
+			}
+			for _, c := range f.Continues {
+				if c.Kind == p.Kind && c.Status == p.Status && (c.StoppedAt == "" || c.StoppedAt == p.StoppedAt) &&
+					in.Start.Sub(p.End) <= c.Within {
+					in.Continues = &Link{Kind: p.Kind, Status: p.Status, StoppedAt: p.StoppedAt, UUID: p.UUIDs[0]}
+					p.ContinuedBy = &Link{Kind: in.Kind, Status: in.Status, StoppedAt: in.StoppedAt, UUID: in.UUIDs[0]}
+					break search
+				}
+			}
+		}
+		if len(prevs) == lookBack {
+			prevs = prevs[1:]
+		}
+		recent[in.User] = append(prevs, in)
+	}
 }
 
 // SortInstances orders instances by their first event, then kind.
 func SortInstances(ins []*Instance) {
 	slices.SortStableFunc(ins, func(a, b *Instance) int {
-		if c := cmpInt(a.Events[0].Published, b.Events[0].Published); c != 0 {
+		if c := cmpInt(a.Start.UnixMilli(), b.Start.UnixMilli()); c != 0 {
 			return c
 		}
 		return cmpInt(int64(len(a.Events)), int64(len(b.Events)))
@@ -111,50 +164,244 @@ func key(e *Event) string {
 }
 
 // Add takes the next event.
+//
+// An event that no open instance of its key takes is held back for
+// flowdef.OrderTolerance: if the key's next event comes within that time
+// and the two fit better the other way round (fewer instances broken), they
+// are placed in that order. This is how an answer logged a moment before
+// its challenge, or a single logout before its sign-out, finds its place.
 func (r *Reconstructor) Add(e Event) {
 	if e.Published > r.now {
 		r.now = e.Published
 	}
+	r.release(r.now - flowdef.OrderTolerance.Milliseconds())
 	// Close what has been quiet for longer than any flow waits, now and
 	// then: groups that keep going are few compared with sessions.
-	if r.now-r.lastSweep > 60000 {
+	if r.now-r.lastSweep > sweepEvery {
 		r.sweep(r.now)
 		r.lastSweep = r.now
 	}
 	k := key(&e)
-	if g := r.open[k]; g != nil {
-		if r.extend(g, &e) {
-			if allFinal(g.cands) {
-				r.close(g)
-			}
+	hk := k + "\x00" + device(&e) // a held event waits for its own device's next
+	if h, ok := r.held[hk]; ok {
+		delete(r.held, hk)
+		if e.Published-h.Published <= flowdef.OrderTolerance.Milliseconds() && r.swapBetter(k, &h, &e) {
+			r.commit(k, &e)
+			r.commit(k, &h)
 			return
 		}
-		r.close(g)
+		r.commit(k, &h)
 	}
-	g := &group{key: k}
+	if r.join(r.open[k], &e) {
+		return
+	}
+	if r.flowType[e.Type] {
+		r.held[hk] = e
+		r.queue = append(r.queue, heldRef{hk, k, e.UUID, e.Published})
+		return
+	}
+	r.start(k, &e)
+}
+
+// heldRef is a held event in the order it was held: its place in held
+// (key and device) and its key.
+type heldRef struct {
+	hk, key, uuid string
+	published     int64
+}
+
+// release commits the held events published before until.
+func (r *Reconstructor) release(until int64) {
+	n := 0
+	for ; n < len(r.queue) && r.queue[n].published < until; n++ {
+		q := r.queue[n]
+		if h, ok := r.held[q.hk]; ok && h.UUID == q.uuid && h.Published == q.published {
+			delete(r.held, q.hk)
+			r.commit(q.key, &h)
+		}
+	}
+	if n > 0 {
+		r.queue = slices.Delete(r.queue, 0, n)
+	}
+}
+
+// joins reports whether some open group of gs would take e, leaving aside
+// events that would only fit by reordering.
+func (r *Reconstructor) joins(gs []*group, e *Event) bool {
 	de := e.def()
+	for _, g := range gs {
+		gap := e.Published - g.last
+		for i := range g.cands {
+			if gap <= g.cands[i].c.Flow().MaxGap.Milliseconds() && g.cands[i].c.Fits(de) >= 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// swapBetter reports whether e then h breaks fewer open groups than h then
+// e, h being held because no open group of key k takes it. When no open
+// group takes e either, each order starts a fresh instance with its first
+// event, and only whether that instance takes the second event decides;
+// otherwise both orders are tried on copies of the groups.
+func (r *Reconstructor) swapBetter(k string, h, e *Event) bool {
+	if !r.joins(r.open[k], e) {
+		return r.startTakes(e, h) && !r.startTakes(h, e)
+	}
+	return r.breaks(k, e, h) < r.breaks(k, h, e)
+}
+
+// startTakes reports whether some flow that begins with a takes b next.
+func (r *Reconstructor) startTakes(a, b *Event) bool {
+	da, db := a.def(), b.def()
+	gap := b.Published - a.Published
 	for _, f := range r.flows {
+		c := f.Cursor()
+		if gap > f.MaxGap.Milliseconds() || c.Fits(da) < 0 {
+			continue
+		}
+		c.Next(da)
+		if c.Fits(db) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// breaks counts the events of a, b (placed in that order on copies of the
+// key's open groups) that would not continue an open group.
+func (r *Reconstructor) breaks(k string, a, b *Event) int {
+	gs := make([]*group, len(r.open[k]))
+	for i, g := range r.open[k] {
+		c := *g
+		c.evs = slices.Clone(g.evs)
+		c.cands = slices.Clone(g.cands)
+		for j := range c.cands {
+			c.cands[j].steps = slices.Clone(c.cands[j].steps)
+		}
+		gs[i] = &c
+	}
+	n := 0
+	for _, e := range []*Event{a, b} {
+		var joined bool
+		gs, _, joined = r.place(gs, k, e)
+		if !joined {
+			n++
+		}
+	}
+	return n
+}
+
+// commit places e among its key's open groups and emits what closes.
+func (r *Reconstructor) commit(k string, e *Event) {
+	if !r.join(r.open[k], e) {
+		r.start(k, e)
+	}
+}
+
+// start begins a group with e, closing the groups of its key on its
+// device (what e cannot continue is over).
+func (r *Reconstructor) start(k string, e *Event) {
+	open, closed := r.begin(r.open[k], k, e)
+	if len(open) == 0 {
+		delete(r.open, k)
+	} else {
+		r.open[k] = open
+	}
+	for _, g := range closed {
+		r.emit(r.finish(g))
+	}
+}
+
+// place puts e among gs, the open groups of key k. It returns the groups
+// still open, those e closed, and whether e continued an open group. It
+// changes the groups of gs but not gs itself.
+func (r *Reconstructor) place(gs []*group, k string, e *Event) (open, closed []*group, joined bool) {
+	if r.join(gs, e) {
+		return gs, nil, true
+	}
+	open, closed = r.begin(gs, k, e)
+	return open, closed, false
+}
+
+// join adds e to the open group of gs that takes it, if any: the group on
+// e's own device first, newest first. An event that may begin a flow joins
+// no group on another device (a push from the phone while the laptop's
+// sign-in waits is the phone's own); one that may not (a reset done from
+// the email opened on the phone) may. A group that reached a final end
+// stays open for flowdef.OrderTolerance (see sweep) so that an event of it
+// logged a moment late can still be put back in its place.
+func (r *Reconstructor) join(gs []*group, e *Event) bool {
+	dev := device(e)
+	passes := 2
+	if r.startable[e.Type] {
+		passes = 1
+	}
+	for pass := 0; pass < passes; pass++ {
+		for i := len(gs) - 1; i >= 0; i-- {
+			g := gs[i]
+			if (pass == 0) != sameDevice(g.dev, dev) {
+				continue
+			}
+			if r.extend(g, e, dev) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// begin starts a group with e among gs, the open groups of key k. It
+// returns the groups still open and those closed: the groups on e's device,
+// and e's own if it fits no flow.
+func (r *Reconstructor) begin(gs []*group, k string, e *Event) (open, closed []*group) {
+	dev := device(e)
+	for _, g := range gs {
+		if sameDevice(g.dev, dev) {
+			closed = append(closed, g)
+		} else {
+			open = append(open, g)
+		}
+	}
+	g := &group{key: k, dev: dev}
+	de := e.def()
+	for _, f := range r.starters[e.Type] {
 		c := f.Cursor()
 		if j := c.Fits(de); j >= 0 {
 			c.Next(de)
 			g.cands = append(g.cands, cand{c: c, steps: []int{j}})
 		}
 	}
-	g.evs = append(g.evs, e)
+	g.evs = append(g.evs, *e)
 	g.last = e.Published
-	if len(g.cands) == 0 || allFinal(g.cands) {
-		r.emit(r.finish(g))
-		return
+	if len(g.cands) == 0 {
+		return open, append(closed, g)
 	}
-	r.open[k] = g
+	return append(open, g), closed
 }
 
+// device tells apart the devices of one user's events without a session id
+// (failed sign-ins, and recovery in orgs that log none): the client's
+// address and browser. Events with a session id need no more than it: ""
+// (one device as far as grouping goes).
+func device(e *Event) string {
+	if e.Session != "" || (e.IP == "" && e.Client == "") {
+		return ""
+	}
+	return e.IP + "\x00" + e.Client
+}
+
+func sameDevice(a, b string) bool { return a == "" || b == "" || a == b }
+
 // extend adds e to g if any flow g may be takes it; flows that do not are
-// dropped.
-func (r *Reconstructor) extend(g *group, e *Event) bool {
+// dropped. When none takes it, e may still be an event logged a moment out
+// of order: see reorder.
+func (r *Reconstructor) extend(g *group, e *Event, dev string) bool {
 	gap := e.Published - g.last
 	de := e.def()
 	keep := g.cands[:0:0]
+	restart := false
 	for _, cd := range g.cands {
 		f := cd.c.Flow()
 		if gap > f.MaxGap.Milliseconds() {
@@ -164,22 +411,69 @@ func (r *Reconstructor) extend(g *group, e *Event) bool {
 		if j < 0 {
 			continue
 		}
-		if cur := cd.c.Step(); cur >= 0 {
-			if want, ok := answeredBy[f.Steps[cur].Name]; ok && j != cur && f.Steps[j].Name != want {
+		if j == cd.c.Step() && f.Steps[j].Restartable && e.Session == "" {
+			// Asked again from another device is another attempt:
+			// "send again" is on the screen that sent the first.
+			if !sameDevice(g.dev, dev) {
 				continue
 			}
+			restart = true
 		}
 		cd.c.Next(de)
 		cd.steps = append(slices.Clip(cd.steps), j)
 		keep = append(keep, cd)
 	}
 	if len(keep) == 0 {
-		return false
+		return r.reorder(g, e)
+	}
+	if restart && g.restart == 0 {
+		g.restart = len(g.evs)
 	}
 	g.cands = keep
 	g.evs = append(g.evs, *e)
 	g.last = e.Published
 	return true
+}
+
+// reorder tries e before the group's last events published less than
+// flowdef.OrderTolerance before it, nearest first, and keeps the first
+// order some flow takes whole. Okta may write two events of one flow a
+// moment apart in either order; without this a sign-in whose MFA send was
+// stamped a millisecond before its policy evaluation would be cut in two.
+func (r *Reconstructor) reorder(g *group, e *Event) bool {
+	tol := flowdef.OrderTolerance.Milliseconds()
+	for p := len(g.evs) - 1; p >= 0 && e.Published-g.evs[p].Published <= tol; p-- {
+		seq := make([]Event, 0, len(g.evs)+1)
+		seq = append(append(append(seq, g.evs[:p]...), *e), g.evs[p:]...)
+		if cands := r.follow(seq); len(cands) > 0 {
+			g.evs, g.cands, g.restart = seq, cands, 0
+			g.last = max(g.last, e.Published)
+			return true
+		}
+	}
+	return false
+}
+
+// follow runs every flow over evs from the start and returns those that
+// take every event within their MaxGap.
+func (r *Reconstructor) follow(evs []Event) []cand {
+	var out []cand
+next:
+	for _, f := range r.flows {
+		cd := cand{c: f.Cursor(), steps: make([]int, 0, len(evs))}
+		for i := range evs {
+			if i > 0 && evs[i].Published-evs[i-1].Published > f.MaxGap.Milliseconds() {
+				continue next
+			}
+			j, err := cd.c.Next(evs[i].def())
+			if err != nil {
+				continue next
+			}
+			cd.steps = append(cd.steps, j)
+		}
+		out = append(out, cd)
+	}
+	return out
 }
 
 func allFinal(cs []cand) bool {
@@ -191,12 +485,28 @@ func allFinal(cs []cand) bool {
 	return true
 }
 
-// sweep closes the groups nothing can extend any more at time now.
+// sweepEvery is how often (in published time, ms) Add closes the groups
+// nothing can extend any more.
+const sweepEvery = 60000
+
+// sweep closes the groups nothing can extend any more at time now: those
+// quiet for longer than their flows' MaxGap, and those that reached a final
+// end more than flowdef.OrderTolerance ago.
 func (r *Reconstructor) sweep(now int64) {
-	for _, g := range r.open {
-		if now-g.last > r.gapOf(g) {
-			r.close(g)
+	var done []*group
+	for _, gs := range r.open {
+		for _, g := range gs {
+			limit := r.gapOf(g)
+			if allFinal(g.cands) {
+				limit = flowdef.OrderTolerance.Milliseconds()
+			}
+			if now-g.last > limit {
+				done = append(done, g)
+			}
 		}
+	}
+	for _, g := range done {
+		r.close(g)
 	}
 }
 
@@ -209,24 +519,45 @@ func (r *Reconstructor) gapOf(g *group) int64 {
 }
 
 func (r *Reconstructor) close(g *group) {
-	delete(r.open, g.key)
+	gs := r.open[g.key]
+	if i := slices.Index(gs, g); i >= 0 {
+		gs = slices.Delete(gs, i, i+1)
+	}
+	if len(gs) == 0 {
+		delete(r.open, g.key)
+	} else {
+		r.open[g.key] = gs
+	}
 	r.emit(r.finish(g))
 }
 
 // Flush closes every open instance.
 func (r *Reconstructor) Flush() {
+	r.release(math.MaxInt64)
+	for _, g := range r.openGroups() {
+		r.close(g)
+	}
+}
+
+// openGroups lists the open groups by key, then age: map order would make
+// the emit order vary from run to run.
+func (r *Reconstructor) openGroups() []*group {
 	keys := make([]string, 0, len(r.open))
 	for k := range r.open {
 		keys = append(keys, k)
 	}
-	// Map order would make the emit order vary from run to run.
 	slices.Sort(keys)
+	var out []*group
 	for _, k := range keys {
-		r.close(r.open[k])
+		out = append(out, r.open[k]...)
 	}
+	return out
 }
 
 // finish picks the flow the group most likely is and builds its instance.
+// Flows that fit as well as the one picked, and a restart reading of a
+// repeated first step, make the instance ambiguous: it says so and lists
+// every reading.
 func (r *Reconstructor) finish(g *group) *Instance {
 	if len(g.cands) == 0 {
 		return newInstance(nil, g.evs, nil, nil)
@@ -238,7 +569,37 @@ func (r *Reconstructor) finish(g *group) *Instance {
 		}
 	}
 	cd := &g.cands[best]
-	return newInstance(cd.c.Flow(), g.evs, cd.steps, &cd.c)
+	in := newInstance(cd.c.Flow(), g.evs, cd.steps, &cd.c)
+	var alts []Reading
+	for i := range g.cands {
+		if i != best && r.tie(&g.cands[best], &g.cands[i]) {
+			c := &g.cands[i].c
+			st, at := c.Outcome()
+			alts = append(alts, Reading{{Kind: c.Flow().Kind, Status: st, StoppedAt: at, UUIDs: in.UUIDs}})
+		}
+	}
+	if g.restart > 0 {
+		var rd Reading
+		for _, part := range [][]Event{g.evs[:g.restart], g.evs[g.restart:]} {
+			for _, x := range Reconstruct(part) {
+				rd = append(rd, ReadingPart{Kind: x.Kind, Status: x.Status, StoppedAt: x.StoppedAt, UUIDs: x.UUIDs})
+			}
+		}
+		alts = append(alts, rd)
+	}
+	if len(alts) > 0 {
+		in.Ambiguous = true
+		in.Readings = append([]Reading{{{Kind: in.Kind, Status: in.Status, StoppedAt: in.StoppedAt, UUIDs: in.UUIDs}}}, alts...)
+	}
+	return in
+}
+
+// tie reports whether a and b fit equally well, so that only Preference
+// would choose between them.
+func (r *Reconstructor) tie(a, b *cand) bool {
+	sa, _ := a.c.Outcome()
+	sb, _ := b.c.Outcome()
+	return (sa == flowdef.Abandoned) == (sb == flowdef.Abandoned)
 }
 
 func (r *Reconstructor) better(a, b *cand) bool {

@@ -78,6 +78,9 @@ func score(ins []*Instance, truth []truthRec) (int, []string) {
 			right++
 			continue
 		}
+		if listed(in, tr) {
+			got += " (ambiguous; the truth is among its readings)"
+		}
 		wrong[want+" -> "+got]++
 	}
 	var lines []string
@@ -90,6 +93,18 @@ func score(ins []*Instance, truth []truthRec) (int, []string) {
 		lines = lines[:15]
 	}
 	return right, lines
+}
+
+// listed reports whether in is ambiguous and one of its readings is
+// exactly the truth.
+func listed(in *Instance, tr *truthRec) bool {
+	for _, rd := range in.Readings {
+		if len(rd) == 1 && rd[0].Kind == tr.Kind && string(rd[0].Status) == tr.Status &&
+			rd[0].StoppedAt == tr.StoppedAt && slices.Equal(rd[0].UUIDs, tr.UUIDs) {
+			return true
+		}
+	}
+	return false
 }
 
 func envInt(name string, def int) int {
@@ -122,6 +137,13 @@ func TestAgainstSimulatorTruth(t *testing.T) {
 	t.Logf("flow analysis vs ground truth: %d users, %d days, %d events, %d true instances, %d reconstructed; "+
 		"right kind+status+stoppedAt+events: %d (%.3f%%); generate+decode %v, reconstruct %v",
 		users, days, len(evs), len(truth), len(ins), right, 100*acc, gen.Round(time.Millisecond), rec.Round(time.Millisecond))
+	ambiguous := 0
+	for _, in := range ins {
+		if in.Ambiguous {
+			ambiguous++
+		}
+	}
+	t.Logf("%d reconstructed instances (%.2f%%) say they are ambiguous", ambiguous, 100*float64(ambiguous)/float64(len(ins)))
 	if len(mistakes) > 0 {
 		t.Logf("most common mistakes (truth kind/status/stoppedAt/events -> reconstructed):\n%s", strings.Join(mistakes, "\n"))
 	}

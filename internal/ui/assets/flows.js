@@ -79,6 +79,14 @@ function renderInstance(inst, mark) {
   const facts = [];
   if (inst.reason) facts.push(["Why", inst.reason]);
   if (inst.missing) facts.push(["Missing step", inst.missing]);
+  const reading = (parts) => parts.map((p) => `${p.kind} ${p.status}` + (p.stoppedAt ? ` at ${p.stoppedAt}` : "") +
+    ` (${p.uuids.length} events)`).join(", then ");
+  if (inst.ambiguous && inst.readings) {
+    facts.push(["Ambiguous", "these events fit more than one reading: " + inst.readings.map(reading).join("; or ")]);
+  }
+  const link = (l) => `${l.kind} ${l.status}` + (l.stoppedAt ? ` at ${l.stoppedAt}` : "") + ` (event ${l.uuid})`;
+  if (inst.continues) facts.push(["Continues", link(inst.continues)]);
+  if (inst.continuedBy) facts.push(["Continued by", link(inst.continuedBy)]);
   facts.push(["Started", fmtTime(inst.start)], ["Took", fmtMS(inst.durationMs)]);
   if (inst.userLogin || inst.user) facts.push(["User", inst.userLogin || inst.user]);
   if (inst.actor) facts.push(["Done by", inst.actor]);
@@ -184,6 +192,7 @@ function funnelChart(fn) {
   fn.steps.forEach((s, i) => {
     const y = i * rowH + 4;
     const g = svg("g", { class: "funnel-step", "data-step": s.name });
+    if (s.label) g.append(svg("title", {}, `${s.name}: ${s.label}`));
     g.append(svg("text", { x: 0, y: y + 18, class: "label" }, s.name + (s.optional ? " (opt.)" : "")));
     const w = (s.reached / max) * barW;
     g.append(svg("rect", { x: labelW, y, width: Math.max(w, 1), height: rowH - 8, class: "reached" }));
