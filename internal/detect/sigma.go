@@ -341,6 +341,9 @@ func parseCondition(src string, sels map[string]matcher) (matcher, error) {
 		return nil, err
 	}
 	if c.i < len(toks) {
+		if toks[c.i] == "|" {
+			return nil, errors.New("aggregations after '|' are not supported (write an idlog rule with a threshold)")
+		}
 		return nil, fmt.Errorf("unexpected %q", toks[c.i])
 	}
 	return m, nil
