@@ -140,6 +140,7 @@ func TestSequence(t *testing.T) {
 		{"in order", []Event{mfa(t, "1", 0, "a", "FAILURE"), mfa(t, "2", 1, "a", "FAILURE"), mfa(t, "3", 2, "a", "FAILURE"), mfa(t, "4", 3, "a", "SUCCESS")}, 1},
 		{"arriving late", []Event{mfa(t, "4", 3, "a", "SUCCESS"), mfa(t, "2", 1, "a", "FAILURE"), mfa(t, "1", 0, "a", "FAILURE"), mfa(t, "3", 2, "a", "FAILURE")}, 1},
 		{"success first", []Event{mfa(t, "4", 0, "a", "SUCCESS"), mfa(t, "1", 1, "a", "FAILURE"), mfa(t, "2", 2, "a", "FAILURE"), mfa(t, "3", 3, "a", "FAILURE")}, 0},
+		{"success in between", []Event{mfa(t, "1", 0, "a", "FAILURE"), mfa(t, "2", 1, "a", "FAILURE"), mfa(t, "4", 2, "a", "SUCCESS"), mfa(t, "3", 3, "a", "FAILURE")}, 0},
 		{"too few", []Event{mfa(t, "1", 0, "a", "FAILURE"), mfa(t, "2", 1, "a", "FAILURE"), mfa(t, "4", 3, "a", "SUCCESS")}, 0},
 		{"two users", []Event{mfa(t, "1", 0, "a", "FAILURE"), mfa(t, "2", 1, "b", "FAILURE"), mfa(t, "3", 2, "a", "FAILURE"), mfa(t, "4", 3, "a", "SUCCESS")}, 0},
 		{"too slow", []Event{mfa(t, "1", 0, "a", "FAILURE"), mfa(t, "2", 1, "a", "FAILURE"), mfa(t, "3", 2, "a", "FAILURE"), mfa(t, "4", 11, "a", "SUCCESS")}, 0},

@@ -43,7 +43,7 @@ var sigmaCases = map[string]struct{ hit, miss string }{
 		`{"eventType":"user.mfa.factor.reset_all"}`, `{"eventType":"user.mfa.factor.activate"}`},
 	"okta_admin_role_assigned_to_user_or_group.yml": {
 		`{"eventType":"group.privilege.grant"}`, `{"eventType":"group.privilege.revoke"}`},
-	"okta_api_token_created.yml": {`{"eventType":"system.api_token.create"}`, `{"eventType":"system.api_token.update"}`},
+	"okta_api_token_created.yml":        {`{"eventType":"system.api_token.create"}`, `{"eventType":"system.api_token.update"}`},
 	"okta_security_threat_detected.yml": {`{"eventType":"security.threat.detected"}`, `{"eventType":"security.threat.other"}`},
 	"okta_suspicious_activity_enduser_report.yml": {
 		`{"eventType":"user.account.report_suspicious_activity_by_enduser"}`, `{"eventType":"user.account.lock"}`},
