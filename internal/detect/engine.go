@@ -436,3 +436,22 @@ func (e *Engine) Restore(b []byte) error {
 	e.mu.Unlock()
 	return nil
 }
+
+// DecodeEvent decodes one LogEvent for the engine.
+func DecodeEvent(raw []byte) (Event, error) {
+	doc, err := filter.DecodeJSON(raw)
+	if err != nil {
+		return Event{}, err
+	}
+	m, ok := doc.(map[string]any)
+	if !ok {
+		return Event{}, fmt.Errorf("detect: event is not a JSON object")
+	}
+	u, _ := m["uuid"].(string)
+	p, _ := m["published"].(string)
+	t, err := time.Parse(time.RFC3339Nano, p)
+	if err != nil {
+		return Event{}, fmt.Errorf("detect: event %s: published %q: %w", u, p, err)
+	}
+	return Event{UUID: u, Published: t, Doc: doc}, nil
+}
