@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -251,4 +253,63 @@ func writeAlerts(w io.Writer, list []detect.Alert, output string) error {
 		}
 	}
 	return bw.Flush()
+}
+
+// serveDetectFlags are serve's detection settings.
+type serveDetectFlags struct {
+	on      bool
+	rules   ruleFlags
+	webhook string
+}
+
+func addServeDetectFlags(fs *flag.FlagSet) *serveDetectFlags {
+	d := &serveDetectFlags{}
+	fs.BoolVar(&d.on, "detect", true, "run detection rules on events as they are stored, and serve their alerts (/api/idlog/v1/alerts)")
+	fs.BoolVar(&d.rules.builtin, "builtin-rules", true, "run the built-in rule library (docs/detections.md)")
+	fs.StringVar(&d.rules.dir, "rules", "", "also run the rules in `DIR` (idlog YAML and Sigma rules); a file that cannot run stops the start with its reason")
+	fs.StringVar(&d.webhook, "alert-webhook", "", "POST each new alert as JSON to this `URL` (generic JSON with a Slack-compatible text field; retried 5 times)")
+	return d
+}
+
+// start builds the detection runner of a server: alerts and engine state
+// live in the data directory (alerts.ndjson, detect-state.json). It returns
+// nil when detection is off.
+func (d *serveDetectFlags) start(dataDir string, log *slog.Logger) (*detect.Runner, error) {
+	if d == nil || !d.on {
+		return nil, nil
+	}
+	var refusals strings.Builder
+	rules, refused, err := d.rules.load(&refusals, true)
+	if err != nil {
+		return nil, err
+	}
+	if d.rules.dir != "" && refused > 0 {
+		// A rule the operator asked for that cannot run: say why now rather
+		// than run without it.
+		return nil, &exitError{code: 2, msg: "serve: --rules: " + strings.TrimSpace(refusals.String())}
+	}
+	logf := func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }
+	alerts, err := detect.OpenFileAlerts(filepath.Join(dataDir, "alerts.ndjson"))
+	if err != nil {
+		return nil, err
+	}
+	o := detect.RunnerOptions{StatePath: filepath.Join(dataDir, "detect-state.json"), Logf: logf}
+	if d.webhook != "" {
+		o.Webhook = &detect.Webhook{URL: d.webhook, Logf: logf}
+	}
+	r, err := detect.NewRunner(rules, alerts, o)
+	if err != nil {
+		alerts.Close()
+		return nil, err
+	}
+	log.Info("detection rules running", "rules", len(rules))
+	return r, nil
+}
+
+// runnerAlerts is the runner's alert store, or a nil interface.
+func runnerAlerts(r *detect.Runner) detect.AlertStore {
+	if r == nil {
+		return nil
+	}
+	return r.Alerts()
 }
