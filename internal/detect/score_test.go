@@ -81,6 +81,10 @@ var kindRules = map[string][]string{
 	simulate.AttackSessionReplay: {"session-cookie-replay"},
 	simulate.AttackBruteForce:    {"brute-force-lockout"},
 	simulate.AttackAdminMFAReset: {"mfa-reset-then-new-enrolment"},
+	simulate.AttackAdminGrant:    {"admin-role-granted"},
+	simulate.AttackAPIToken:      {"api-token-created", "okta-new-api-token-created"},
+	simulate.AttackIdPChange:     {"idp-created-or-changed", "okta-new-idp-created"},
+	simulate.AttackProxySignIn:   {"anonymizing-proxy-signin"},
 }
 
 // recall per kind: an incident is caught when an alert of one of its
