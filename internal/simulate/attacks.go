@@ -250,7 +250,7 @@ func (g *Generator) runAttack(p attackPlan) {
 		}
 		c := &cities[firstAttackCity+g.r.IntN(len(cities)-firstAttackCity)]
 		net := g.newNet(c, &hostingISPs[proxies[g.r.IntN(len(proxies))]], &attackAgents[g.r.IntN(len(attackAgents))], "null")
-		t, _ = g.signIn(u, t, net, signOpts{mfa: mfaUnanswered, behaviors: behaviorsAttack, risk: riskHigh})
+		g.signIn(u, t, net, signOpts{mfa: mfaUnanswered, behaviors: behaviorsAttack, risk: riskHigh})
 	}
 	g.attack = nil
 	if g.truth == nil || g.err != nil || len(rec.evs) == 0 {
