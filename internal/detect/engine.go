@@ -56,6 +56,7 @@ const MaxAlertUUIDs = 1000
 type Engine struct {
 	mu    sync.Mutex
 	rules []*Rule
+	index *ruleIndex
 	st    engineState
 	since int // events since the last sweep
 }
@@ -85,7 +86,7 @@ type openAlert struct {
 
 // NewEngine returns an engine for rules (already loaded and checked).
 func NewEngine(rules []*Rule) *Engine {
-	return &Engine{rules: rules, st: engineState{Groups: map[string]*groupState{}, Open: map[string]*openAlert{}}}
+	return &Engine{rules: rules, index: newRuleIndex(rules), st: engineState{Groups: map[string]*groupState{}, Open: map[string]*openAlert{}}}
 }
 
 // Rules returns the engine's rules.
@@ -101,7 +102,13 @@ func (e *Engine) Process(ev Event) []Alert {
 		e.st.Newest = t
 	}
 	var out []Alert
-	for _, r := range e.rules {
+	candidates := e.rules
+	if m, ok := ev.Doc.(map[string]any); ok {
+		if et, ok := m["eventType"].(string); ok {
+			candidates = e.index.forType(et)
+		}
+	}
+	for _, r := range candidates {
 		if !r.match(ev.Doc) {
 			continue
 		}
