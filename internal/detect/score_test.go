@@ -149,8 +149,16 @@ func (s *scoreRun) report() string {
 		fmt.Fprintf(&b, "| %s | %d | %d | %s |\n", n, per[n][0], per[n][1], ratio(per[n][1], per[n][0]))
 	}
 	fmt.Fprintf(&b, "| **all** | %d | %d | %s |\n", total, right, ratio(right, total))
+	b.WriteString("\nAlerts with no attack event:\n")
+	for _, a := range s.alerts {
+		if !s.right(a) {
+			fmt.Fprintf(&b, "- %s %s %s..%s %d events %v\n", a.Rule, a.Group, a.First.Format(time.RFC3339), a.Last.Format(time.RFC3339), a.Count, head(a.UUIDs, 5))
+		}
+	}
 	return b.String()
 }
+
+func head(s []string, n int) []string { return s[:min(n, len(s))] }
 
 func ratio(a, b int) string {
 	if b == 0 {
