@@ -171,11 +171,18 @@ func ratio(a, b int) string {
 // attacks and checks recall per attack kind and precision overall. The
 // default is small (300 users, 20 days); IDLOG_DETECT_SCORE=full runs the
 // documented 2,000 users over 30 days and prints the tables of
-// docs/detections.md.
+// docs/detections.md; IDLOG_DETECT_SCORE_SEED picks another simulated org.
 func TestScoreOnSimulator(t *testing.T) {
 	cfg := simulate.Config{Users: 300, Days: 20, Seed: 11, Attacks: true, End: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
 	if os.Getenv("IDLOG_DETECT_SCORE") == "full" {
 		cfg.Users, cfg.Days = 2000, 30
+	}
+	if s := os.Getenv("IDLOG_DETECT_SCORE_SEED"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			t.Fatalf("IDLOG_DETECT_SCORE_SEED: %v", err)
+		}
+		cfg.Seed = n
 	}
 	rules, _ := Builtin()
 	s := runScore(t, cfg, rules)
