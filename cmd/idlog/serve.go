@@ -48,6 +48,8 @@ type serveConfig struct {
 	// pull is the background collector's settings (--pull-org …); nil or
 	// without an org, no collector runs.
 	pull *pullFlags
+	// detect is the detection settings (--detect, --rules, --alert-webhook).
+	detect *serveDetectFlags
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -70,6 +72,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&c.logJSON, "log-json", false, "write request logs as JSON lines instead of text")
 	fs.BoolVar(&c.gzip, "gzip", false, "gzip GET /api/v1/logs pages over 4 KB for clients that accept it (about tenfold smaller)")
 	c.pull = addPullFlags(fs, "pull-")
+	c.detect = addServeDetectFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprint(e.stderr, `Usage: idlog serve [flags]
 
@@ -178,7 +181,18 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 		return err
 	}
 	tokens := auth.OpenTokens(c.dataDir)
-	pipeline := ingest.New(st, ingest.Options{})
+	// Detection rules run on every batch stored through ingestStore (push,
+	// hooks, pull, the demo); reads use st directly.
+	runner, err := c.detect.start(c.dataDir, log)
+	if err != nil {
+		return err
+	}
+	ingestStore := st
+	if runner != nil {
+		ingestStore = runner.Wrap(st)
+		defer runner.Close(context.Background()) // before the store closes
+	}
+	pipeline := ingest.New(ingestStore, ingest.Options{})
 
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
@@ -212,8 +226,14 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 		Gzip:           c.gzip,
 		Ingest:         api.PipelineIngest(pipeline),
 		Scenarios:      scenarioList(),
-		ExtraMetrics:   collect.WriteMetrics,
-		Logger:         log,
+		ExtraMetrics: func(w io.Writer) {
+			collect.WriteMetrics(w)
+			if runner != nil {
+				runner.WriteMetrics(w)
+			}
+		},
+		Alerts: runnerAlerts(runner),
+		Logger: log,
 	})
 	if err != nil {
 		ln.Close()
@@ -227,7 +247,7 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 		log.Info("accepting Okta event hooks", "path", api.OktaHookPath)
 	}
 	// The background collector (--pull-org) writes through the same store.
-	waitPull, err := startPull(ctx, e, c.pull, st, log)
+	waitPull, err := startPull(ctx, e, c.pull, ingestStore, log)
 	if err != nil {
 		ln.Close()
 		return err

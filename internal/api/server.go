@@ -21,6 +21,7 @@ import (
 
 	"github.com/idlog/idlog/internal/auth"
 	"github.com/idlog/idlog/internal/cursor"
+	"github.com/idlog/idlog/internal/detect"
 	"github.com/idlog/idlog/internal/ingest"
 	"github.com/idlog/idlog/internal/store"
 )
@@ -54,6 +55,8 @@ type Options struct {
 	// ExtraMetrics, if set, appends more Prometheus text to /metrics (the
 	// background collector's idlog_pull_* series).
 	ExtraMetrics func(io.Writer)
+	// Alerts, if set, serves /api/idlog/v1/alerts (alerts.go).
+	Alerts detect.AlertStore
 	// Logger gets one line per request; default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock; default time.Now.
@@ -137,6 +140,7 @@ func (s *Server) routes() {
 	s.route("POST /api/idlog/v1/prune", auth.ScopeAdmin, s.prune)
 	s.route("POST /api/idlog/v1/check", auth.ScopeAdmin, s.check)
 	s.flowRoutes() // flows.go
+	s.alertRoutes()
 	// Anything else under /api answers in Okta's shape too: a known path
 	// with another method is 405, the rest 404.
 	s.mux.Handle("/api/", s.wrap("/api/", "", func(w http.ResponseWriter, r *http.Request) error {

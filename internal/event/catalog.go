@@ -163,6 +163,8 @@ var catalog = []EventType{
 	{"group.privilege.revoke", "admin", "An admin role was taken away from a group.", "", nil},
 	{"system.api_token.create", "admin", "An API token was created; it acts with the rights of the admin who made it.", "", nil},
 	{"system.api_token.revoke", "admin", "An API token was revoked.", "", nil},
+	{"system.idp.lifecycle.create", "admin", "An identity provider was added: users may then sign in through it, so a rogue one lets its owner sign in as anyone it maps.", "", nil},
+	{"system.idp.lifecycle.update", "admin", "An identity provider's settings (certificate, mapping, routing) were changed.", "", nil},
 	{"system.mfa.factor.activate", "admin", "An admin made a factor type available to the whole org.", "", nil},
 	{"system.mfa.factor.deactivate", "admin", "An admin withdrew a factor type from the whole org.", "", nil},
 	{"security.authenticator.lifecycle.create", "admin", "An authenticator was added to the org's configuration.", "", nil},

@@ -27,7 +27,9 @@ func DecodeJSON(raw []byte) (any, error) {
 
 // Resolve returns the values p leads to in doc. Arrays met on the way or at
 // the end fan out over their elements, at any depth; missing keys and JSON
-// null give nothing.
+// null give nothing. A name of digits met at an array picks that element
+// instead (target.0.displayName: the first target's name); met at an object
+// it is an ordinary key.
 func Resolve(doc any, p Path) []any {
 	var out []any
 	resolve(doc, p, func(v any) bool {
@@ -44,6 +46,14 @@ func resolve(v any, p Path, fn func(any) bool) bool {
 	case nil:
 		return false
 	case []any:
+		if len(p) > 0 {
+			if i, ok := Index(p[0]); ok {
+				if i >= len(x) {
+					return false
+				}
+				return resolve(x[i], p[1:], fn)
+			}
+		}
 		for _, el := range x {
 			if resolve(el, p, fn) {
 				return true
@@ -63,6 +73,46 @@ func resolve(v any, p Path, fn func(any) bool) bool {
 		return false
 	}
 	return resolve(next, p[1:], fn)
+}
+
+// Index reports whether a path name is an array index (digits only) and
+// which.
+func Index(name string) (int, bool) {
+	if name == "" || len(name) > maxIndexDigits {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// HasIndex reports whether p names an array element by index.
+func (p Path) HasIndex() bool {
+	for _, n := range p {
+		if _, ok := Index(n); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// WithoutIndex is p with its index names dropped: the any-element path,
+// which every value p leads to is also among (backends use it as an
+// upper bound).
+func (p Path) WithoutIndex() Path {
+	out := make(Path, 0, len(p))
+	for _, n := range p {
+		if _, ok := Index(n); !ok {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // Match reports whether the event doc (as from DecodeJSON) satisfies e. It

@@ -188,6 +188,21 @@ func TestMatchShapes(t *testing.T) {
 		{`{"displayMessage":"tab\there"}`, `displayMessage eq "tab\there"`, true},
 		{`{"displayMessage":"😀"}`, `displayMessage eq "\ud83d\ude00"`, true},
 		{`{"displayMessage":"x"}`, `displayMessage co "\u0000"`, false},
+		// Extensions: in lists and array indexes.
+		{`{"eventType":"b"}`, `eventType in ["a", "b"]`, true},
+		{`{"eventType":"c"}`, `eventType in ["a", "b"]`, false},
+		{`{"eventType":"c"}`, `not (eventType in ["a", "b"])`, true},
+		{`{"target":[{"id":"a"},{"id":"b"}]}`, `target.0.id eq "a"`, true},
+		{`{"target":[{"id":"a"},{"id":"b"}]}`, `target.0.id eq "b"`, false},
+		{`{"target":[{"id":"a"},{"id":"b"}]}`, `target.1.id eq "b"`, true},
+		{`{"target":[{"id":"a"},{"id":"b"}]}`, `target.2.id pr`, false},
+		{`{"target":[{"id":"a"},{"id":"b"}]}`, `target.0.id ne "b"`, true},
+		{`{"target":[{"id":"a"}]}`, `target.0 pr`, true},
+		{`{"actor":{"id":"a"}}`, `actor.0.id pr`, false},
+		{`{"debugContext":{"debugData":{"0":"key"}}}`, `debugContext.debugData.0 eq "key"`, true},
+		{`{"target":[[{"id":"x"},{"id":"y"}]]}`, `target.0.id eq "y"`, true},
+		{`{"target":[{"id":["x","y"]}]}`, `target.0.id.1 eq "y"`, true},
+		{`{"target":[{"id":["x","y"]}]}`, `target.0.id.1 eq "x"`, false},
 	}
 	for _, tc := range cases {
 		doc, err := DecodeJSON([]byte(tc.doc))

@@ -17,6 +17,7 @@ const (
 	itemRParen                   // )
 	itemLBracket                 // [ (lexed only to refuse value paths clearly)
 	itemRBracket                 // ]
+	itemComma                    // , (between the values of an in list)
 	itemWord                     // a name or dotted path: keyword, operator or attribute path
 	itemString                   // a double-quoted JSON string; val is the decoded text
 	itemNumber                   // a JSON number; val is the text
@@ -91,7 +92,13 @@ func isNameStart(r rune) bool {
 	return r == '_' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z'
 }
 
-func isNameChar(r rune) bool { return isNameStart(r) || '0' <= r && r <= '9' }
+func isNameChar(r rune) bool { return isNameStart(r) || isDigit(r) }
+
+func isDigit(r rune) bool { return '0' <= r && r <= '9' }
+
+// maxIndexDigits bounds an array index in a path (target.0.id): no LogEvent
+// array comes near a million elements.
+const maxIndexDigits = 6
 
 // lexSpace skips whitespace (any Unicode space, since queries are often
 // pasted from web pages that use no-break spaces) and dispatches on the next
@@ -119,6 +126,8 @@ func lexSpace(l *lexer) stateFn {
 		l.emit(itemLBracket, "[")
 	case r == ']':
 		l.emit(itemRBracket, "]")
+	case r == ',':
+		l.emit(itemComma, ",")
 	case r == '"':
 		return lexString
 	case r == '-' || '0' <= r && r <= '9':
@@ -148,6 +157,21 @@ func lexWord(l *lexer) stateFn {
 		}
 		dot := l.pos
 		l.next()
+		if isDigit(l.peek()) {
+			// An array index (target.0.displayName): digits only, so that
+			// "0abc" is not taken for a name.
+			at := l.pos
+			for isDigit(l.peek()) {
+				l.next()
+			}
+			if isNameStart(l.peek()) || l.pos-at > maxIndexDigits || l.pos-at > 1 && l.src[at] == '0' {
+				for isNameChar(l.peek()) {
+					l.next()
+				}
+				return l.errorf(at, l.pos, "Invalid array index '%s' (an index is a number from 0 to 999999 without leading zeros; names start with a letter or _)", l.src[at:l.pos])
+			}
+			continue
+		}
 		if !isNameStart(l.peek()) {
 			return l.errorf(dot, dot+1, "Missing attribute name after '.' in '%s'", l.src[l.start:dot+1])
 		}

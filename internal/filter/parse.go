@@ -214,6 +214,9 @@ func (p *parser) compare() (Expr, error) {
 	case itemLBracket:
 		return nil, p.errAt(opIt.pos, opIt.end, "", msgValuePath)
 	case itemWord:
+		if strings.EqualFold(opIt.val, "in") {
+			return p.in(c, opIt)
+		}
 		op := Op(strings.ToLower(opIt.val))
 		if !isOp(op) {
 			return nil, p.errAt(opIt.pos, opIt.end, opList, fmt.Sprintf("Unrecognized attribute operator '%s'", opIt.val))
@@ -226,33 +229,83 @@ func (p *parser) compare() (Expr, error) {
 		c.ValPos = c.To
 		return c, nil
 	}
+	v, val, err := p.value(opIt)
+	if err != nil {
+		return nil, err
+	}
+	c.Value = val
+	c.ValPos, c.To = v.pos, v.end
+	return c, nil
+}
+
+// value parses the literal after the operator op.
+func (p *parser) value(op item) (item, Value, error) {
 	v := p.next()
 	switch {
 	case v.typ == itemError:
-		return nil, p.errAt(v.pos, v.end, "", v.val)
+		return v, Value{}, p.errAt(v.pos, v.end, "", v.val)
 	case v.typ == itemString:
-		c.Value = Value{Kind: String, Str: v.val}
+		return v, Value{Kind: String, Str: v.val}, nil
 	case v.typ == itemNumber:
 		f, err := strconv.ParseFloat(v.val, 64)
 		if err != nil || math.IsInf(f, 0) {
-			return nil, p.errAt(v.pos, v.end, "", fmt.Sprintf("Number '%s' is out of range", v.val))
+			return v, Value{}, p.errAt(v.pos, v.end, "", fmt.Sprintf("Number '%s' is out of range", v.val))
 		}
-		c.Value = Value{Kind: Number, Num: f, Text: v.val}
+		return v, Value{Kind: Number, Num: f, Text: v.val}, nil
 	case keyword(v, "true"), keyword(v, "false"):
-		c.Value = Value{Kind: Bool, Bool: strings.EqualFold(v.val, "true")}
+		return v, Value{Kind: Bool, Bool: strings.EqualFold(v.val, "true")}, nil
 	case keyword(v, "null"):
-		c.Value = Value{Kind: Null}
+		return v, Value{Kind: Null}, nil
 	case v.typ == itemEOF || v.typ == itemRParen || keyword(v, "and") || keyword(v, "or"):
-		return nil, p.errAt(v.pos, v.end, expectValue, fmt.Sprintf("Missing value after '%s'", opIt.val))
+		return v, Value{}, p.errAt(v.pos, v.end, expectValue, fmt.Sprintf("Missing value after '%s'", op.val))
 	case v.typ == itemWord:
-		return nil, p.errAt(v.pos, v.end, expectValue, fmt.Sprintf("Unrecognized value '%s' (strings need double quotes)", v.val))
+		return v, Value{}, p.errAt(v.pos, v.end, expectValue, fmt.Sprintf("Unrecognized value '%s' (strings need double quotes)", v.val))
 	case v.typ == itemLBracket:
-		return nil, p.errAt(v.pos, v.end, expectValue, "Unrecognized value '[' (lists are not supported; join comparisons with or)")
-	default:
-		return nil, p.errAt(v.pos, v.end, expectValue, fmt.Sprintf("Unrecognized value %s", p.describe(v)))
+		return v, Value{}, p.errAt(v.pos, v.end, expectValue, "Unrecognized value '[' (a list needs the in operator: eventType in [\"a\", \"b\"])")
 	}
-	c.ValPos, c.To = v.pos, v.end
-	return c, nil
+	return v, Value{}, p.errAt(v.pos, v.end, expectValue, fmt.Sprintf("Unrecognized value %s", p.describe(v)))
+}
+
+// in parses the list after `path in`, an idlog extension that Okta's own
+// detections use: `eventType in ["a", "b"]`. It is sugar for the
+// comparisons `path eq "a" or path eq "b"`, and the tree holds exactly those
+// (in parentheses), so backends and printers need nothing new.
+func (p *parser) in(c *Compare, kw item) (Expr, error) {
+	open := p.next()
+	if open.typ != itemLBracket {
+		if open.typ == itemError {
+			return nil, p.errAt(open.pos, open.end, "", open.val)
+		}
+		return nil, p.errAt(open.pos, open.end, "[", fmt.Sprintf("Missing '[' after '%s' (a list looks like [\"a\", \"b\"])", kw.val))
+	}
+	var list Expr
+	for {
+		v, val, err := p.value(kw)
+		if err != nil {
+			if v.typ == itemRBracket && list == nil {
+				return nil, p.errAt(open.pos, v.end, "", "Empty list after 'in'")
+			}
+			return nil, err
+		}
+		eq := &Compare{Path: c.Path, Op: OpEq, Value: val, From: c.From, PathEnd: c.PathEnd, OpPos: kw.pos, ValPos: v.pos, To: v.end}
+		if list == nil {
+			list = eq
+		} else {
+			list = &Logical{Left: list, Right: eq}
+		}
+		sep := p.next()
+		switch sep.typ {
+		case itemComma:
+			continue
+		case itemRBracket:
+			return &Paren{X: list, From: c.From, To: sep.end}, nil
+		case itemError:
+			return nil, p.errAt(sep.pos, sep.end, "", sep.val)
+		case itemEOF:
+			return nil, p.errAt(open.pos, open.end, "", "Unclosed '[': the filter ends before its ']'")
+		}
+		return nil, p.errAt(sep.pos, sep.end, ", or ]", "Unexpected "+p.describe(sep)+" in a list")
+	}
 }
 
 func isOp(op Op) bool {

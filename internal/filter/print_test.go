@@ -124,11 +124,12 @@ func checkPositions(t *testing.T, src string, e Expr) {
 			if got := src[x.From:x.PathEnd]; got != x.Path.String() {
 				t.Errorf("path range [%d:%d] holds %q, want %q", x.From, x.PathEnd, got, x.Path)
 			}
-			if got := strings.ToLower(src[x.OpPos : x.OpPos+2]); got != string(x.Op) {
+			if got := strings.ToLower(src[x.OpPos : x.OpPos+2]); got != string(x.Op) && (got != "in" || x.Op != OpEq) {
 				t.Errorf("operator at %d is %q, want %q", x.OpPos, got, x.Op)
 			}
 		case *Paren:
-			if src[x.From] != '(' || src[x.To-1] != ')' {
+			inList := src[x.To-1] == ']' && strings.Contains(strings.ToLower(src[x.From:x.To]), " in ")
+			if (src[x.From] != '(' || src[x.To-1] != ')') && !inList {
 				t.Errorf("paren range [%d:%d] is %q", x.From, x.To, src[x.From:x.To])
 			}
 		case *Not:

@@ -15,9 +15,14 @@ const (
 	AttackSessionReplay = "session_cookie_replay"
 	AttackBruteForce    = "brute_force_lockout"
 	AttackAdminMFAReset = "admin_mfa_reset_new_place"
+	AttackAdminGrant    = "admin_role_grant"
+	AttackAPIToken      = "api_token_persistence"
+	AttackIdPChange     = "idp_change"
+	AttackProxySignIn   = "proxy_signin"
 )
 
-var attackKinds = []string{AttackPasswordSpray, AttackPushBombing, AttackImpossible, AttackSessionReplay, AttackBruteForce, AttackAdminMFAReset}
+var attackKinds = []string{AttackPasswordSpray, AttackPushBombing, AttackImpossible, AttackSessionReplay, AttackBruteForce, AttackAdminMFAReset,
+	AttackAdminGrant, AttackAPIToken, AttackIdPChange, AttackProxySignIn}
 
 // AttackKinds lists the incidents Attacks mixes in.
 func AttackKinds() []string { return slices.Clone(attackKinds) }
@@ -201,6 +206,51 @@ func (g *Generator) runAttack(p attackPlan) {
 			t = g.appSignIn(u, t+g.between(20000, 600000), g.pickApp(u), sess, net, false, mfaOK, false)
 		}
 		u.factor = saved
+	case AttackAdminGrant, AttackAPIToken, AttackIdPChange:
+		// An admin's stolen credentials used from a hosting provider: the
+		// sign-in, then a change that keeps the attacker in.
+		admin := g.admins[g.r.IntN(len(g.admins))]
+		net := g.attackerNet(true, &userAgents[g.r.IntN(len(userAgents))])
+		t, sess := g.signIn(admin, t, net, signOpts{mfa: mfaOK, behaviors: behaviorsAttack, risk: riskHigh})
+		if sess == "" {
+			break
+		}
+		t += g.between(60000, 15*60000)
+		g.begin(flowdef.Other, nil, t, net, sess)
+		g.fl.actor = admin.p
+		switch p.kind {
+		case AttackAdminGrant:
+			u := g.victim()
+			g.fl.user = u
+			g.request("/api/v1/users/" + u.p.id + "/roles")
+			g.add(tPrivilegeGrant, rSuccess).targets(u.p)
+		case AttackAPIToken:
+			g.request("/api/v1/tokens")
+			g.add(tAPITokenCreate, rSuccess).targets(newParty(g.oktaID("00T"), "Token", "unknown", "automation-"+strconv.Itoa(g.r.IntN(900)+100), ""))
+		case AttackIdPChange:
+			idp := newParty(g.oktaID("0oa"), "IdentityProvider", "unknown", "SAML IdP "+strconv.Itoa(g.r.IntN(90)+10), "")
+			g.request("/api/v1/idps")
+			g.add(tIdPCreate, rSuccess).targets(idp)
+			g.commit(flowdef.Completed, "")
+			// Then its certificate or mapping is changed: another event.
+			g.begin(flowdef.Other, nil, g.fl.t+g.between(30000, 300000), net, sess)
+			g.fl.actor = admin.p
+			g.request("/api/v1/idps/" + idp.id)
+			g.add(tIdPUpdate, rSuccess).targets(idp)
+		}
+		g.commit(flowdef.Completed, "")
+	case AttackProxySignIn:
+		// A user's credentials tried through an anonymising proxy.
+		u := g.victim()
+		var proxies []int
+		for i := range hostingISPs {
+			if hostingISPs[i].proxy {
+				proxies = append(proxies, i)
+			}
+		}
+		c := &cities[firstAttackCity+g.r.IntN(len(cities)-firstAttackCity)]
+		net := g.newNet(c, &hostingISPs[proxies[g.r.IntN(len(proxies))]], &attackAgents[g.r.IntN(len(attackAgents))], "null")
+		g.signIn(u, t, net, signOpts{mfa: mfaUnanswered, behaviors: behaviorsAttack, risk: riskHigh})
 	}
 	g.attack = nil
 	if g.truth == nil || g.err != nil || len(rec.evs) == 0 {

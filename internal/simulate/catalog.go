@@ -54,6 +54,9 @@ const (
 	tUserActivate
 	tPrivilegeGrant
 	tPolicyRuleUpdate
+	tAPITokenCreate
+	tIdPCreate
+	tIdPUpdate
 	numTypes
 )
 
@@ -97,6 +100,9 @@ var etypes = [numTypes]etype{
 	tUserActivate:         {"user.lifecycle.activate", "", "", "User activated", false},
 	tPrivilegeGrant:       {"user.account.privilege.grant", "", "", "Admin role granted to user", false},
 	tPolicyRuleUpdate:     {"policy.rule.update", "policy.rule.updated", "", "Policy rule updated", false},
+	tAPITokenCreate:       {"system.api_token.create", "", "", "API token created", false},
+	tIdPCreate:            {"system.idp.lifecycle.create", "", "", "Identity provider created", false},
+	tIdPUpdate:            {"system.idp.lifecycle.update", "", "", "Identity provider updated", false},
 }
 
 // EventTypes lists every event type the simulator can emit, in a fixed order.

@@ -49,6 +49,11 @@ func parserCases(t *testing.T) []string {
 		"(actor.id eq \"a\"\nor target.id eq \"b\")",
 		`not not actor.id pr`, `NOT (severity GE "INFO")`, `published gt "2026-03-02T00:00:00Z"`,
 		`actor.id eq`, `actor.id`, `(`, `()`, `actor.id eq "x")`, `target[type eq "User"]`, `x eq 1`,
+		// The extensions Okta's detections use: in lists and array indexes.
+		`eventType in ["a", "b"] and target.0.displayName eq "x"`, `eventType IN ["a"]`, `uuid in []`, `uuid in "a"`,
+		`uuid in ["a" "b"]`, `uuid in ["a",]`, `uuid in ["a"`, `uuid in [a]`, `uuid eq ["x"]`, `uuid eq "a", uuid pr`,
+		`target.01.id pr`, `target.1d pr`, `target.1234567.id pr`, `published in ["x"]`, `foo in ["a"]`,
+		`not (target.1.id in ["a", 2, true, null])`,
 	)
 }
 

@@ -109,6 +109,12 @@ func badLiteral(c *filter.Compare) error {
 
 func compileCompare(c *filter.Compare) (compiled, error) {
 	op, val := c.Op, c.Value
+	if c.Path.HasIndex() {
+		// The columns flatten arrays, so the element an index names is not
+		// in them, and this store has no check after the SQL: refuse rather
+		// than answer with every element.
+		return compiled{}, fmt.Errorf("clickhouse: at %d: the array index in %s is not supported by the ClickHouse store (use the any-element path %s)", c.From, c.Path, c.Path.WithoutIndex())
+	}
 	// null and ne are defined through pr and eq (docs/filter-language.md).
 	switch {
 	case op == filter.OpEq && val.Kind == filter.Null:

@@ -89,6 +89,13 @@ func (c *compiler) expr(e filter.Expr) (cond, error) {
 
 func (c *compiler) compare(e *filter.Compare) (cond, error) {
 	op, val := e.Op, e.Value
+	if e.Path.HasIndex() {
+		// An array index (target.0.displayName) has no JSON path form that
+		// agrees with filter.Match on every shape (an index name met at an
+		// object is a key), so every row is a candidate for the Go check.
+		// The other comparisons and-ed with it keep the candidates few.
+		return cond{sqlTrue, sqlFalse}, nil
+	}
 	if val.Kind == filter.String && !utf8.ValidString(val.Str) {
 		// DuckDB strings are UTF-8, so such a literal cannot be bound; yet a
 		// piece of a stored string can still contain it. Leave it to the Go

@@ -37,6 +37,7 @@ func Run(t *testing.T, open Opener) {
 		t.Run("Aggregates", func(t *testing.T) { testAggregates(t, s, m) })
 		t.Run("Pagination", func(t *testing.T) { testPagination(t, s, m) })
 		t.Run("Differential", func(t *testing.T) { testDifferential(t, s, m, DifferentialFilters) })
+		t.Run("CustomerDetections", func(t *testing.T) { testCustomerDetections(t, s, m) })
 	})
 	t.Run("PagingWhileAppending", func(t *testing.T) { testPagingWhileAppending(t, open) })
 	t.Run("DeleteBefore", func(t *testing.T) { testDelete(t, open) })

@@ -49,6 +49,7 @@ export function tokenize(src) {
     if (c === ")") { emit("rparen", ")", i, ++i); continue; }
     if (c === "[") { emit("lbracket", "[", i, ++i); continue; }
     if (c === "]") { emit("rbracket", "]", i, ++i); continue; }
+    if (c === ",") { emit("comma", ",", i, ++i); continue; }
     if (c === '"') {
       const t = lexString(src, i);
       out.push(t);
@@ -69,6 +70,17 @@ export function tokenize(src) {
         if (src[i] !== ".") break;
         const dot = i;
         i++;
+        if (i < n && isDigit(src[i])) {
+          // An array index (target.0.displayName), as internal/filter lexes it.
+          const at = i;
+          while (i < n && isDigit(src[i])) i++;
+          if ((i < n && isNameStart(src[i])) || i - at > 6 || (i - at > 1 && src[at] === "0")) {
+            while (i < n && isNameChar(src[i])) i++;
+            emit("error", `Invalid array index '${src.slice(at, i)}' (an index is a number from 0 to 999999 without leading zeros; names start with a letter or _)`, at, i);
+            return out;
+          }
+          continue;
+        }
         if (i >= n || !isNameStart(src[i])) {
           emit("error", `Missing attribute name after '.' in '${src.slice(start, dot + 1)}'`, dot, dot + 1);
           return out;
@@ -213,6 +225,43 @@ export function parse(src) {
     }
     return compare();
   };
+  // value parses the literal v after the operator token o.
+  const value = (v, o) => {
+    if (v.type === "error") fail(v, v.val);
+    if (v.type === "string") return { kind: "string", v: v.val };
+    if (v.type === "number") {
+      const f = Number(v.val);
+      if (!Number.isFinite(f)) fail(v, `Number '${v.val}' is out of range`);
+      return { kind: "number", v: f, text: v.val };
+    }
+    if (kw(v, "true") || kw(v, "false")) return { kind: "bool", v: v.val.toLowerCase() === "true" };
+    if (kw(v, "null")) return { kind: "null" };
+    if (v.type === "eof" || v.type === "rparen" || kw(v, "and") || kw(v, "or")) fail(v, `Missing value after '${o.val}'`, EXPECT_VALUE);
+    if (v.type === "word") fail(v, `Unrecognized value '${v.val}' (strings need double quotes)`, EXPECT_VALUE);
+    if (v.type === "lbracket") fail(v, `Unrecognized value '[' (a list needs the in operator: eventType in ["a", "b"])`, EXPECT_VALUE);
+    fail(v, `Unrecognized value ${describe(v)}`, EXPECT_VALUE);
+  };
+  // inList parses `path in [v, …]`: comparisons with eq joined by or, in
+  // parentheses, as internal/filter builds them.
+  const inList = (node, o) => {
+    const open = next();
+    if (open.type === "error") fail(open, open.val);
+    if (open.type !== "lbracket") fail(open, `Missing '[' after '${o.val}' (a list looks like ["a", "b"])`, "[");
+    let list = null;
+    while (true) {
+      const v = peek();
+      if (v.type === "rbracket" && list === null) fail({ pos: open.pos, end: v.end }, "Empty list after 'in'");
+      next();
+      const cmp = { type: "cmp", path: node.path, pos: node.pos, pathEnd: node.pathEnd, op: "eq", opPos: o.pos, value: value(v, o), valPos: v.pos, end: v.end };
+      list = list === null ? cmp : { type: "or", left: list, right: cmp };
+      const sep = next();
+      if (sep.type === "comma") continue;
+      if (sep.type === "rbracket") return { type: "paren", x: list, pos: node.pos, end: sep.end };
+      if (sep.type === "error") fail(sep, sep.val);
+      if (sep.type === "eof") fail(open, "Unclosed '[': the filter ends before its ']'");
+      fail(sep, "Unexpected " + describe(sep) + " in a list", ", or ]");
+    }
+  };
   const compare = () => {
     const t = next();
     if (t.type === "error") fail(t, t.val);
@@ -223,6 +272,7 @@ export function parse(src) {
     if (o.type === "eof") fail(o, `Missing attribute operator after '${t.val}'`, OP_LIST);
     if (o.type === "lbracket") fail(o, VALUE_PATH_MSG);
     if (o.type !== "word") fail(o, `Unrecognized attribute operator ${describe(o)}`, OP_LIST);
+    if (o.val.toLowerCase() === "in") return inList(node, o);
     const op = o.val.toLowerCase();
     if (!OPS.includes(op)) fail(o, `Unrecognized attribute operator '${o.val}'`, OP_LIST);
     node.op = op;
@@ -230,17 +280,7 @@ export function parse(src) {
     node.end = o.end;
     if (op === "pr") return node;
     const v = next();
-    if (v.type === "error") fail(v, v.val);
-    else if (v.type === "string") node.value = { kind: "string", v: v.val };
-    else if (v.type === "number") {
-      const f = Number(v.val);
-      if (!Number.isFinite(f)) fail(v, `Number '${v.val}' is out of range`);
-      node.value = { kind: "number", v: f, text: v.val };
-    } else if (kw(v, "true") || kw(v, "false")) node.value = { kind: "bool", v: v.val.toLowerCase() === "true" };
-    else if (kw(v, "null")) node.value = { kind: "null" };
-    else if (v.type === "eof" || v.type === "rparen" || kw(v, "and") || kw(v, "or")) fail(v, `Missing value after '${o.val}'`, EXPECT_VALUE);
-    else if (v.type === "word") fail(v, `Unrecognized value '${v.val}' (strings need double quotes)`, EXPECT_VALUE);
-    else fail(v, `Unrecognized value ${describe(v)}`, EXPECT_VALUE);
+    node.value = value(v, o);
     node.valPos = v.pos;
     node.end = v.end;
     return node;

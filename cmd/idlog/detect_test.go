@@ -1,0 +1,96 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/idlog/idlog/internal/detect"
+)
+
+// TestDetectCommand: idlog detect over a store prints, as NDJSON, the
+// alerts the engine raises on the same events in memory (so the store's
+// prefilter drops nothing a rule needs), with the fields scripts rely on.
+func TestDetectCommand(t *testing.T) {
+	st, evs := simStore(t)
+	rules, _ := detect.Builtin()
+	eng := detect.NewEngine(rules)
+	want := map[string]detect.Alert{}
+	for _, raw := range evs {
+		ev, err := detect.DecodeEvent(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range eng.Process(ev) {
+			want[a.ID] = a
+		}
+	}
+	if len(want) == 0 {
+		t.Fatal("the simulated days raise no alert: the test says nothing")
+	}
+	window := []string{"--since", simEnd.AddDate(0, 0, -5).Format(time.RFC3339), "--until", simEnd.Format(time.RFC3339)}
+	r := idlog(t, nil, "", append([]string{"detect", "--store", st, "--quiet"}, window...)...)
+	if r.code != 0 {
+		t.Fatalf("detect: %d %s", r.code, r.stderr)
+	}
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		for _, k := range []string{"rule", "title", "severity", "group", "first", "last", "count", "uuids"} {
+			if _, ok := m[k]; !ok {
+				t.Errorf("alert without %s: %s", k, line)
+			}
+		}
+		got = append(got, fmt.Sprintf("%s|%s|%v|%v", m["rule"], m["group"], m["count"], m["first"]))
+	}
+	var wantKeys []string
+	for _, a := range want {
+		wantKeys = append(wantKeys, fmt.Sprintf("%s|%s|%d|%s", a.Rule, a.Group, a.Count, a.First.Format(time.RFC3339Nano)))
+	}
+	slices.Sort(got)
+	slices.Sort(wantKeys)
+	if !slices.Equal(got, wantKeys) {
+		t.Errorf("alerts differ\n got %q\nwant %q", got, wantKeys)
+	}
+	// One rule only, as a table.
+	r = idlog(t, nil, "", append([]string{"detect", "--store", st, "--quiet", "--rule", "nope"}, window...)...)
+	if r.code != 2 || !strings.Contains(r.stderr, `no rule "nope"`) {
+		t.Errorf("unknown rule: %d %s", r.code, r.stderr)
+	}
+}
+
+func TestRulesCommands(t *testing.T) {
+	dir := t.TempDir()
+	good := "id: t1\ntitle: Token\nseverity: low\nquery: eventType eq \"system.api_token.create\"\n"
+	bad := "id: t2\ntitle: Bad\nquery: result eq \"FAILURE\"\n"
+	os.WriteFile(filepath.Join(dir, "good.yml"), []byte(good), 0o644)
+	r := idlog(t, nil, "", "rules", "check", dir)
+	if r.code != 0 || !strings.Contains(r.stdout, "1 rules can run, 0 cannot") {
+		t.Errorf("check good: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	os.WriteFile(filepath.Join(dir, "bad.yml"), []byte(bad), 0o644)
+	r = idlog(t, nil, "", "rules", "check", dir)
+	if r.code != 2 || !strings.Contains(r.stdout, "bad.yml: cannot run: query: field is not valid: result") {
+		t.Errorf("check bad: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	r = idlog(t, nil, "", "rules", "list", "--builtin=false", "--rules", dir, "--output", "json")
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil || len(rows) != 1 || rows[0]["id"] != "t1" || rows[0]["kind"] != "filter" {
+		t.Errorf("list json: %v %q %q", err, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "bad.yml") {
+		t.Errorf("list does not name the refused file: %q", r.stderr)
+	}
+	r = idlog(t, nil, "", "rules", "list")
+	if r.code != 0 || !strings.Contains(r.stdout, "password-spray") || !strings.Contains(r.stdout, "okta-new-api-token-created") {
+		t.Errorf("list: %d %q", r.code, r.stdout)
+	}
+}
