@@ -132,6 +132,10 @@ type Checkpointer interface {
 	Checkpoint(ctx context.Context, key string) (string, error)
 }
 
+// ErrFormat is returned (wrapped) by Open when the store was written in a
+// format this release does not read, such as a newer release's.
+var ErrFormat = errors.New("store: unsupported store format")
+
 // ErrLocked is returned (wrapped) by Open when another process holds the
 // store; the caller should talk to that process's server instead.
 var ErrLocked = errors.New("store: held by another process")
