@@ -1,0 +1,103 @@
+package backup
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// RestoreOptions say where a backup goes.
+type RestoreOptions struct {
+	// StoreFile is the DuckDB file to restore the store into.
+	StoreFile string
+	// DataDir receives the backup's data files; "" skips them.
+	DataDir string
+	// MaxFormat is the newest store format this release reads.
+	MaxFormat int
+	// Force overwrites data files that differ from the backup's (the
+	// caller has checked the store itself).
+	Force bool
+}
+
+// Restore verifies the backup in dir and puts its store copy and data
+// files in place. The store file is replaced whole (through a temporary
+// file and a rename), and its old WAL removed so that it cannot be
+// replayed onto the copy.
+func Restore(dir string, o RestoreOptions) (Manifest, error) {
+	m, err := Verify(dir)
+	if err != nil {
+		return m, err
+	}
+	if m.Store != "duckdb" {
+		return m, fmt.Errorf("backup %s is of a %s store; restore it with that store's tools (docs/reliability.md)", dir, m.Store)
+	}
+	if o.MaxFormat > 0 && m.Format > o.MaxFormat {
+		return m, fmt.Errorf("backup %s has store format %d, newer than this idlog reads (%d): restore it with the release that made it (%s) or a newer one", dir, m.Format, o.MaxFormat, m.Release)
+	}
+	var conflicts []string
+	if o.DataDir != "" {
+		for _, f := range m.Files {
+			rel, ok := strings.CutPrefix(f.Name, DataDir+"/")
+			if !ok {
+				continue
+			}
+			cur, err := os.ReadFile(filepath.Join(o.DataDir, filepath.FromSlash(rel)))
+			if err == nil {
+				want, _ := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f.Name)))
+				if !bytes.Equal(cur, want) {
+					conflicts = append(conflicts, rel)
+				}
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				return m, err
+			}
+		}
+	}
+	if len(conflicts) > 0 && !o.Force {
+		return m, fmt.Errorf("the data directory %s already has other versions of %s; add --force to replace them with the backup's", o.DataDir, strings.Join(conflicts, ", "))
+	}
+	if err := os.MkdirAll(filepath.Dir(o.StoreFile), 0o755); err != nil {
+		return m, err
+	}
+	tmp := o.StoreFile + ".restoring"
+	os.Remove(tmp)
+	if err := copyFile(filepath.Join(dir, StoreFile), tmp); err != nil {
+		os.Remove(tmp)
+		return m, err
+	}
+	if err := os.Remove(o.StoreFile + ".wal"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		os.Remove(tmp)
+		return m, err
+	}
+	if err := os.Rename(tmp, o.StoreFile); err != nil {
+		os.Remove(tmp)
+		return m, err
+	}
+	if d, err := os.Open(filepath.Dir(o.StoreFile)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	if o.DataDir != "" {
+		for _, f := range m.Files {
+			rel, ok := strings.CutPrefix(f.Name, DataDir+"/")
+			if !ok {
+				continue
+			}
+			dst := filepath.Join(o.DataDir, filepath.FromSlash(rel))
+			tmp := dst + ".restoring"
+			os.Remove(tmp)
+			if err := copyFile(filepath.Join(dir, filepath.FromSlash(f.Name)), tmp); err != nil {
+				os.Remove(tmp)
+				return m, err
+			}
+			if err := os.Rename(tmp, dst); err != nil {
+				os.Remove(tmp)
+				return m, err
+			}
+		}
+	}
+	return m, nil
+}
