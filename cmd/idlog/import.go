@@ -112,7 +112,7 @@ Flags:
 			}
 		}
 		if err != nil {
-			if ctx.Err() == nil {
+			if ctx.Err() == nil && !errors.Is(err, errNotJSON) {
 				// Say how many events were not stored, and why.
 				notStored := -1
 				if f != "-" {
