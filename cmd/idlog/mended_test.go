@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestImportWithReadToken: a token that may only read gets a 403 for every
@@ -59,5 +60,23 @@ func TestImportNotJSON(t *testing.T) {
 			t.Errorf("import %q: %d %q", data, r.code, r.stderr)
 		}
 		os.Remove(file)
+	}
+}
+
+// TestFlowsNothingFound: an unknown user in a range with events is told
+// apart from a range with no events, which names the range the store holds.
+func TestFlowsNothingFound(t *testing.T) {
+	st := tempStore(t)
+	if r := idlog(t, nil, string(simulated(t, 2)), "import", "--store", st, "-"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	since, until := simEnd.Add(-48*time.Hour).Format(time.RFC3339), simEnd.Format(time.RFC3339)
+	r := idlog(t, nil, "", "flows", "--store", st, "--user", "nobody", "--since", since, "--until", until)
+	if r.code != 0 || !strings.Contains(r.stderr, `no events for --user "nobody" between`) || !strings.Contains(r.stderr, "that range holds other events") {
+		t.Errorf("unknown user: %d %q", r.code, r.stderr)
+	}
+	r = idlog(t, nil, "", "flows", "--store", st, "--user", "nobody", "--since", "2001-01-01", "--until", "2001-02-01")
+	if r.code != 0 || !strings.Contains(r.stderr, "no events between 2001-01-01 00:00Z and 2001-02-01 00:00Z; the store holds events from "+simEnd.Add(-48*time.Hour).Format("2006-01-02")) {
+		t.Errorf("empty range: %d %q", r.code, r.stderr)
 	}
 }

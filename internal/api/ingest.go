@@ -79,11 +79,35 @@ func (s *Server) postLogs(w http.ResponseWriter, r *http.Request) error {
 		return storeError(r.Context(), err)
 	}
 	s.metrics.ingested(res)
+	if res.Accepted+res.Duplicates == 0 && res.RejectedCount > 0 {
+		// Every event was rejected: a client that looks only at the status
+		// must notice. (An empty body stays a harmless 200.)
+		return nothingStored(res)
+	}
 	if res.Rejected == nil {
 		res.Rejected = []ingest.Rejection{}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	return json.NewEncoder(w).Encode(res)
+}
+
+// nothingStored is the 400 for a body every event of which was rejected.
+// The causes name the first rejections.
+func nothingStored(res IngestResult) error {
+	causes := make([]string, 0, len(res.Rejected)+1)
+	for _, r := range res.Rejected {
+		where := fmt.Sprintf("event #%d", r.Index+1)
+		if r.Line > 0 {
+			where = fmt.Sprintf("line %d", r.Line)
+		}
+		causes = append(causes, "body: "+where+": "+r.Error)
+	}
+	if more := res.RejectedCount - len(res.Rejected); more > 0 {
+		causes = append(causes, fmt.Sprintf("body: … and %d more rejected", more))
+	}
+	return &Error{kind: kindBadRequest, Code: codeValidation,
+		Summary: fmt.Sprintf("Api validation failed: body: none of its %d events was stored: every one was rejected", res.RejectedCount),
+		Causes:  causes}
 }
 
 func (s *Server) tooLarge() error {
