@@ -224,7 +224,8 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 	} else if ok {
 		log.Info("accepting Okta event hooks", "path", api.OktaHookPath)
 	}
-	mountBackup(srv, c) // backup.go
+	mountBackup(srv, c)       // backup.go
+	api.StartFunnelIndex(srv) // the page's first funnel is then answered from it
 	// The background collector (--pull-org) writes through the same store.
 	waitPull, err := startPull(ctx, e, c.pull, st, log)
 	if err != nil {
