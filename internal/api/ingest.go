@@ -7,11 +7,17 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/idlog/idlog/internal/bytesize"
 	"github.com/idlog/idlog/internal/ingest"
+	"github.com/idlog/idlog/internal/store"
 )
+
+// diskFullRetryAfter is the Retry-After, in seconds, of a POST refused
+// because the store's disk is full.
+const diskFullRetryAfter = 30
 
 // postLogs is POST /api/v1/logs, idlog's ingest endpoint. The body is
 // newline-delimited LogEvent JSON or one JSON array, optionally gzipped;
@@ -75,6 +81,16 @@ func (s *Server) postLogs(w http.ResponseWriter, r *http.Request) error {
 		var e *Error
 		if errors.As(err, &e) {
 			return e
+		}
+		if store.IsDiskFull(err) {
+			// Temporary: the batch that failed was not stored; what came
+			// before it was, and a resend of the body is deduplicated.
+			s.metrics.ingested(res)
+			s.log.Error("ingest: the store's disk is full", "err", err, "stored", res.Accepted)
+			w.Header().Set("Retry-After", strconv.Itoa(diskFullRetryAfter))
+			return &Error{kind: kindUnavailable, Code: codeUnavailable, Err: err,
+				Summary: "Service is in read only mode: the store's disk is full, so the events were not stored. Retry later; nothing already stored is affected.",
+				Causes:  []string{fmt.Sprintf("body: %d events before the failure were stored (%d duplicates); send the body again (duplicates are recognised) after %d seconds", res.Accepted, res.Duplicates, diskFullRetryAfter)}}
 		}
 		return storeError(r.Context(), err)
 	}
