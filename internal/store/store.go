@@ -149,6 +149,11 @@ type Backuper interface {
 	Backup(ctx context.Context, dst string) (BackupInfo, error)
 }
 
+// ErrDamaged is returned (wrapped) when the store's files are damaged
+// (a block that fails its checksum, a cut file): the store must be
+// restored from a backup.
+var ErrDamaged = errors.New("store: damaged")
+
 // ErrFormat is returned (wrapped) by Open when the store was written in a
 // format this release does not read, such as a newer release's.
 var ErrFormat = errors.New("store: unsupported store format")
