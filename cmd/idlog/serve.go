@@ -48,6 +48,9 @@ type serveConfig struct {
 	// pull is the background collector's settings (--pull-org …); nil or
 	// without an org, no collector runs.
 	pull *pullFlags
+	// headerTimeout and bodyIdle bound slow clients (the hostile-clients
+	// test shortens them); zero means 10 s and 30 s.
+	headerTimeout, bodyIdle time.Duration
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -206,6 +209,7 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 		RateLimit:      c.rateLimit,
 		BodyLimit:      int64(c.bodyLimit),
 		QueryTimeout:   c.queryTimeout,
+		BodyIdle:       c.bodyIdle,
 		TrustForwarded: c.trustProxy,
 		Gzip:           c.gzip,
 		Ingest:         api.PipelineIngest(pipeline),
@@ -236,9 +240,13 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 	page := ui.New(sessions, log)
 	page.Secure = c.trustProxy
 	page.Mount(srv)
+	if c.headerTimeout <= 0 {
+		c.headerTimeout = 10 * time.Second
+	}
 	hs := &http.Server{
 		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: c.headerTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
 	}
@@ -287,6 +295,10 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 	}
 	return nil
 }
+
+// maxHeaderBytes bounds a request's headers (431 past it): tokens,
+// cookies and Okta's links fit many times over.
+const maxHeaderBytes = 64 << 10
 
 // displayAddr turns a listen address into one a browser can open.
 func displayAddr(a string) string {

@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/idlog/idlog/internal/bytesize"
 	"github.com/idlog/idlog/internal/ingest"
@@ -40,7 +43,8 @@ func (s *Server) postLogs(w http.ResponseWriter, r *http.Request) error {
 	if r.ContentLength > limit {
 		return s.tooLarge()
 	}
-	raw := &cappedReader{r: r.Body, left: limit}
+	idle := idleReader(w, r.Body, s.opts.BodyIdle)
+	raw := &cappedReader{r: idle, left: limit}
 	var body io.Reader = raw
 	inflated := raw
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
@@ -67,6 +71,15 @@ func (s *Server) postLogs(w http.ResponseWriter, r *http.Request) error {
 		// body is harmless, since events are deduplicated by uuid.
 		s.metrics.ingested(res)
 		return s.tooLarge()
+	}
+	if errors.Is(rec.err, os.ErrDeadlineExceeded) || idle.stalled() {
+		// The body stopped coming for BodyIdle: net/http has canceled the
+		// request's context too, but the client must not take the silence
+		// for a 200 if it is still listening.
+		s.metrics.ingested(res)
+		return &Error{kind: kindBadRequest, Code: codeValidation, Err: rec.err,
+			Summary: fmt.Sprintf("Api validation failed: body: the request body could not be read to the end: nothing came for %s", s.opts.BodyIdle),
+			Causes:  []string{fmt.Sprintf("body: %d events before the stall were stored (%d duplicates, %d rejected); send the body again to store the rest", res.Accepted, res.Duplicates, res.RejectedCount)}}
 	}
 	if err != nil && rec.err != nil && r.Context().Err() == nil {
 		// The body broke off (a truncated gzip stream, a client that hung
@@ -178,4 +191,48 @@ func (rr *readErrRecorder) Read(p []byte) (int, error) {
 		rr.err = err
 	}
 	return n, err
+}
+
+// idleReader reads body with a read deadline pushed back before each read,
+// so a body may take as long as it needs while it keeps coming, but one
+// that stalls for d is cut (the server would otherwise hold the ingest
+// and its connection for as long as the client likes). Where the
+// connection cannot take deadlines (a test recorder), body is read as is.
+func idleReader(w http.ResponseWriter, body io.Reader, d time.Duration) *deadlineReader {
+	dr := &deadlineReader{r: body, d: d}
+	dr.last.Store(time.Now().UnixNano())
+	rc := http.NewResponseController(w)
+	if err := rc.SetReadDeadline(time.Now().Add(d)); err == nil {
+		dr.rc = rc
+	}
+	return dr
+}
+
+type deadlineReader struct {
+	r    io.Reader
+	rc   *http.ResponseController // nil: no deadlines
+	d    time.Duration
+	last atomic.Int64 // when the last read returned, in Unix ns
+	eof  atomic.Bool
+}
+
+func (dr *deadlineReader) Read(p []byte) (int, error) {
+	if dr.rc != nil {
+		_ = dr.rc.SetReadDeadline(time.Now().Add(dr.d))
+	}
+	n, err := dr.r.Read(p)
+	if err == nil || err == io.EOF {
+		dr.last.Store(time.Now().UnixNano())
+	}
+	if err == io.EOF {
+		dr.eof.Store(true)
+	}
+	return n, err
+}
+
+// stalled reports whether the body stopped coming for the idle timeout
+// (the read that failed may still be returning in the background when
+// the request's context has already ended).
+func (dr *deadlineReader) stalled() bool {
+	return dr.rc != nil && !dr.eof.Load() && time.Since(time.Unix(0, dr.last.Load())) >= dr.d
 }
