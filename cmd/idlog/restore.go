@@ -5,9 +5,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/idlog/idlog/internal/backup"
+	"github.com/idlog/idlog/internal/ingest"
 	"github.com/idlog/idlog/internal/store"
 	"github.com/idlog/idlog/internal/storeurl"
 )
@@ -62,21 +64,25 @@ Flags:
 			*storeURL = storeurl.Default
 		}
 	}
-	file, ok := storeurl.File(*storeURL)
-	if !ok {
-		return &exitError{code: 2, msg: fmt.Sprintf("restore: %s is not a DuckDB file; a backup restores into duckdb:PATH (ClickHouse: see docs/reliability.md)", *storeURL)}
-	}
 	if *dataDir == "" {
 		*dataDir = defaultDataDir(*storeURL)
+	}
+	man, err := backup.Verify(*from)
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	if man.Store == "export" {
+		return restoreExport(ctx, e, *from, *storeURL, *dataDir, *force)
+	}
+	file, ok := storeurl.File(*storeURL)
+	if !ok {
+		return &exitError{code: 2, msg: fmt.Sprintf("restore: %s is not a DuckDB file; a backup of the DuckDB store restores into duckdb:PATH (to fill a ClickHouse store, import an export of the events: docs/reliability.md)", *storeURL)}
 	}
 	backends, err := storeurl.Backends(releaseName())
 	if err != nil {
 		return err
 	}
 	maxFormat := backends[0].Format
-	if _, err := backup.Verify(*from); err != nil {
-		return fmt.Errorf("restore: %w", err)
-	}
 	// Is there a store there already, and does it hold events?
 	if _, err := os.Stat(file); err == nil {
 		st, err := storeurl.Open(ctx, *storeURL)
@@ -116,5 +122,41 @@ Flags:
 	}
 	fmt.Fprintf(e.stdout, "restored %d events up to ingest seq %d into %s (data files into %s; backup made %s by idlog %s)\n",
 		m.Events, m.Seq, *storeURL, *dataDir, m.Created.Format("2006-01-02 15:04:05 UTC"), m.Release)
+	return nil
+}
+
+// restoreExport imports an export backup (a store without a file of its
+// own, ClickHouse) into any store: the events get new seqs there; each is
+// stored once however often the restore runs.
+func restoreExport(ctx context.Context, e *env, from, storeURL, dataDir string, force bool) error {
+	st, err := storeurl.Open(ctx, storeURL)
+	if errors.Is(err, store.ErrLocked) {
+		return &exitError{code: 1, msg: fmt.Sprintf("restore: the store %s is open in another idlog process (an 'idlog serve'?); stop it first", storeURL)}
+	}
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	defer st.Close()
+	stats, err := st.Stats(ctx)
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	if stats.Events > 0 && !force {
+		return &exitError{code: 1, msg: fmt.Sprintf("restore: the store %s holds %d events; add --force to add the backup's events to them (duplicates are skipped)", storeURL, stats.Events)}
+	}
+	var res ingest.Result
+	m, err := backup.RestoreExport(from, backup.RestoreOptions{DataDir: dataDir, Force: force}, func(r io.Reader) error {
+		var err error
+		res, err = ingest.New(st, ingest.Options{}).Ingest(ctx, r, nil)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	if res.RejectedCount > 0 || int64(res.Accepted+res.Duplicates) != m.Events {
+		return fmt.Errorf("restore: the backup lists %d events, the import stored %d and found %d already stored (%d rejected)", m.Events, res.Accepted, res.Duplicates, res.RejectedCount)
+	}
+	fmt.Fprintf(e.stdout, "restored %d events (up to ingest seq %d of the store backed up; %d were already here) into %s (data files into %s)\n",
+		m.Events, m.Seq, res.Duplicates, storeURL, dataDir)
 	return nil
 }

@@ -42,9 +42,6 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request, o BackupOptions)
 	defer os.RemoveAll(tmp)
 	dir := tmp + "/backup"
 	m, err := backup.Make(r.Context(), s.st, dir, o.Options)
-	if errors.Is(err, backup.ErrNoBackup) {
-		return &Error{kind: kindBadRequest, Code: codeValidation, Summary: "Api validation failed: backup: " + err.Error()}
-	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return err

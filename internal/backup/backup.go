@@ -1,5 +1,6 @@
 // Package backup makes, checks, moves and restores idlog backups. A backup
-// is a directory: the store's own consistent copy (store.Backuper), the
+// is a directory: the store's own consistent copy (store.Backuper; for a
+// store without one, ClickHouse, an export of its events up to one seq), the
 // files of the data directory (tokens, keys, secrets and whatever else
 // idlog keeps there), and backup.json, which names the ingest sequence the
 // copy holds and a SHA-256 of every file. Through a server it travels as a
@@ -52,9 +53,6 @@ type File struct {
 	SHA256 string `json:"sha256"`
 }
 
-// ErrNoBackup is returned (wrapped) for a store that cannot copy itself.
-var ErrNoBackup = errors.New("this store has no built-in backup")
-
 // Options are the inputs of Make.
 type Options struct {
 	// DataDir is the directory of tokens and keys; "" when there is none.
@@ -71,10 +69,7 @@ type Options struct {
 // end, so dst is either a whole backup or absent.
 func Make(ctx context.Context, st store.Store, dst string, o Options) (Manifest, error) {
 	var m Manifest
-	b, ok := st.(store.Backuper)
-	if !ok {
-		return m, fmt.Errorf("%w (see docs/reliability.md for the ClickHouse route)", ErrNoBackup)
-	}
+	b, copies := st.(store.Backuper)
 	if _, err := os.Stat(dst); err == nil {
 		return m, fmt.Errorf("%s already exists; back up into a new directory", dst)
 	}
@@ -89,11 +84,23 @@ func Make(ctx context.Context, st store.Store, dst string, o Options) (Manifest,
 		os.RemoveAll(part)
 		return Manifest{}, err
 	}
-	info, err := b.Backup(ctx, filepath.Join(part, StoreFile))
+	// A store that copies itself gives a file to put in place; any other
+	// (ClickHouse) is exported as its events, restored by importing them.
+	kind := "duckdb"
+	var info store.BackupInfo
+	var err error
+	if copies {
+		info, err = b.Backup(ctx, filepath.Join(part, StoreFile))
+	} else {
+		kind = "export"
+		if info, err = export(ctx, st, filepath.Join(part, ExportFile)); err != nil {
+			err = exportErr(err)
+		}
+	}
 	if err != nil {
 		return fail(err)
 	}
-	m = Manifest{BackupInfo: info, Store: "duckdb", Release: o.Release, Created: time.Now().UTC().Truncate(time.Second)}
+	m = Manifest{BackupInfo: info, Store: kind, Release: o.Release, Created: time.Now().UTC().Truncate(time.Second)}
 	if o.DataDir != "" {
 		if err := copyDataDir(o.DataDir, filepath.Join(part, DataDir), o.Skip); err != nil {
 			return fail(fmt.Errorf("copying the data directory %s: %w", o.DataDir, err))
@@ -284,8 +291,12 @@ func Verify(dir string) (Manifest, error) {
 		sort.Strings(missing)
 		return m, fmt.Errorf("backup %s: %s is missing", dir, strings.Join(missing, ", "))
 	}
-	if _, ok := m.fileNamed(StoreFile); !ok {
-		return m, fmt.Errorf("backup %s holds no %s", dir, StoreFile)
+	want1 := StoreFile
+	if m.Store == "export" {
+		want1 = ExportFile
+	}
+	if _, ok := m.fileNamed(want1); !ok {
+		return m, fmt.Errorf("backup %s holds no %s", dir, want1)
 	}
 	return m, nil
 }
