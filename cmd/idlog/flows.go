@@ -150,7 +150,7 @@ Flags:
 		return nil
 	}
 	if len(ins) == 0 {
-		fmt.Fprintln(e.stderr, "no events in that time range")
+		fmt.Fprintln(e.stderr, noFlowsMessage(ctx, b, sel))
 		return nil
 	}
 	for i, in := range ins {
@@ -244,4 +244,37 @@ func writeTimeline(w io.Writer, in *flows.Instance) {
 		}
 		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
+}
+
+// noFlowsMessage says why there is nothing to show: the range holds no
+// events at all (and which range the store does hold), or it holds events
+// but none of the user, session or IP asked for.
+func noFlowsMessage(ctx context.Context, b *backend, sel flows.Selector) string {
+	const day = "2006-01-02 15:04Z"
+	span := fmt.Sprintf("between %s and %s", sel.Since.UTC().Format(day), sel.Until.UTC().Format(day))
+	found := false
+	err := b.query(ctx, eventQuery{since: sel.Since, until: sel.Until, limit: 1}, func(json.RawMessage) error {
+		found = true
+		return nil
+	})
+	if err == nil && found {
+		var who []string
+		for _, w := range []struct{ flag, v string }{{"--user", sel.User}, {"--session", sel.Session}, {"--ip", sel.IP}} {
+			if w.v != "" {
+				who = append(who, fmt.Sprintf("%s %q", w.flag, w.v))
+			}
+		}
+		return fmt.Sprintf("no events for %s %s, though that range holds other events: check the id, login or address, or widen --since", strings.Join(who, " and "), span)
+	}
+	msg := "no events " + span
+	if st, err := b.stats(ctx); err == nil {
+		if st.Events == 0 {
+			msg += "; the store holds no events yet"
+		} else {
+			msg += fmt.Sprintf("; the store holds events from %s to %s (try --since %s --until %s)",
+				st.Oldest.UTC().Format(day), st.Newest.UTC().Format(day),
+				st.Oldest.UTC().Format("2006-01-02"), st.Newest.UTC().Add(24*time.Hour).Format("2006-01-02"))
+		}
+	}
+	return msg
 }

@@ -1,16 +1,22 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
+	"github.com/idlog/idlog/internal/client"
 	"github.com/idlog/idlog/internal/ingest"
 )
 
@@ -106,6 +112,17 @@ Flags:
 			}
 		}
 		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, errNotJSON) {
+				// Say how many events were not stored, and why.
+				notStored := -1
+				if f != "-" {
+					if n, cerr := countEvents(f); cerr == nil {
+						notStored = n - res.Accepted - res.Duplicates - res.RejectedCount
+					}
+				}
+				importSummaryNotStored(e, total, start, notStored, name, err)
+				return fmt.Errorf("import %s: %w", name, err)
+			}
 			importSummary(e, total, start)
 			if ctx.Err() != nil {
 				return &exitError{code: 130, msg: "import interrupted; the events counted above are stored, re-run to finish (duplicates are skipped)"}
@@ -141,12 +158,122 @@ func importOne(ctx context.Context, e *env, b *backend, file string, progress fu
 	if err != nil {
 		return ingest.Result{}, err
 	}
+	if r, err = sniffJSON(r); err != nil {
+		return ingest.Result{}, err
+	}
 	// EventBridge records and saved event-hook deliveries carry LogEvents
 	// inside an envelope; unwrap them so they import like Okta's own pages.
 	if r, err = unwrapLogEvents(r); err != nil {
 		return ingest.Result{}, err
 	}
 	return b.ingest(ctx, r, progress)
+}
+
+// importSummaryNotStored is the summary after a failure: the events read
+// but not stored are counted (notStored < 0: unknown, the input was a
+// pipe), and the reason is said on the same line.
+func importSummaryNotStored(e *env, r ingest.Result, start time.Time, notStored int, name string, err error) {
+	importSummary(e, r, start)
+	why := err.Error()
+	var ae *client.APIError
+	if errors.As(err, &ae) && ae.Status == http.StatusForbidden {
+		why = "the server refused them: the token may not store events (it needs the logs.write or admin scope; 'idlog token create --scope logs.write')"
+	} else if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
+		why = "the server refused them: it does not know the token"
+	}
+	if notStored >= 0 {
+		fmt.Fprintf(e.stdout, "not stored %s of %s: %s\n", thousands(int64(notStored)), name, why)
+	} else {
+		fmt.Fprintf(e.stdout, "not stored: the rest of %s, from event %s on: %s\n", name, thousands(int64(r.Accepted+r.Duplicates+r.RejectedCount+1)), why)
+	}
+}
+
+// countEvents counts the events (valid or not) in an import file, read as
+// import reads it.
+func countEvents(file string) (int, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	r, err := ingest.Decompress(f)
+	if err != nil {
+		return 0, err
+	}
+	if r, err = unwrapLogEvents(r); err != nil {
+		return 0, err
+	}
+	n := 0
+	err = ingest.Decode(r, func(ingest.Item) error { n++; return nil })
+	return n, err
+}
+
+// errNotJSON is what sniffJSON says about a file that is neither NDJSON
+// nor JSON.
+var errNotJSON = errors.New("is not NDJSON or JSON")
+
+// sniffJSON looks at the first 4 KiB of an input and refuses it early when
+// it cannot be LogEvent JSON: no line there starts with '{' or '[', or it
+// holds NUL bytes or bytes that are not UTF-8 (a binary file, an
+// archive other than gzip). Otherwise every line of a 50 MB random file
+// would be reported as a rejected event.
+func sniffJSON(r io.Reader) (io.Reader, error) {
+	br, ok := r.(*bufio.Reader)
+	if !ok || br.Size() < 4096 {
+		br = bufio.NewReaderSize(r, 64<<10)
+	}
+	head, err := br.Peek(4096)
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		return nil, err
+	}
+	trimmed := bytes.TrimLeft(head, " \t\r\n\ufeff") // a byte-order mark too
+	if len(trimmed) == 0 {
+		return br, nil // empty: nothing to import, nothing to complain about
+	}
+	bad := ""
+	switch {
+	case !jsonLineIn(trimmed):
+		bad = fmt.Sprintf("it starts with %q, and no line of its first 4 KiB starts with '{' or '['", shortPrefix(trimmed))
+	case bytes.IndexByte(head, 0) >= 0:
+		bad = "it holds NUL bytes (a binary file?)"
+	case !utf8.Valid(trimUnfinishedRune(head)):
+		bad = "it holds bytes that are not UTF-8 text (a binary file?)"
+	}
+	if bad != "" {
+		return nil, fmt.Errorf("%w: %s; import reads one LogEvent per line or a JSON array of them (gzip too)", errNotJSON, bad)
+	}
+	return br, nil
+}
+
+// jsonLineIn reports whether a line of head starts (after blanks) with '{'
+// or '[': NDJSON whose first lines are damaged still imports its good ones.
+func jsonLineIn(head []byte) bool {
+	for line := range bytes.Lines(head) {
+		if l := bytes.TrimLeft(line, " \t\r\ufeff"); len(l) > 0 && (l[0] == '{' || l[0] == '[') {
+			return true
+		}
+	}
+	return false
+}
+
+func shortPrefix(b []byte) string {
+	if len(b) > 12 {
+		b = b[:12]
+	}
+	return string(b)
+}
+
+// trimUnfinishedRune drops a UTF-8 sequence cut by the end of a peek.
+func trimUnfinishedRune(b []byte) []byte {
+	for i := 1; i <= 3 && i <= len(b); i++ {
+		if utf8.RuneStart(b[len(b)-i]) {
+			if !utf8.FullRune(b[len(b)-i:]) {
+				return b[:len(b)-i]
+			}
+			break
+		}
+	}
+	return b
 }
 
 func importSummary(e *env, r ingest.Result, start time.Time) {

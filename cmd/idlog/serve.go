@@ -50,6 +50,9 @@ type serveConfig struct {
 	pull *pullFlags
 	// detect is the detection settings (--detect, --rules, --alert-webhook).
 	detect *serveDetectFlags
+	// headerTimeout and bodyIdle bound slow clients (the hostile-clients
+	// test shortens them); zero means 10 s and 30 s.
+	headerTimeout, bodyIdle time.Duration
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -222,6 +225,7 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 		RateLimit:      c.rateLimit,
 		BodyLimit:      int64(c.bodyLimit),
 		QueryTimeout:   c.queryTimeout,
+		BodyIdle:       c.bodyIdle,
 		TrustForwarded: c.trustProxy,
 		Gzip:           c.gzip,
 		Ingest:         api.PipelineIngest(pipeline),
@@ -246,6 +250,8 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 	} else if ok {
 		log.Info("accepting Okta event hooks", "path", api.OktaHookPath)
 	}
+	mountBackup(srv, c)       // backup.go
+	api.StartFunnelIndex(srv) // the page's first funnel is then answered from it
 	// The background collector (--pull-org) writes through the same store.
 	waitPull, err := startPull(ctx, e, c.pull, ingestStore, log)
 	if err != nil {
@@ -256,9 +262,13 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 	page := ui.New(sessions, log)
 	page.Secure = c.trustProxy
 	page.Mount(srv)
+	if c.headerTimeout <= 0 {
+		c.headerTimeout = 10 * time.Second
+	}
 	hs := &http.Server{
 		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: c.headerTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
 	}
@@ -307,6 +317,10 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 	}
 	return nil
 }
+
+// maxHeaderBytes bounds a request's headers (431 past it): tokens,
+// cookies and Okta's links fit many times over.
+const maxHeaderBytes = 64 << 10
 
 // displayAddr turns a listen address into one a browser can open.
 func displayAddr(a string) string {

@@ -40,6 +40,9 @@ type Options struct {
 	BodyLimit int64
 	// QueryTimeout bounds each store query. Default 30 s (Okta's).
 	QueryTimeout time.Duration
+	// BodyIdle cuts a POST body that sends nothing for this long
+	// (a stalled or hostile client holding an ingest). Default 30 s.
+	BodyIdle time.Duration
 	// TrustForwarded makes links use X-Forwarded-Proto and
 	// X-Forwarded-Host, for a server behind a reverse proxy.
 	TrustForwarded bool
@@ -103,6 +106,9 @@ func New(st store.Store, opts Options) (*Server, error) {
 	}
 	if opts.BodyLimit <= 0 {
 		opts.BodyLimit = 256 << 20
+	}
+	if opts.BodyIdle <= 0 {
+		opts.BodyIdle = 30 * time.Second
 	}
 	if opts.QueryTimeout <= 0 {
 		opts.QueryTimeout = 30 * time.Second

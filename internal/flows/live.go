@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/idlog/idlog/internal/store"
@@ -30,6 +31,43 @@ type Live struct {
 	ready   bool
 	running bool
 	err     error
+
+	// read and total are the progress of the build that runs, for Status.
+	read, total atomic.Int64
+}
+
+// LiveStatus is how far the index is: Ready, or Read of Total events
+// read by the build that runs.
+type LiveStatus struct {
+	Ready    bool   `json:"ready"`
+	Building bool   `json:"building"`
+	Read     int64  `json:"read"`
+	Total    int64  `json:"total"`
+	Error    string `json:"error,omitempty"`
+}
+
+// Status says whether the index is ready and how far a build has come.
+func (l *Live) Status() LiveStatus {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := LiveStatus{Ready: l.ready, Building: l.running, Read: l.read.Load(), Total: l.total.Load()}
+	if l.err != nil {
+		s.Error = l.err.Error()
+	}
+	return s
+}
+
+// Start builds the index in the background unless it is built or being
+// built: a server calls it when it starts, so that the first funnel is
+// answered from the index instead of from every event in its range.
+func (l *Live) Start() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ready || l.running {
+		return
+	}
+	l.running = true
+	go l.Build(context.Background())
 }
 
 // NewLive returns a Live over st; nothing is read until Build or Funnel.
@@ -47,7 +85,10 @@ func (l *Live) Build(ctx context.Context) error {
 	// reads by sequence: each event is read exactly once.
 	st, err := l.st.Stats(ctx)
 	if err == nil {
+		l.read.Store(0)
+		l.total.Store(st.Events)
 		err = stream(ctx, l.st, store.Query{}, func(e Event, seq int64) error {
+			l.read.Add(1)
 			if seq <= st.MaxSeq {
 				x.Add(e)
 				n++

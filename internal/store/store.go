@@ -171,6 +171,32 @@ type Checkpointer interface {
 	Checkpoint(ctx context.Context, key string) (string, error)
 }
 
+// BackupInfo says what a backup holds.
+type BackupInfo struct {
+	// Seq is the highest ingest sequence in the backup: it holds every
+	// batch committed up to it and nothing after.
+	Seq    int64 `json:"seq"`
+	Events int64 `json:"events"`
+	// Format is the store format version of the copy.
+	Format int `json:"format"`
+}
+
+// Backuper is implemented by stores that can copy themselves consistently
+// while appends go on: the copy is the store as it was after one commit.
+type Backuper interface {
+	// Backup writes the copy to the new file dst and says what it holds.
+	Backup(ctx context.Context, dst string) (BackupInfo, error)
+}
+
+// ErrDamaged is returned (wrapped) when the store's files are damaged
+// (a block that fails its checksum, a cut file): the store must be
+// restored from a backup.
+var ErrDamaged = errors.New("store: damaged")
+
+// ErrFormat is returned (wrapped) by Open when the store was written in a
+// format this release does not read, such as a newer release's.
+var ErrFormat = errors.New("store: unsupported store format")
+
 // ErrLocked is returned (wrapped) by Open when another process holds the
 // store; the caller should talk to that process's server instead.
 var ErrLocked = errors.New("store: held by another process")

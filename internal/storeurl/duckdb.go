@@ -30,10 +30,16 @@ func init() {
 		}
 		o.Log = store.Logger(ctx)
 		s, err := duckdb.OpenWith(path, o)
+		if isDamage(err) {
+			return nil, damagedError(path, err) // damaged.go
+		}
 		if err != nil {
 			return nil, err
 		}
-		return s, nil
+		if path == "" || path == ":memory:" {
+			return s, nil
+		}
+		return checked{s, path}, nil
 	})
 	existers["duckdb"] = func(u string) (bool, error) {
 		path, _, err := duckdbURL(u)

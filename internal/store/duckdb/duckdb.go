@@ -156,6 +156,9 @@ func openErr(path string, err error) error {
 }
 
 func (s *Store) init() error {
+	if _, err := s.checkFormat(); err != nil { // format.go
+		return err
+	}
 	var b strings.Builder
 	b.WriteString(`CREATE TABLE IF NOT EXISTS events (
 	seq BIGINT NOT NULL,
@@ -221,7 +224,7 @@ func (s *Store) init() error {
 	if n != 3 {
 		return errors.New("the file holds events in an older layout of idlog's DuckDB store; move it away and ingest again")
 	}
-	return nil
+	return s.writeFormat() // format.go
 }
 
 // migrate brings a file written before target_ids_json existed up to date.

@@ -276,6 +276,7 @@ async function loadPage(url, id, first) {
     // Okta's polling pages always carry next; an empty page ends the list.
     run.next = body && body.length ? next : null;
     $("list-status").textContent = run.count === 0 ? "No events match." : run.next ? `${run.count} events shown; scroll for more.` : `All ${run.count} events shown.`;
+    if (first && run.count === 0) heldRangeHint(id);
     $("more").hidden = !run.next;
     if (first) {
       // Wait for the frame that shows the rows (a task queued from a frame
@@ -295,6 +296,29 @@ async function loadPage(url, id, first) {
     if (id === run.id) run.loading = false;
   }
   if (id === run.id) maybeMore();
+}
+
+// heldRangeHint: when the range shows no events and lies outside what the
+// store holds (a shared link with fixed dates, an old bookmark), say which
+// range the store does hold and offer to move there, keeping the range's
+// length (cut to what is held).
+async function heldRangeHint(id) {
+  let s;
+  try { ({ body: s } = await getJSON(`${EXT}stats`)); } catch { return; }
+  if (id !== run.id || !s || !s.events || !s.oldest || !s.newest) return;
+  const oldest = Date.parse(s.oldest), newest = Date.parse(s.newest);
+  if (state.from <= newest && state.to > oldest) return; // it overlaps: the filter matched nothing
+  const fmt = (t) => new Date(t).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+  const box = $("list-status");
+  box.textContent = `No events between ${fmt(state.from)} and ${fmt(state.to)}: the store holds events from ${fmt(oldest)} to ${fmt(newest)}. `;
+  const b = el("button", "secondary move-range", "Move to the newest events held");
+  b.type = "button";
+  b.id = "move-range";
+  b.addEventListener("click", () => {
+    const to = newest + 1000;
+    setRange(Math.max(oldest, to - (state.to - state.from)), to);
+  });
+  box.append(b);
 }
 
 function maybeMore() {

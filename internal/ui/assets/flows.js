@@ -215,11 +215,32 @@ function funnelBlock(fn, heading) {
   return sec;
 }
 
+// waitForIndex shows how far the server's funnel index is built (serve
+// starts it in the background) until it is ready, so that the funnel is
+// then answered from it at once. It returns at once when the index is
+// ready, not being built (it failed: the funnel is read from the events),
+// or the server has no such endpoint.
+async function waitForIndex(body) {
+  for (;;) {
+    let st;
+    try { st = await getJSON(`${EXT}funnels/index`); } catch { return; }
+    if (st.ready || !st.building) return;
+    const pct = st.total ? Math.min(100, Math.floor((100 * st.read) / st.total)) : 0;
+    const bar = el("progress", "funnel-progress");
+    bar.max = 100;
+    bar.value = pct;
+    body.replaceChildren(el("p", "muted funnel-progress-text",
+      `Building the funnel index: ${st.read.toLocaleString()} of ${st.total.toLocaleString()} events read (${pct}%). The funnel appears when it is done.`), bar);
+    await new Promise((r) => setTimeout(r, 400));
+  }
+}
+
 // showFunnel draws the funnel of a flow over the 7 days before the newest
 // event, optionally split by an attribute.
 export async function showFunnel(flow, title, split = "") {
   const body = open(`Funnel: ${title || flow}`);
   try {
+    await waitForIndex(body);
     const end = await newest();
     const q = new URLSearchParams({ flow, since: new Date(end - 7 * 86400e3).toISOString(), until: new Date(end + 1).toISOString() });
     if (split) q.set("split", split);
