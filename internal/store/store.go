@@ -83,6 +83,11 @@ type Stats struct {
 	// events read found in it or had to read, since it was opened; zero
 	// for a store without one.
 	CacheHits, CacheMisses int64
+	// IndexMisses counts the reads, since the store was opened, whose
+	// index (postings, key tables) disagreed with the table it indexes;
+	// each was answered from the indexed table alone and logged. Not zero
+	// means an index is damaged.
+	IndexMisses int64
 }
 
 // CacheDropper is a store that keeps events it has read in memory.

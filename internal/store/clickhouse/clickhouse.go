@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -44,11 +45,25 @@ type Store struct {
 	local   string        // qualified MergeTree table on each node
 	state   string        // qualified idlog_state table on the entry node
 
+	// postings and counts are what reads use, postingsLocal and
+	// countsLocal the MergeTree tables on each node (the same on a single
+	// server): see postings.go.
+	postings, postingsLocal string
+	counts, countsLocal     string
+
+	// indexMisses counts pages whose postings disagreed with the events
+	// table (answered from the events table); postingsPages counts pages
+	// the postings answered.
+	indexMisses, postingsPages atomic.Int64
+
 	// mu serializes writers in this process: seq assignment, the duplicate
 	// check and the watermark must not interleave.
 	mu           sync.Mutex
 	nextSeq      int64
 	stateVersion uint64
+
+	// noPostings (tests) answers every page from the events table.
+	noPostings bool
 
 	// beforeInsert, when set (by tests), runs between the duplicate check
 	// and the insert.
@@ -153,13 +168,10 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		s.conn.Close()
 		return nil, fmt.Errorf("clickhouse: %s: %w", cfg.Addr, err)
 	}
-	q := func(name string) string { return "`" + s.db + "`.`" + name + "`" }
-	s.state = q("idlog_state")
+	s.setNames()
 	if cfg.Cluster == "" {
-		s.events, s.local = q("events"), q("events")
 		s.nodes = []driver.Conn{s.conn}
 	} else {
-		s.events, s.local = q("events"), q("events_local")
 		if err := s.dialShards(ctx, cfg); err != nil {
 			s.Close()
 			return nil, err
@@ -174,6 +186,18 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// setNames sets the qualified table names from db and cluster.
+func (s *Store) setNames() {
+	q := func(name string) string { return "`" + s.db + "`.`" + name + "`" }
+	s.state = q("idlog_state")
+	s.events, s.postings, s.counts = q("events"), q("postings"), q("posting_counts")
+	if s.cluster == "" {
+		s.local, s.postingsLocal, s.countsLocal = s.events, s.postings, s.counts
+	} else {
+		s.local, s.postingsLocal, s.countsLocal = q("events_local"), q("postings_local"), q("posting_counts_local")
+	}
 }
 
 // dialShards connects to every node of the cluster, as the entry node's
@@ -257,7 +281,7 @@ func (s *Store) DDL() []string {
 		out = append(out, "CREATE TABLE IF NOT EXISTS "+s.events+" AS "+s.local+
 			" ENGINE = Distributed('"+s.cluster+"', '"+s.db+"', 'events_local', cityHash64(user_key))")
 	}
-	return out
+	return append(out, s.postingsDDL()...)
 }
 
 const stateDDL = ` (
@@ -267,7 +291,22 @@ const stateDDL = ` (
 ) ENGINE = ReplacingMergeTree(version) ORDER BY key`
 
 func (s *Store) createSchema(ctx context.Context) error {
+	// A database created by a release without postings has events and no
+	// postings table: its rows get their postings below, once the views
+	// that fill the postings of new rows are in place.
+	migrate := false
 	for _, n := range s.nodes {
+		var had uint64
+		if err := n.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = ? AND name = ?", s.db, unqualified(s.local)).Scan(&had); err != nil {
+			return fmt.Errorf("clickhouse: creating schema: %w", err)
+		}
+		var hasPostings uint64
+		if err := n.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = ? AND name = ?", s.db, unqualified(s.postingsLocal)).Scan(&hasPostings); err != nil {
+			return fmt.Errorf("clickhouse: creating schema: %w", err)
+		}
+		if had > 0 && hasPostings == 0 {
+			migrate = true
+		}
 		for _, stmt := range s.DDL() {
 			if err := n.Exec(ctx, stmt); err != nil {
 				return fmt.Errorf("clickhouse: creating schema: %w", err)
@@ -277,7 +316,39 @@ func (s *Store) createSchema(ctx context.Context) error {
 	if err := s.conn.Exec(ctx, "CREATE TABLE IF NOT EXISTS "+s.state+stateDDL); err != nil {
 		return fmt.Errorf("clickhouse: creating schema: %w", err)
 	}
+	if migrate {
+		var maxSeq int64
+		if err := s.conn.QueryRow(ctx, "SELECT max(seq) FROM "+s.events).Scan(&maxSeq); err != nil {
+			return fmt.Errorf("clickhouse: migrating: %w", err)
+		}
+		if err := s.conn.QueryRow(ctx, "SELECT max(version) FROM "+s.state).Scan(&s.stateVersion); err != nil {
+			return fmt.Errorf("clickhouse: migrating: %w", err)
+		}
+		if err := s.writeState(ctx, "postings_backfill", strconv.FormatInt(maxSeq, 10)); err != nil {
+			return err
+		}
+	}
+	st, err := s.readState(ctx)
+	if err != nil {
+		return err
+	}
+	if st.postingsBackfill > 0 {
+		if err := s.backfillPostings(ctx, st.postingsBackfill); err != nil {
+			return err
+		}
+		if err := s.conn.QueryRow(ctx, "SELECT max(version) FROM "+s.state).Scan(&s.stateVersion); err != nil {
+			return fmt.Errorf("clickhouse: migrating: %w", err)
+		}
+		if err := s.writeState(ctx, "postings_backfill", "0"); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// unqualified is the table name of a qualified `db`.`name`.
+func unqualified(q string) string {
+	return strings.Trim(q[strings.LastIndex(q, ".")+1:], "`")
 }
 
 // loadCounters sets the next seq past every stored row, visible or not (a
@@ -309,11 +380,16 @@ type tombstone struct {
 type state struct {
 	watermark  int64 // rows with a higher seq are not visible yet
 	tombstones []tombstone
+	// postingsBackfill, when not 0, is the highest seq of rows stored
+	// before the postings existed whose postings are still being filled;
+	// reads do not use the postings until it is 0 again.
+	postingsBackfill int64
+	postingsReady    bool
 }
 
 func (s *Store) readState(ctx context.Context) (state, error) {
 	var st state
-	rows, err := s.conn.Query(ctx, "SELECT key, argMax(value, version) FROM "+s.state+" WHERE key IN ('watermark', 'tombstones') GROUP BY key")
+	rows, err := s.conn.Query(ctx, "SELECT key, argMax(value, version) FROM "+s.state+" WHERE key IN ('watermark', 'tombstones', 'postings_backfill') GROUP BY key")
 	if err != nil {
 		return st, fmt.Errorf("clickhouse: reading state: %w", err)
 	}
@@ -328,11 +404,14 @@ func (s *Store) readState(ctx context.Context) (state, error) {
 			st.watermark, err = strconv.ParseInt(v, 10, 64)
 		case "tombstones":
 			err = json.Unmarshal([]byte(v), &st.tombstones)
+		case "postings_backfill":
+			st.postingsBackfill, err = strconv.ParseInt(v, 10, 64)
 		}
 		if err != nil {
 			return st, fmt.Errorf("clickhouse: bad state %s=%q: %w", k, v, err)
 		}
 	}
+	st.postingsReady = st.postingsBackfill == 0
 	return st, rows.Err()
 }
 
@@ -460,9 +539,8 @@ func (s *Store) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
 // dropMonthsBefore drops, on every node, the partitions (months of
 // published, UTC) that end at or before cut.
 func (s *Store) dropMonthsBefore(ctx context.Context, cut int64) error {
-	table := strings.Trim(s.local[strings.LastIndex(s.local, ".")+1:], "`")
 	for _, node := range s.nodes {
-		rows, err := node.Query(ctx, "SELECT DISTINCT partition FROM system.parts WHERE active AND database = ? AND table = ?", s.db, table)
+		rows, err := node.Query(ctx, "SELECT DISTINCT partition FROM system.parts WHERE active AND database = ? AND table = ?", s.db, unqualified(s.local))
 		if err != nil {
 			return err
 		}
@@ -486,9 +564,15 @@ func (s *Store) dropMonthsBefore(ctx context.Context, cut int64) error {
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		for _, p := range drop {
-			if err := node.Exec(ctx, "ALTER TABLE "+s.local+" DROP PARTITION ?", p); err != nil {
-				return err
+		// The tombstone already hides these months' postings from
+		// reads. posting_counts goes before postings: in between, a key
+		// has more postings rows than counted, which readers accept
+		// (fewer would mean a lost posting).
+		for _, table := range []string{s.local, s.countsLocal, s.postingsLocal} {
+			for _, p := range drop {
+				if err := node.Exec(ctx, "ALTER TABLE "+table+" DROP PARTITION ?", p); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -523,13 +607,13 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 	if err != nil {
 		return store.Stats{}, fmt.Errorf("clickhouse: stats: %w", err)
 	}
-	out := store.Stats{Events: int64(n), MaxSeq: st.watermark}
+	out := store.Stats{Events: int64(n), MaxSeq: st.watermark, IndexMisses: s.indexMisses.Load()}
 	if n > 0 {
 		out.Oldest, out.Newest = time.UnixMilli(lo).UTC(), time.UnixMilli(hi).UTC()
 	}
 	for _, node := range s.nodes {
 		var b uint64
-		err := node.QueryRow(ctx, "SELECT sum(bytes_on_disk) FROM system.parts WHERE active AND database = ? AND table IN ('events', 'events_local', 'idlog_state')", s.db).Scan(&b)
+		err := node.QueryRow(ctx, "SELECT sum(bytes_on_disk) FROM system.parts WHERE active AND database = ? AND table IN ('events', 'events_local', 'idlog_state', 'postings', 'postings_local', 'posting_counts', 'posting_counts_local')", s.db).Scan(&b)
 		if err != nil {
 			return out, fmt.Errorf("clickhouse: stats: %w", err)
 		}

@@ -21,15 +21,21 @@ import (
 const keyListBytes = 128 << 10
 
 func (s *Store) where(ctx context.Context, q store.Query) (frag, error) {
+	_, _, w, err := s.plan(ctx, q)
+	return w, err
+}
+
+// plan compiles q's filter, reads the state and builds the WHERE clause.
+func (s *Store) plan(ctx context.Context, q store.Query) (state, compiled, frag, error) {
 	c, err := compile(q.Filter)
 	if err != nil {
-		return frag{}, err
+		return state{}, compiled{}, frag{}, err
 	}
 	st, err := s.readState(ctx)
 	if err != nil {
-		return frag{}, err
+		return state{}, compiled{}, frag{}, err
 	}
-	return whereClause(st, q, c), nil
+	return st, c, whereClause(st, q, c), nil
 }
 
 func whereClause(st state, q store.Query, c compiled) frag {
@@ -85,9 +91,12 @@ const twoStepLimit = 1000
 
 // Query implements store.Store.
 func (s *Store) Query(ctx context.Context, q store.Query) ([]store.Event, error) {
-	w, err := s.where(ctx, q)
+	st, c, w, err := s.plan(ctx, q)
 	if err != nil {
 		return nil, err
+	}
+	if evs, ok, err := s.queryPostings(ctx, st, q, c); err != nil || ok {
+		return evs, err
 	}
 	order, after := orderClause(q)
 	if after.sql != "" {
@@ -146,6 +155,11 @@ func (s *Store) Query(ctx context.Context, q store.Query) ([]store.Event, error)
 		" WHERE (event_type, published_ms, uuid) IN ("+marks+") AND seq IN ("+seqMarks+")", args)
 	if err != nil {
 		return nil, err
+	}
+	if len(evs) != len(seqs) {
+		// A row found a moment ago is gone (its month dropped in
+		// between): read the page again in one step.
+		return oneStep()
 	}
 	pos := make(map[int64]int, len(seqs))
 	for i, sq := range seqs {
