@@ -50,11 +50,13 @@ type Store struct {
 	// server): see postings.go.
 	postings, postingsLocal string
 	counts, countsLocal     string
+	hourly, hourlyLocal     string // the rollup of hourly.go
 
 	// indexMisses counts pages whose postings disagreed with the events
 	// table (answered from the events table); postingsPages counts pages
 	// the postings answered.
 	indexMisses, postingsPages atomic.Int64
+	rollupHistograms           atomic.Int64 // histograms the hourly rollup answered
 
 	// mu serializes writers in this process: seq assignment, the duplicate
 	// check and the watermark must not interleave.
@@ -62,8 +64,9 @@ type Store struct {
 	nextSeq      int64
 	stateVersion uint64
 
-	// noPostings (tests) answers every page from the events table.
-	noPostings bool
+	// noPostings and noRollup (tests) answer every page and histogram
+	// from the events table.
+	noPostings, noRollup bool
 
 	// beforeInsert, when set (by tests), runs between the duplicate check
 	// and the insert.
@@ -192,11 +195,11 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 func (s *Store) setNames() {
 	q := func(name string) string { return "`" + s.db + "`.`" + name + "`" }
 	s.state = q("idlog_state")
-	s.events, s.postings, s.counts = q("events"), q("postings"), q("posting_counts")
+	s.events, s.postings, s.counts, s.hourly = q("events"), q("postings"), q("posting_counts"), q("events_hourly")
 	if s.cluster == "" {
-		s.local, s.postingsLocal, s.countsLocal = s.events, s.postings, s.counts
+		s.local, s.postingsLocal, s.countsLocal, s.hourlyLocal = s.events, s.postings, s.counts, s.hourly
 	} else {
-		s.local, s.postingsLocal, s.countsLocal = q("events_local"), q("postings_local"), q("posting_counts_local")
+		s.local, s.postingsLocal, s.countsLocal, s.hourlyLocal = q("events_local"), q("postings_local"), q("posting_counts_local"), q("events_hourly_local")
 	}
 }
 
@@ -281,7 +284,8 @@ func (s *Store) DDL() []string {
 		out = append(out, "CREATE TABLE IF NOT EXISTS "+s.events+" AS "+s.local+
 			" ENGINE = Distributed('"+s.cluster+"', '"+s.db+"', 'events_local', cityHash64(user_key))")
 	}
-	return append(out, s.postingsDDL()...)
+	out = append(out, s.postingsDDL()...)
+	return append(out, s.hourlyDDL()...)
 }
 
 const stateDDL = ` (
@@ -291,21 +295,28 @@ const stateDDL = ` (
 ) ENGINE = ReplacingMergeTree(version) ORDER BY key`
 
 func (s *Store) createSchema(ctx context.Context) error {
-	// A database created by a release without postings has events and no
-	// postings table: its rows get their postings below, once the views
-	// that fill the postings of new rows are in place.
-	migrate := false
+	// A database created by a release without postings or the hourly
+	// rollup has events and not those tables: its rows get them below,
+	// once the views that fill them for new rows are in place.
+	missing := map[string]bool{}
 	for _, n := range s.nodes {
-		var had uint64
-		if err := n.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = ? AND name = ?", s.db, unqualified(s.local)).Scan(&had); err != nil {
+		exists := func(table string) (bool, error) {
+			var k uint64
+			err := n.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = ? AND name = ?", s.db, unqualified(table)).Scan(&k)
+			return k > 0, err
+		}
+		had, err := exists(s.local)
+		if err != nil {
 			return fmt.Errorf("clickhouse: creating schema: %w", err)
 		}
-		var hasPostings uint64
-		if err := n.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = ? AND name = ?", s.db, unqualified(s.postingsLocal)).Scan(&hasPostings); err != nil {
-			return fmt.Errorf("clickhouse: creating schema: %w", err)
-		}
-		if had > 0 && hasPostings == 0 {
-			migrate = true
+		for key, table := range map[string]string{"postings_backfill": s.postingsLocal, "hourly_backfill": s.hourlyLocal} {
+			ok, err := exists(table)
+			if err != nil {
+				return fmt.Errorf("clickhouse: creating schema: %w", err)
+			}
+			if had && !ok {
+				missing[key] = true
+			}
 		}
 		for _, stmt := range s.DDL() {
 			if err := n.Exec(ctx, stmt); err != nil {
@@ -316,15 +327,19 @@ func (s *Store) createSchema(ctx context.Context) error {
 	if err := s.conn.Exec(ctx, "CREATE TABLE IF NOT EXISTS "+s.state+stateDDL); err != nil {
 		return fmt.Errorf("clickhouse: creating schema: %w", err)
 	}
-	if migrate {
+	if err := s.conn.QueryRow(ctx, "SELECT max(version) FROM "+s.state).Scan(&s.stateVersion); err != nil {
+		return fmt.Errorf("clickhouse: reading state: %w", err)
+	}
+	if len(missing) > 0 {
 		var maxSeq int64
 		if err := s.conn.QueryRow(ctx, "SELECT max(seq) FROM "+s.events).Scan(&maxSeq); err != nil {
 			return fmt.Errorf("clickhouse: migrating: %w", err)
 		}
-		if err := s.conn.QueryRow(ctx, "SELECT max(version) FROM "+s.state).Scan(&s.stateVersion); err != nil {
-			return fmt.Errorf("clickhouse: migrating: %w", err)
+		var kv []string
+		for key := range missing {
+			kv = append(kv, key, strconv.FormatInt(maxSeq, 10))
 		}
-		if err := s.writeState(ctx, "postings_backfill", strconv.FormatInt(maxSeq, 10)); err != nil {
+		if err := s.writeState(ctx, kv...); err != nil {
 			return err
 		}
 	}
@@ -336,10 +351,15 @@ func (s *Store) createSchema(ctx context.Context) error {
 		if err := s.backfillPostings(ctx, st.postingsBackfill); err != nil {
 			return err
 		}
-		if err := s.conn.QueryRow(ctx, "SELECT max(version) FROM "+s.state).Scan(&s.stateVersion); err != nil {
-			return fmt.Errorf("clickhouse: migrating: %w", err)
-		}
 		if err := s.writeState(ctx, "postings_backfill", "0"); err != nil {
+			return err
+		}
+	}
+	if st.hourlyBackfill > 0 {
+		if err := s.backfillHourly(ctx, st.hourlyBackfill); err != nil {
+			return err
+		}
+		if err := s.writeState(ctx, "hourly_backfill", "0"); err != nil {
 			return err
 		}
 	}
@@ -385,11 +405,14 @@ type state struct {
 	// reads do not use the postings until it is 0 again.
 	postingsBackfill int64
 	postingsReady    bool
+	// hourlyBackfill is the same for the hourly rollup.
+	hourlyBackfill int64
+	hourlyReady    bool
 }
 
 func (s *Store) readState(ctx context.Context) (state, error) {
 	var st state
-	rows, err := s.conn.Query(ctx, "SELECT key, argMax(value, version) FROM "+s.state+" WHERE key IN ('watermark', 'tombstones', 'postings_backfill') GROUP BY key")
+	rows, err := s.conn.Query(ctx, "SELECT key, argMax(value, version) FROM "+s.state+" WHERE key IN ('watermark', 'tombstones', 'postings_backfill', 'hourly_backfill') GROUP BY key")
 	if err != nil {
 		return st, fmt.Errorf("clickhouse: reading state: %w", err)
 	}
@@ -406,12 +429,15 @@ func (s *Store) readState(ctx context.Context) (state, error) {
 			err = json.Unmarshal([]byte(v), &st.tombstones)
 		case "postings_backfill":
 			st.postingsBackfill, err = strconv.ParseInt(v, 10, 64)
+		case "hourly_backfill":
+			st.hourlyBackfill, err = strconv.ParseInt(v, 10, 64)
 		}
 		if err != nil {
 			return st, fmt.Errorf("clickhouse: bad state %s=%q: %w", k, v, err)
 		}
 	}
 	st.postingsReady = st.postingsBackfill == 0
+	st.hourlyReady = st.hourlyBackfill == 0
 	return st, rows.Err()
 }
 
@@ -568,7 +594,7 @@ func (s *Store) dropMonthsBefore(ctx context.Context, cut int64) error {
 		// reads. posting_counts goes before postings: in between, a key
 		// has more postings rows than counted, which readers accept
 		// (fewer would mean a lost posting).
-		for _, table := range []string{s.local, s.countsLocal, s.postingsLocal} {
+		for _, table := range []string{s.local, s.countsLocal, s.postingsLocal, s.hourlyLocal} {
 			for _, p := range drop {
 				if err := node.Exec(ctx, "ALTER TABLE "+table+" DROP PARTITION ?", p); err != nil {
 					return err
@@ -613,7 +639,7 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 	}
 	for _, node := range s.nodes {
 		var b uint64
-		err := node.QueryRow(ctx, "SELECT sum(bytes_on_disk) FROM system.parts WHERE active AND database = ? AND table IN ('events', 'events_local', 'idlog_state', 'postings', 'postings_local', 'posting_counts', 'posting_counts_local')", s.db).Scan(&b)
+		err := node.QueryRow(ctx, "SELECT sum(bytes_on_disk) FROM system.parts WHERE active AND database = ? AND table IN ('events', 'events_local', 'idlog_state', 'postings', 'postings_local', 'posting_counts', 'posting_counts_local', 'events_hourly', 'events_hourly_local')", s.db).Scan(&b)
 		if err != nil {
 			return out, fmt.Errorf("clickhouse: stats: %w", err)
 		}

@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -321,7 +322,7 @@ func testPostingsMigrate(t *testing.T, dsn string) {
 		t.Fatal(err)
 	}
 	evs := postingsData(t, s)
-	for _, stmt := range []string{"postings_mv", "posting_counts_mv", "postings", "posting_counts"} {
+	for _, stmt := range []string{"postings_mv", "posting_counts_mv", "postings", "posting_counts", "events_hourly_mv", "events_hourly"} {
 		if err := s.conn.Exec(ctx, "DROP TABLE `"+s.db+"`.`"+stmt+"`"); err != nil {
 			t.Fatal(err)
 		}
@@ -341,6 +342,24 @@ func testPostingsMigrate(t *testing.T, dsn string) {
 		t.Fatalf("after the migration the postings name %d events of %d", n, len(evs))
 	}
 	checkPostings(t, s, scenarioQueries(t, evs), true)
+	hist := func() {
+		t.Helper()
+		before := s.rollupHistograms.Load()
+		got, err := s.Histogram(ctx, store.Query{}, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.rollupHistograms.Load() != before+1 {
+			t.Error("histogram not answered by the rollup after the migration")
+		}
+		s.noRollup = true
+		want, err := s.Histogram(ctx, store.Query{}, time.Hour)
+		s.noRollup = false
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("rollup histogram after the migration differs from the events' (%v)", err)
+		}
+	}
+	hist()
 	// New rows get postings from the views.
 	more, err := storetest.Simulated(simulate.Config{Users: 20, Days: 2, Seed: 8, End: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)}, 300)
 	if err != nil {
@@ -350,6 +369,7 @@ func testPostingsMigrate(t *testing.T, dsn string) {
 		t.Fatal(err)
 	}
 	checkPostings(t, s, scenarioQueries(t, more), true)
+	hist()
 	if s.indexMisses.Load() != 0 {
 		t.Errorf("IndexMisses %d after the migration", s.indexMisses.Load())
 	}

@@ -183,16 +183,25 @@ func (s *Store) Count(ctx context.Context, q store.Query) (int64, error) {
 }
 
 // Histogram implements store.Store. Buckets are floor(published / step),
-// computed so that times before 1970 round down too.
+// computed so that times before 1970 round down too. Unfiltered histograms
+// by whole hours come from the hourly rollup (hourly.go).
 func (s *Store) Histogram(ctx context.Context, q store.Query, step time.Duration) ([]store.Bucket, error) {
 	ms := step.Milliseconds()
 	if ms < 1 || step%time.Millisecond != 0 {
 		return nil, fmt.Errorf("clickhouse: histogram step %v: must be a whole number of milliseconds", step)
 	}
-	w, err := s.where(ctx, q)
+	st, c, _, err := s.plan(ctx, q)
 	if err != nil {
 		return nil, err
 	}
+	if out, ok, err := s.hourlyHistogram(ctx, st, q, step); err != nil || ok {
+		return out, err
+	}
+	return s.scanHistogram(ctx, whereClause(st, q, c), ms)
+}
+
+// scanHistogram is a histogram read from the events table.
+func (s *Store) scanHistogram(ctx context.Context, w frag, ms int64) ([]store.Bucket, error) {
 	bucket := "published_ms - modulo(modulo(published_ms, " + strconv.FormatInt(ms, 10) + ") + " +
 		strconv.FormatInt(ms, 10) + ", " + strconv.FormatInt(ms, 10) + ")"
 	rows, err := s.conn.Query(ctx, "SELECT "+bucket+" AS b, outcome, count() FROM "+s.events+" WHERE "+w.sql+
