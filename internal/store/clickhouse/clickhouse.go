@@ -45,11 +45,10 @@ type Store struct {
 	local   string        // qualified MergeTree table on each node
 	state   string        // qualified idlog_state table on the entry node
 
-	// postings and counts are what reads use, postingsLocal and
-	// countsLocal the MergeTree tables on each node (the same on a single
-	// server): see postings.go.
+	// postings and hourly are what reads use, postingsLocal and
+	// hourlyLocal the MergeTree tables on each node (the same on a single
+	// server): see postings.go and hourly.go.
 	postings, postingsLocal string
-	counts, countsLocal     string
 	hourly, hourlyLocal     string // the rollup of hourly.go
 
 	// indexMisses counts pages whose postings disagreed with the events
@@ -63,6 +62,9 @@ type Store struct {
 	mu           sync.Mutex
 	nextSeq      int64
 	stateVersion uint64
+	// reindexNeeded: rows past the watermark may lack postings; the next
+	// Append indexes them before it moves the watermark.
+	reindexNeeded bool
 
 	// noPostings and noRollup (tests) answer every page and histogram
 	// from the events table.
@@ -195,11 +197,11 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 func (s *Store) setNames() {
 	q := func(name string) string { return "`" + s.db + "`.`" + name + "`" }
 	s.state = q("idlog_state")
-	s.events, s.postings, s.counts, s.hourly = q("events"), q("postings"), q("posting_counts"), q("events_hourly")
+	s.events, s.postings, s.hourly = q("events"), q("postings"), q("events_hourly")
 	if s.cluster == "" {
-		s.local, s.postingsLocal, s.countsLocal, s.hourlyLocal = s.events, s.postings, s.counts, s.hourly
+		s.local, s.postingsLocal, s.hourlyLocal = s.events, s.postings, s.hourly
 	} else {
-		s.local, s.postingsLocal, s.countsLocal, s.hourlyLocal = q("events_local"), q("postings_local"), q("posting_counts_local"), q("events_hourly_local")
+		s.local, s.postingsLocal, s.hourlyLocal = q("events_local"), q("postings_local"), q("events_hourly_local")
 	}
 }
 
@@ -348,7 +350,7 @@ func (s *Store) createSchema(ctx context.Context) error {
 		return err
 	}
 	if st.postingsBackfill > 0 {
-		if err := s.backfillPostings(ctx, st.postingsBackfill); err != nil {
+		if _, err := s.reindex(ctx, frag{"seq <= ?", []any{st.postingsBackfill}}); err != nil {
 			return err
 		}
 		if err := s.writeState(ctx, "postings_backfill", "0"); err != nil {
@@ -384,6 +386,10 @@ func (s *Store) loadCounters(ctx context.Context) error {
 		return err
 	}
 	s.nextSeq = max(maxSeq, st.watermark) + 1
+	// Rows past the watermark were left by an Append that failed or was
+	// killed: their postings may be missing, and the next Append makes
+	// them visible.
+	s.reindexNeeded = maxSeq > st.watermark
 	if err := s.conn.QueryRow(ctx, "SELECT max(version) FROM "+s.state).Scan(&s.stateVersion); err != nil {
 		return fmt.Errorf("clickhouse: reading state: %w", err)
 	}
@@ -590,11 +596,10 @@ func (s *Store) dropMonthsBefore(ctx context.Context, cut int64) error {
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		// The tombstone already hides these months' postings from
-		// reads. posting_counts goes before postings: in between, a key
-		// has more postings rows than counted, which readers accept
-		// (fewer would mean a lost posting).
-		for _, table := range []string{s.local, s.countsLocal, s.postingsLocal, s.hourlyLocal} {
+		// The tombstone already hides these months' postings and
+		// rollup groups from reads; a month of postings goes whole,
+		// count rows included.
+		for _, table := range []string{s.local, s.postingsLocal, s.hourlyLocal} {
 			for _, p := range drop {
 				if err := node.Exec(ctx, "ALTER TABLE "+table+" DROP PARTITION ?", p); err != nil {
 					return err
@@ -639,7 +644,7 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 	}
 	for _, node := range s.nodes {
 		var b uint64
-		err := node.QueryRow(ctx, "SELECT sum(bytes_on_disk) FROM system.parts WHERE active AND database = ? AND table IN ('events', 'events_local', 'idlog_state', 'postings', 'postings_local', 'posting_counts', 'posting_counts_local', 'events_hourly', 'events_hourly_local')", s.db).Scan(&b)
+		err := node.QueryRow(ctx, "SELECT sum(bytes_on_disk) FROM system.parts WHERE active AND database = ? AND table IN ('events', 'events_local', 'idlog_state', 'postings', 'postings_local', 'events_hourly', 'events_hourly_local')", s.db).Scan(&b)
 		if err != nil {
 			return out, fmt.Errorf("clickhouse: stats: %w", err)
 		}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/ext"
@@ -23,9 +24,10 @@ import (
 //
 // postings holds one row per (kind, key) an event has, sorted by (kind, key,
 // published_ms, seq): a key's rows are one contiguous range, in time order.
-// It is filled by a materialized view on the events table, so every INSERT
-// into events fills it in the same statement (on a cluster, each shard's
-// view fills that shard's postings). A page is then:
+// The writer inserts them right after the events of a batch and before the
+// watermark that makes the batch visible (a materialized view with ARRAY
+// JOIN copies every column of the inserted block once per posting on 18.16:
+// twice the server's time and hundreds of MB per insert). A page is then:
 //
 //  1. the page's (seq, event_type, published_ms) from postings alone when
 //     the filter is only "one of these keys" and "one of these event types"
@@ -36,30 +38,37 @@ import (
 // An answer is complete or it is an error, and postings are a second copy of
 // what events say, so both steps are checked:
 //
-//   - posting_counts (a SummingMergeTree filled by a second view) counts the
-//     postings rows each (kind, key) should have; before a key's postings
-//     are used, their number is compared with it, so a postings row that is
-//     lost is noticed;
+//   - every insert into postings carries, in the same block, one count row
+//     per (kind, key, month) it adds postings for (kind + countKind, n = the
+//     number of postings rows). A block is written whole or not at all, and
+//     count rows travel to the shard of their key's postings, so the rows of
+//     a key always add up to its count rows unless a row was lost; that is
+//     compared before a key's postings are used;
 //   - every row asked of the events table by key must come back.
 //
 // On a mismatch the page is answered from the events table alone (as
 // before postings existed), one error naming the structure is logged and
 // Stats.IndexMisses counts it.
+//
+// Rows whose postings insert failed (or never ran: a crash) are past the
+// watermark; the writer indexes every row past the watermark again before
+// its next watermark (reindex). Postings inserted twice are harmless: the
+// count rows double with them, and pages take each seq once.
 
 // postingKind is a path whose string values get postings.
 type postingKind struct {
 	kind uint8
 	path string
-	col  string // its hot column in the events table
+	hot  int // its index in hotColumns
 }
 
-var postingKinds = []postingKind{
-	{1, "actor.id", "s_actor_id"},
-	{2, "actor.alternateId", "s_actor_alternate_id"},
-	{3, "target.id", "s_target_id"},
-	{4, "client.ipAddress", "s_client_ip"},
-	{5, "authenticationContext.externalSessionId", "s_external_session_id"},
-}
+var postingKinds = func() []postingKind {
+	var out []postingKind
+	for i, p := range []string{"actor.id", "actor.alternateId", "target.id", "client.ipAddress", "authenticationContext.externalSessionId"} {
+		out = append(out, postingKind{uint8(i + 1), p, hotByPath[p]})
+	}
+	return out
+}()
 
 var postingByPath = func() map[string]uint8 {
 	m := map[string]uint8{}
@@ -71,89 +80,164 @@ var postingByPath = func() map[string]uint8 {
 
 // monthExpr is the partition of a row: the month of published_ms (UTC),
 // clamped to what DateTime holds. The events table, postings and
-// posting_counts share it, so DeleteBefore drops the same months of each.
+// the hourly rollup share it, so DeleteBefore drops the same months of each.
 const monthExpr = "toYYYYMM(toDateTime(intDiv(least(greatest(published_ms, 0), 4294967295000), 1000), 'UTC'))"
 
-// postingsArrayJoin is the ARRAY JOIN that turns an events row into its
-// postings: one (kind, key) per distinct value of each posting path.
-var postingsArrayJoin = func() string {
-	var parts []string
-	for _, k := range postingKinds {
-		parts = append(parts, "arrayMap(x -> (toUInt8("+strconv.Itoa(int(k.kind))+"), x), arrayDistinct("+k.col+"))")
-	}
-	return "ARRAY JOIN arrayConcat(" + strings.Join(parts, ", ") + ") AS pk"
-}()
-
-// postingsSelect and countsSelect are the views' queries over an events
-// table (also used to fill the postings of rows stored before they existed).
-func postingsSelect(from string) string {
-	return "SELECT tupleElement(pk, 1) AS kind, tupleElement(pk, 2) AS key, published_ms, seq, event_type FROM " + from + " " + postingsArrayJoin
-}
-
-func countsSelect(from string) string {
-	return "SELECT tupleElement(pk, 1) AS kind, tupleElement(pk, 2) AS key, " + monthExpr + " AS month, count() AS n FROM " + from + " " + postingsArrayJoin + " GROUP BY kind, key, month"
-}
+// countKind is added to a kind for its count rows.
+const countKind = 100
 
 const postingsColumns = `    kind UInt8,
     key String,
     published_ms Int64,
     seq Int64,
-    event_type String`
+    event_type String,
+    n UInt32`
 
 const postingsEngine = `ENGINE = MergeTree()
 PARTITION BY ` + monthExpr + `
 ORDER BY (kind, key, published_ms, seq)
 SETTINGS index_granularity = 1024`
 
-const countsColumns = `    kind UInt8,
-    key String,
-    month UInt32,
-    n UInt64`
-
-const countsEngine = `ENGINE = SummingMergeTree(n)
-PARTITION BY month
-ORDER BY (kind, key)`
-
-// postingsDDL is what each node gets: the local tables and the views that
-// fill them from the local events table; on a cluster also Distributed
-// tables to read them through.
+// postingsDDL is what each node gets; on a cluster also a Distributed table
+// that sends a key's rows, count rows included, to one shard.
 func (s *Store) postingsDDL() []string {
-	q := func(name string) string { return "`" + s.db + "`.`" + name + "`" }
-	out := []string{
-		"CREATE TABLE IF NOT EXISTS " + s.postingsLocal + " (\n" + postingsColumns + "\n) " + postingsEngine,
-		"CREATE TABLE IF NOT EXISTS " + s.countsLocal + " (\n" + countsColumns + "\n) " + countsEngine,
-		"CREATE MATERIALIZED VIEW IF NOT EXISTS " + q("postings_mv") + " TO " + s.postingsLocal + " AS " + postingsSelect(s.local),
-		"CREATE MATERIALIZED VIEW IF NOT EXISTS " + q("posting_counts_mv") + " TO " + s.countsLocal + " AS " + countsSelect(s.local),
-	}
+	out := []string{"CREATE TABLE IF NOT EXISTS " + s.postingsLocal + " (\n" + postingsColumns + "\n) " + postingsEngine}
 	if s.cluster != "" {
-		out = append(out,
-			"CREATE TABLE IF NOT EXISTS "+s.postings+" AS "+s.postingsLocal+" ENGINE = Distributed('"+s.cluster+"', '"+s.db+"', 'postings_local', rand())",
-			"CREATE TABLE IF NOT EXISTS "+s.counts+" AS "+s.countsLocal+" ENGINE = Distributed('"+s.cluster+"', '"+s.db+"', 'posting_counts_local', rand())",
-		)
+		out = append(out, "CREATE TABLE IF NOT EXISTS "+s.postings+" AS "+s.postingsLocal+" ENGINE = Distributed('"+s.cluster+"', '"+s.db+"', 'postings_local', cityHash64(key))")
 	}
 	return out
 }
 
-// backfillPostings fills postings and posting_counts for the rows stored
-// before they existed (seq up to upTo), on every node from its own events:
-// the migration of a database created by a release without postings. The
-// postings step skips seqs that have postings already, so an interrupted
-// fill can run again; posting_counts cannot tell, so an interrupted fill
-// leaves counts that disagree and pages of those keys come from the events
-// table (complete, slower, counted in IndexMisses) until the tables are
-// rebuilt (docs/clickhouse.md, "Upgrading").
-func (s *Store) backfillPostings(ctx context.Context, upTo int64) error {
-	for _, n := range s.nodes {
-		if err := n.Exec(ctx, "INSERT INTO "+s.countsLocal+" (kind, key, month, n) "+
-			countsSelect("(SELECT * FROM "+s.local+" WHERE seq <= ?)"), upTo); err != nil {
-			return fmt.Errorf("clickhouse: filling posting_counts: %w", err)
-		}
-		if err := n.Exec(ctx, "INSERT INTO "+s.postingsLocal+" (kind, key, published_ms, seq, event_type) "+
-			postingsSelect("(SELECT * FROM "+s.local+" WHERE seq <= ? AND seq NOT IN (SELECT seq FROM "+s.postingsLocal+" WHERE seq <= ?))"), upTo, upTo); err != nil {
-			return fmt.Errorf("clickhouse: filling postings: %w", err)
+// postingsBlock is the columns of one insert into postings.
+type postingsBlock struct {
+	kind      []uint8
+	key       []string
+	ms        []int64
+	seq       []int64
+	eventType []string
+	n         []uint32
+	counts    map[countKey]uint32
+}
+
+type countKey struct {
+	kind  uint8
+	key   string
+	month int64 // Unix ms of the month's first instant, as partitioned
+}
+
+// monthStart is the first instant (Unix ms) of the partition month of a
+// published time, clamped as monthExpr clamps it.
+func monthStart(ms int64) int64 {
+	ms = min(max(ms, 0), 4294967295000)
+	t := time.UnixMilli(ms).UTC()
+	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+}
+
+// add adds the postings of one stored row: each distinct value of each
+// posting path.
+func (b *postingsBlock) add(seq, ms int64, eventType string, hot [][]string) {
+	if b.counts == nil {
+		b.counts = map[countKey]uint32{}
+	}
+	month := monthStart(ms)
+	for _, k := range postingKinds {
+		vals := hot[k.hot]
+		for i, v := range vals {
+			if slices.Contains(vals[:i], v) {
+				continue
+			}
+			b.kind = append(b.kind, k.kind)
+			b.key = append(b.key, v)
+			b.ms = append(b.ms, ms)
+			b.seq = append(b.seq, seq)
+			b.eventType = append(b.eventType, eventType)
+			b.n = append(b.n, 0)
+			b.counts[countKey{k.kind, v, month}]++
 		}
 	}
+}
+
+// sendPostings inserts the block with its count rows as one INSERT of one
+// block.
+func (s *Store) sendPostings(ctx context.Context, b *postingsBlock) error {
+	if len(b.kind) == 0 {
+		return nil
+	}
+	for ck, n := range b.counts {
+		b.kind = append(b.kind, ck.kind+countKind)
+		b.key = append(b.key, ck.key)
+		b.ms = append(b.ms, ck.month)
+		b.seq = append(b.seq, 0)
+		b.eventType = append(b.eventType, "")
+		b.n = append(b.n, n)
+	}
+	b.counts = nil
+	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.postings+" (kind, key, published_ms, seq, event_type, n)")
+	if err != nil {
+		return fmt.Errorf("clickhouse: insert postings: %w", err)
+	}
+	defer func() { _ = batch.Abort() }()
+	for i, col := range []any{b.kind, b.key, b.ms, b.seq, b.eventType, b.n} {
+		if err := batch.Column(i).Append(col); err != nil {
+			return fmt.Errorf("clickhouse: insert postings: %w", err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("clickhouse: insert postings: %w", err)
+	}
 	return nil
+}
+
+// reindexChunk is how many events reindex reads and inserts the postings of
+// at a time.
+const reindexChunk = 50000
+
+// reindex inserts the postings of the stored rows that where (a condition
+// on the events table) selects, reading them back: the rows a failed or
+// interrupted Append left past the watermark, or every row of a database
+// created before the postings existed. Each chunk's postings and count rows
+// go in one block, so a reindex that is interrupted, or runs twice, leaves
+// rows and counts that still agree.
+func (s *Store) reindex(ctx context.Context, where frag) (int, error) {
+	cols := "seq, published_ms, event_type"
+	for _, k := range postingKinds {
+		cols += ", " + hotColumns[k.hot].name
+	}
+	rows, err := s.conn.Query(ctx, "SELECT "+cols+" FROM "+s.events+" WHERE "+where.sql, where.args...)
+	if err != nil {
+		return 0, fmt.Errorf("clickhouse: indexing stored rows: %w", err)
+	}
+	defer rows.Close()
+	hot := make([][]string, len(hotColumns))
+	var b postingsBlock
+	n, inBlock := 0, 0
+	for rows.Next() {
+		var seq, ms int64
+		var et string
+		vals := make([][]string, len(postingKinds))
+		dest := []any{&seq, &ms, &et}
+		for i := range vals {
+			dest = append(dest, &vals[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return n, err
+		}
+		for i, k := range postingKinds {
+			hot[k.hot] = vals[i]
+		}
+		b.add(seq, ms, et, hot)
+		n++
+		if inBlock++; inBlock == reindexChunk {
+			if err := s.sendPostings(ctx, &b); err != nil {
+				return n, err
+			}
+			b, inBlock = postingsBlock{}, 0
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return n, err
+	}
+	return n, s.sendPostings(ctx, &b)
 }
 
 // pkey is one postings key.
@@ -297,17 +381,19 @@ func (s *Store) postingsPage(ctx context.Context, st state, q store.Query, c com
 		keyCond.args = append(keyCond.args, k.kind, k.key)
 	}
 	// The postings of these keys must be all there: as many rows as
-	// posting_counts says they have.
+	// their count rows say.
+	countCond := frag{sql: keyCond.sql}
+	for _, k := range keys {
+		countCond.args = append(countCond.args, k.kind+countKind, k.key)
+	}
+	chk := join("OR", keyCond, countCond)
 	var have, want uint64
-	chk := join("AND", keyCond, keyCond) // the condition's arguments twice, once per subquery
-	if err := s.conn.QueryRow(ctx, "SELECT (SELECT count() FROM "+s.postings+" WHERE "+keyCond.sql+"), (SELECT sum(n) FROM "+s.counts+" WHERE "+keyCond.sql+")", chk.args...).Scan(&have, &want); err != nil {
+	if err := s.conn.QueryRow(ctx, "SELECT countIf(kind < ?), sum(toUInt64(n)) FROM "+s.postings+" WHERE "+chk.sql,
+		append([]any{uint8(countKind)}, chk.args...)...).Scan(&have, &want); err != nil {
 		return nil, false, fmt.Errorf("clickhouse: postings: %w", err)
 	}
-	// More rows than counted is harmless (a fill that ran twice, or a
-	// month dropped from posting_counts and not yet from postings):
-	// DISTINCT and the seq checks below keep each event once.
-	if have < want {
-		return nil, false, errIndexMiss{fmt.Sprintf("%d postings rows for %d keys, posting_counts says %d", have, len(keys), want)}
+	if have != want {
+		return nil, false, errIndexMiss{fmt.Sprintf("%d postings rows for %d keys, their count rows say %d", have, len(keys), want)}
 	}
 
 	exact := len(q.Keywords) == 0 && postingsExact(q.Filter)
