@@ -11,8 +11,12 @@
 //     (with its checkpoint) appears all at once, and a polling cursor on seq
 //     never skips a row that committed late;
 //   - uuids already stored are found with a primary-key lookup before insert;
+//   - pages about one user, IP or session read that key's rows of the
+//     postings table and then the page's events by their sort key, checked
+//     both ways (postings.go); unfiltered hourly histograms come from a
+//     rollup kept by a materialized view (hourly.go);
 //   - DeleteBefore hides rows at once with a tombstone in idlog_state and
-//     removes them with an asynchronous ALTER TABLE … DELETE.
+//     drops the months wholly before the cut.
 package clickhouse
 
 import (
