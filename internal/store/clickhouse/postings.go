@@ -363,10 +363,7 @@ func (s *Store) queryPostings(ctx context.Context, st state, q store.Query, c co
 		return nil, false, nil
 	}
 	evs, ok, err := s.postingsPage(ctx, st, q, c, keys)
-	if miss, isMiss := err.(errIndexMiss); isMiss {
-		s.indexMisses.Add(1)
-		slog.Error("clickhouse: postings disagree with the events table; this page was answered from the events table alone",
-			"structure", "postings", "database", s.db, "mismatch", miss.what)
+	if err != nil && s.indexMiss(err) {
 		return nil, false, nil
 	}
 	if ok && err == nil {
@@ -375,29 +372,34 @@ func (s *Store) queryPostings(ctx context.Context, st state, q store.Query, c co
 	return evs, ok, err
 }
 
-func (s *Store) postingsPage(ctx context.Context, st state, q store.Query, c compiled, keys []pkey) ([]store.Event, bool, error) {
-	keyCond := frag{sql: "(kind, key) IN (" + strings.TrimSuffix(strings.Repeat("(?, ?), ", len(keys)), ", ") + ")"}
+// keyCondition is (kind, key) IN keys, and checkCounts compares the
+// keys' postings rows with their count rows: as many rows as the count rows
+// say, or the postings of these keys are damaged.
+func keyCondition(keys []pkey, offset uint8) frag {
+	f := frag{sql: "(kind, key) IN (" + strings.TrimSuffix(strings.Repeat("(?, ?), ", len(keys)), ", ") + ")"}
 	for _, k := range keys {
-		keyCond.args = append(keyCond.args, k.kind, k.key)
+		f.args = append(f.args, k.kind+offset, k.key)
 	}
-	// The postings of these keys must be all there: as many rows as
-	// their count rows say.
-	countCond := frag{sql: keyCond.sql}
-	for _, k := range keys {
-		countCond.args = append(countCond.args, k.kind+countKind, k.key)
-	}
-	chk := join("OR", keyCond, countCond)
+	return f
+}
+
+func (s *Store) checkCounts(ctx context.Context, keys []pkey) error {
+	chk := join("OR", keyCondition(keys, 0), keyCondition(keys, countKind))
 	var have, want uint64
 	if err := s.conn.QueryRow(ctx, "SELECT countIf(kind < ?), sum(toUInt64(n)) FROM "+s.postings+" WHERE "+chk.sql,
 		append([]any{uint8(countKind)}, chk.args...)...).Scan(&have, &want); err != nil {
-		return nil, false, fmt.Errorf("clickhouse: postings: %w", err)
+		return fmt.Errorf("clickhouse: postings: %w", err)
 	}
 	if have != want {
-		return nil, false, errIndexMiss{fmt.Sprintf("%d postings rows for %d keys, their count rows say %d", have, len(keys), want)}
+		return errIndexMiss{fmt.Sprintf("%d postings rows for %d keys, their count rows say %d", have, len(keys), want)}
 	}
+	return nil
+}
 
-	exact := len(q.Keywords) == 0 && postingsExact(q.Filter)
-	parts := []frag{keyCond, st.visible()}
+// postingsWhere is the condition on postings rows for q: the keys, the
+// visibility, the implied event types, the time bounds.
+func postingsWhere(st state, q store.Query, c compiled, keys []pkey) frag {
+	parts := []frag{keyCondition(keys, 0), st.visible()}
 	if c.key.sql != "" {
 		parts = append(parts, c.key)
 	}
@@ -407,11 +409,61 @@ func (s *Store) postingsPage(ctx context.Context, st state, q store.Query, c com
 	if !q.Until.IsZero() {
 		parts = append(parts, frag{"published_ms < ?", []any{q.Until.UnixMilli()}})
 	}
+	return join("AND", parts...)
+}
+
+// countPostings answers Count from the postings when they answer the
+// filter alone; ok is false otherwise (and on a mismatch, logged and
+// counted).
+func (s *Store) countPostings(ctx context.Context, st state, q store.Query, c compiled) (int64, bool, error) {
+	if s.noPostings || !st.postingsReady || q.Filter == nil || len(q.Keywords) > 0 || !postingsExact(q.Filter) {
+		return 0, false, nil
+	}
+	keys, ok := postingKeys(q.Filter)
+	if !ok || len(keys) == 0 {
+		return 0, false, nil
+	}
+	if err := s.checkCounts(ctx, keys); err != nil {
+		if s.indexMiss(err) {
+			return 0, false, nil
+		}
+		return 0, false, err
+	}
+	w := postingsWhere(st, q, c, keys)
+	var n, several uint64
+	if err := s.conn.QueryRow(ctx, "SELECT uniqExact(seq), countIf(event_type = '') FROM "+s.postings+" WHERE "+w.sql, w.args...).Scan(&n, &several); err != nil {
+		return 0, false, fmt.Errorf("clickhouse: count: %w", err)
+	}
+	if several > 0 && c.key.sql != "" {
+		return 0, false, nil // events of several types: the events table decides
+	}
+	s.postingsPages.Add(1)
+	return int64(n), true, nil
+}
+
+// indexMiss logs and counts err when it is a mismatch, and says so.
+func (s *Store) indexMiss(err error) bool {
+	miss, ok := err.(errIndexMiss)
+	if !ok {
+		return false
+	}
+	s.indexMisses.Add(1)
+	slog.Error("clickhouse: postings disagree with the events table; this answer comes from the events table alone",
+		"structure", "postings", "database", s.db, "mismatch", miss.what)
+	return true
+}
+
+func (s *Store) postingsPage(ctx context.Context, st state, q store.Query, c compiled, keys []pkey) ([]store.Event, bool, error) {
+	if err := s.checkCounts(ctx, keys); err != nil {
+		return nil, false, err
+	}
+
+	exact := len(q.Keywords) == 0 && postingsExact(q.Filter)
+	w := postingsWhere(st, q, c, keys)
 	order, after := orderClause(q)
 	if after.sql != "" {
-		parts = append(parts, after)
+		w = join("AND", w, after)
 	}
-	w := join("AND", parts...)
 	limit := maxCandidates + 1
 	if exact {
 		limit = q.Limit

@@ -177,6 +177,21 @@ func checkPostings(t *testing.T, s *Store, qs []store.Query, fast bool) {
 		if len(got) > 0 {
 			nonEmpty++
 		}
+		// Count: through the postings when they answer the filter alone.
+		before = s.postingsPages.Load()
+		n, err := s.Count(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fast && postingsExact(q.Filter) && len(q.Keywords) == 0 && s.postingsPages.Load() != before+1 {
+			t.Errorf("%s: count not answered by the postings", q.Filter)
+		}
+		s.noPostings = true
+		want, err := s.Count(ctx, q)
+		s.noPostings = false
+		if err != nil || n != want {
+			t.Errorf("%s (since %v): count %d, want %d (%v)", q.Filter, q.Since, n, want, err)
+		}
 	}
 	if nonEmpty < len(qs)/2 {
 		t.Errorf("only %d of %d queries found events: the test data does not exercise the postings", nonEmpty, len(qs))

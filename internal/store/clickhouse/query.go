@@ -171,9 +171,12 @@ func (s *Store) Query(ctx context.Context, q store.Query) ([]store.Event, error)
 
 // Count implements store.Store.
 func (s *Store) Count(ctx context.Context, q store.Query) (int64, error) {
-	w, err := s.where(ctx, q)
+	st, c, w, err := s.plan(ctx, q)
 	if err != nil {
 		return 0, err
+	}
+	if n, ok, err := s.countPostings(ctx, st, q, c); err != nil || ok {
+		return n, err
 	}
 	var n uint64
 	if err := s.conn.QueryRow(ctx, "SELECT count() FROM "+s.events+" WHERE "+w.sql, w.args...).Scan(&n); err != nil {
