@@ -65,7 +65,16 @@ func (s *Store) append(ctx context.Context, events []store.Event, cpKey, cpValue
 	if err := s.checkSoleWriter(st); err != nil {
 		return store.AppendResult{}, err
 	}
+	if s.reindexNeeded {
+		// Rows an earlier Append left past the watermark become visible
+		// with this batch: they must have their postings first.
+		if _, err := s.reindex(ctx, frag{"seq > ?", []any{st.watermark}}); err != nil {
+			return store.AppendResult{}, err
+		}
+		s.reindexNeeded = false
+	}
 	firstSeq := s.nextSeq
+	var posts postingsBlock
 	var ins *inserter
 	unsent := func(err error) (store.AppendResult, error) {
 		if ins != nil {
@@ -106,6 +115,7 @@ func (s *Store) append(ctx context.Context, events []store.Event, cpKey, cpValue
 			if err := ins.add(&r); err != nil {
 				return unsent(err)
 			}
+			posts.add(r.seq, r.publishedMs, r.eventType, r.hot)
 			s.nextSeq++
 			res.Added++
 		}
@@ -115,6 +125,14 @@ func (s *Store) append(ctx context.Context, events []store.Event, cpKey, cpValue
 			s.beforeInsert()
 		}
 		if err := ins.send(); err != nil {
+			s.reindexNeeded = true
+			return store.AppendResult{}, err
+		}
+		// The batch's postings, after its events: a posting never names
+		// a row that is not stored. If this fails, the rows stay past the
+		// watermark and the next Append indexes them.
+		if err := s.sendPostings(ctx, &posts); err != nil {
+			s.reindexNeeded = true
 			return store.AppendResult{}, err
 		}
 	}
@@ -286,9 +304,10 @@ func (in *inserter) send() error {
 
 func (in *inserter) abort() { _ = in.batch.Abort() }
 
-// insert sends rows as one block (tests use it to leave what a failed
-// Append can).
+// insert sends rows as one block without their postings (tests use it to
+// leave what a failed Append can).
 func (s *Store) insert(ctx context.Context, rows []row) error {
+	s.reindexNeeded = true
 	in, err := s.newInserter(ctx)
 	if err != nil {
 		return err

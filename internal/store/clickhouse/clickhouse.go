@@ -11,8 +11,12 @@
 //     (with its checkpoint) appears all at once, and a polling cursor on seq
 //     never skips a row that committed late;
 //   - uuids already stored are found with a primary-key lookup before insert;
+//   - pages about one user, IP or session read that key's rows of the
+//     postings table and then the page's events by their sort key, checked
+//     both ways (postings.go); unfiltered hourly histograms come from a
+//     rollup kept by a materialized view (hourly.go);
 //   - DeleteBefore hides rows at once with a tombstone in idlog_state and
-//     removes them with an asynchronous ALTER TABLE … DELETE.
+//     drops the months wholly before the cut.
 package clickhouse
 
 import (
@@ -26,6 +30,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -44,11 +49,30 @@ type Store struct {
 	local   string        // qualified MergeTree table on each node
 	state   string        // qualified idlog_state table on the entry node
 
+	// postings and hourly are what reads use, postingsLocal and
+	// hourlyLocal the MergeTree tables on each node (the same on a single
+	// server): see postings.go and hourly.go.
+	postings, postingsLocal string
+	hourly, hourlyLocal     string // the rollup of hourly.go
+
+	// indexMisses counts pages whose postings disagreed with the events
+	// table (answered from the events table); postingsPages counts pages
+	// the postings answered.
+	indexMisses, postingsPages atomic.Int64
+	rollupHistograms           atomic.Int64 // histograms the hourly rollup answered
+
 	// mu serializes writers in this process: seq assignment, the duplicate
 	// check and the watermark must not interleave.
 	mu           sync.Mutex
 	nextSeq      int64
 	stateVersion uint64
+	// reindexNeeded: rows past the watermark may lack postings; the next
+	// Append indexes them before it moves the watermark.
+	reindexNeeded bool
+
+	// noPostings and noRollup (tests) answer every page and histogram
+	// from the events table.
+	noPostings, noRollup bool
 
 	// beforeInsert, when set (by tests), runs between the duplicate check
 	// and the insert.
@@ -153,13 +177,10 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		s.conn.Close()
 		return nil, fmt.Errorf("clickhouse: %s: %w", cfg.Addr, err)
 	}
-	q := func(name string) string { return "`" + s.db + "`.`" + name + "`" }
-	s.state = q("idlog_state")
+	s.setNames()
 	if cfg.Cluster == "" {
-		s.events, s.local = q("events"), q("events")
 		s.nodes = []driver.Conn{s.conn}
 	} else {
-		s.events, s.local = q("events"), q("events_local")
 		if err := s.dialShards(ctx, cfg); err != nil {
 			s.Close()
 			return nil, err
@@ -174,6 +195,18 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// setNames sets the qualified table names from db and cluster.
+func (s *Store) setNames() {
+	q := func(name string) string { return "`" + s.db + "`.`" + name + "`" }
+	s.state = q("idlog_state")
+	s.events, s.postings, s.hourly = q("events"), q("postings"), q("events_hourly")
+	if s.cluster == "" {
+		s.local, s.postingsLocal, s.hourlyLocal = s.events, s.postings, s.hourly
+	} else {
+		s.local, s.postingsLocal, s.hourlyLocal = q("events_local"), q("postings_local"), q("events_hourly_local")
+	}
 }
 
 // dialShards connects to every node of the cluster, as the entry node's
@@ -257,7 +290,8 @@ func (s *Store) DDL() []string {
 		out = append(out, "CREATE TABLE IF NOT EXISTS "+s.events+" AS "+s.local+
 			" ENGINE = Distributed('"+s.cluster+"', '"+s.db+"', 'events_local', cityHash64(user_key))")
 	}
-	return out
+	out = append(out, s.postingsDDL()...)
+	return append(out, s.hourlyDDL()...)
 }
 
 const stateDDL = ` (
@@ -267,7 +301,29 @@ const stateDDL = ` (
 ) ENGINE = ReplacingMergeTree(version) ORDER BY key`
 
 func (s *Store) createSchema(ctx context.Context) error {
+	// A database created by a release without postings or the hourly
+	// rollup has events and not those tables: its rows get them below,
+	// once the views that fill them for new rows are in place.
+	missing := map[string]bool{}
 	for _, n := range s.nodes {
+		exists := func(table string) (bool, error) {
+			var k uint64
+			err := n.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = ? AND name = ?", s.db, unqualified(table)).Scan(&k)
+			return k > 0, err
+		}
+		had, err := exists(s.local)
+		if err != nil {
+			return fmt.Errorf("clickhouse: creating schema: %w", err)
+		}
+		for key, table := range map[string]string{"postings_backfill": s.postingsLocal, "hourly_backfill": s.hourlyLocal} {
+			ok, err := exists(table)
+			if err != nil {
+				return fmt.Errorf("clickhouse: creating schema: %w", err)
+			}
+			if had && !ok {
+				missing[key] = true
+			}
+		}
 		for _, stmt := range s.DDL() {
 			if err := n.Exec(ctx, stmt); err != nil {
 				return fmt.Errorf("clickhouse: creating schema: %w", err)
@@ -277,7 +333,48 @@ func (s *Store) createSchema(ctx context.Context) error {
 	if err := s.conn.Exec(ctx, "CREATE TABLE IF NOT EXISTS "+s.state+stateDDL); err != nil {
 		return fmt.Errorf("clickhouse: creating schema: %w", err)
 	}
+	if err := s.conn.QueryRow(ctx, "SELECT max(version) FROM "+s.state).Scan(&s.stateVersion); err != nil {
+		return fmt.Errorf("clickhouse: reading state: %w", err)
+	}
+	if len(missing) > 0 {
+		var maxSeq int64
+		if err := s.conn.QueryRow(ctx, "SELECT max(seq) FROM "+s.events).Scan(&maxSeq); err != nil {
+			return fmt.Errorf("clickhouse: migrating: %w", err)
+		}
+		var kv []string
+		for key := range missing {
+			kv = append(kv, key, strconv.FormatInt(maxSeq, 10))
+		}
+		if err := s.writeState(ctx, kv...); err != nil {
+			return err
+		}
+	}
+	st, err := s.readState(ctx)
+	if err != nil {
+		return err
+	}
+	if st.postingsBackfill > 0 {
+		if _, err := s.reindex(ctx, frag{"seq <= ?", []any{st.postingsBackfill}}); err != nil {
+			return err
+		}
+		if err := s.writeState(ctx, "postings_backfill", "0"); err != nil {
+			return err
+		}
+	}
+	if st.hourlyBackfill > 0 {
+		if err := s.backfillHourly(ctx, st.hourlyBackfill); err != nil {
+			return err
+		}
+		if err := s.writeState(ctx, "hourly_backfill", "0"); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// unqualified is the table name of a qualified `db`.`name`.
+func unqualified(q string) string {
+	return strings.Trim(q[strings.LastIndex(q, ".")+1:], "`")
 }
 
 // loadCounters sets the next seq past every stored row, visible or not (a
@@ -293,6 +390,10 @@ func (s *Store) loadCounters(ctx context.Context) error {
 		return err
 	}
 	s.nextSeq = max(maxSeq, st.watermark) + 1
+	// Rows past the watermark were left by an Append that failed or was
+	// killed: their postings may be missing, and the next Append makes
+	// them visible.
+	s.reindexNeeded = maxSeq > st.watermark
 	if err := s.conn.QueryRow(ctx, "SELECT max(version) FROM "+s.state).Scan(&s.stateVersion); err != nil {
 		return fmt.Errorf("clickhouse: reading state: %w", err)
 	}
@@ -309,11 +410,19 @@ type tombstone struct {
 type state struct {
 	watermark  int64 // rows with a higher seq are not visible yet
 	tombstones []tombstone
+	// postingsBackfill, when not 0, is the highest seq of rows stored
+	// before the postings existed whose postings are still being filled;
+	// reads do not use the postings until it is 0 again.
+	postingsBackfill int64
+	postingsReady    bool
+	// hourlyBackfill is the same for the hourly rollup.
+	hourlyBackfill int64
+	hourlyReady    bool
 }
 
 func (s *Store) readState(ctx context.Context) (state, error) {
 	var st state
-	rows, err := s.conn.Query(ctx, "SELECT key, argMax(value, version) FROM "+s.state+" WHERE key IN ('watermark', 'tombstones') GROUP BY key")
+	rows, err := s.conn.Query(ctx, "SELECT key, argMax(value, version) FROM "+s.state+" WHERE key IN ('watermark', 'tombstones', 'postings_backfill', 'hourly_backfill') GROUP BY key")
 	if err != nil {
 		return st, fmt.Errorf("clickhouse: reading state: %w", err)
 	}
@@ -328,11 +437,17 @@ func (s *Store) readState(ctx context.Context) (state, error) {
 			st.watermark, err = strconv.ParseInt(v, 10, 64)
 		case "tombstones":
 			err = json.Unmarshal([]byte(v), &st.tombstones)
+		case "postings_backfill":
+			st.postingsBackfill, err = strconv.ParseInt(v, 10, 64)
+		case "hourly_backfill":
+			st.hourlyBackfill, err = strconv.ParseInt(v, 10, 64)
 		}
 		if err != nil {
 			return st, fmt.Errorf("clickhouse: bad state %s=%q: %w", k, v, err)
 		}
 	}
+	st.postingsReady = st.postingsBackfill == 0
+	st.hourlyReady = st.hourlyBackfill == 0
 	return st, rows.Err()
 }
 
@@ -460,9 +575,8 @@ func (s *Store) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
 // dropMonthsBefore drops, on every node, the partitions (months of
 // published, UTC) that end at or before cut.
 func (s *Store) dropMonthsBefore(ctx context.Context, cut int64) error {
-	table := strings.Trim(s.local[strings.LastIndex(s.local, ".")+1:], "`")
 	for _, node := range s.nodes {
-		rows, err := node.Query(ctx, "SELECT DISTINCT partition FROM system.parts WHERE active AND database = ? AND table = ?", s.db, table)
+		rows, err := node.Query(ctx, "SELECT DISTINCT partition FROM system.parts WHERE active AND database = ? AND table = ?", s.db, unqualified(s.local))
 		if err != nil {
 			return err
 		}
@@ -486,9 +600,14 @@ func (s *Store) dropMonthsBefore(ctx context.Context, cut int64) error {
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		for _, p := range drop {
-			if err := node.Exec(ctx, "ALTER TABLE "+s.local+" DROP PARTITION ?", p); err != nil {
-				return err
+		// The tombstone already hides these months' postings and
+		// rollup groups from reads; a month of postings goes whole,
+		// count rows included.
+		for _, table := range []string{s.local, s.postingsLocal, s.hourlyLocal} {
+			for _, p := range drop {
+				if err := node.Exec(ctx, "ALTER TABLE "+table+" DROP PARTITION ?", p); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -523,13 +642,13 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 	if err != nil {
 		return store.Stats{}, fmt.Errorf("clickhouse: stats: %w", err)
 	}
-	out := store.Stats{Events: int64(n), MaxSeq: st.watermark}
+	out := store.Stats{Events: int64(n), MaxSeq: st.watermark, IndexMisses: s.indexMisses.Load()}
 	if n > 0 {
 		out.Oldest, out.Newest = time.UnixMilli(lo).UTC(), time.UnixMilli(hi).UTC()
 	}
 	for _, node := range s.nodes {
 		var b uint64
-		err := node.QueryRow(ctx, "SELECT sum(bytes_on_disk) FROM system.parts WHERE active AND database = ? AND table IN ('events', 'events_local', 'idlog_state')", s.db).Scan(&b)
+		err := node.QueryRow(ctx, "SELECT sum(bytes_on_disk) FROM system.parts WHERE active AND database = ? AND table IN ('events', 'events_local', 'idlog_state', 'postings', 'postings_local', 'events_hourly', 'events_hourly_local')", s.db).Scan(&b)
 		if err != nil {
 			return out, fmt.Errorf("clickhouse: stats: %w", err)
 		}

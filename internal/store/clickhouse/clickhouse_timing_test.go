@@ -24,7 +24,7 @@ func load(b *testing.B, s *Store, evs []store.Event) {
 	}
 }
 
-func mustFilter(b *testing.B, src string) filter.Expr {
+func mustFilter(b testing.TB, src string) filter.Expr {
 	e, err := filter.Parse(src)
 	if err != nil {
 		b.Fatal(err)

@@ -14,10 +14,8 @@ func TestDocsShowTheSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []*Store{
-		{db: "idlog", events: "`idlog`.`events`", local: "`idlog`.`events`", state: "`idlog`.`idlog_state`"},
-		{db: "idlog", cluster: "prod", events: "`idlog`.`events`", local: "`idlog`.`events_local`", state: "`idlog`.`idlog_state`"},
-	} {
+	for _, s := range []*Store{{db: "idlog"}, {db: "idlog", cluster: "prod"}} {
+		s.setNames()
 		for _, stmt := range append(s.DDL(), "CREATE TABLE IF NOT EXISTS "+s.state+stateDDL) {
 			if !strings.Contains(string(doc), stmt) {
 				t.Errorf("docs/clickhouse.md does not show:\n%s", stmt)

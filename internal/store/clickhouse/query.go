@@ -21,15 +21,21 @@ import (
 const keyListBytes = 128 << 10
 
 func (s *Store) where(ctx context.Context, q store.Query) (frag, error) {
+	_, _, w, err := s.plan(ctx, q)
+	return w, err
+}
+
+// plan compiles q's filter, reads the state and builds the WHERE clause.
+func (s *Store) plan(ctx context.Context, q store.Query) (state, compiled, frag, error) {
 	c, err := compile(q.Filter)
 	if err != nil {
-		return frag{}, err
+		return state{}, compiled{}, frag{}, err
 	}
 	st, err := s.readState(ctx)
 	if err != nil {
-		return frag{}, err
+		return state{}, compiled{}, frag{}, err
 	}
-	return whereClause(st, q, c), nil
+	return st, c, whereClause(st, q, c), nil
 }
 
 func whereClause(st state, q store.Query, c compiled) frag {
@@ -85,9 +91,12 @@ const twoStepLimit = 1000
 
 // Query implements store.Store.
 func (s *Store) Query(ctx context.Context, q store.Query) ([]store.Event, error) {
-	w, err := s.where(ctx, q)
+	st, c, w, err := s.plan(ctx, q)
 	if err != nil {
 		return nil, err
+	}
+	if evs, ok, err := s.queryPostings(ctx, st, q, c); err != nil || ok {
+		return evs, err
 	}
 	order, after := orderClause(q)
 	if after.sql != "" {
@@ -147,6 +156,11 @@ func (s *Store) Query(ctx context.Context, q store.Query) ([]store.Event, error)
 	if err != nil {
 		return nil, err
 	}
+	if len(evs) != len(seqs) {
+		// A row found a moment ago is gone (its month dropped in
+		// between): read the page again in one step.
+		return oneStep()
+	}
 	pos := make(map[int64]int, len(seqs))
 	for i, sq := range seqs {
 		pos[sq] = i
@@ -157,9 +171,12 @@ func (s *Store) Query(ctx context.Context, q store.Query) ([]store.Event, error)
 
 // Count implements store.Store.
 func (s *Store) Count(ctx context.Context, q store.Query) (int64, error) {
-	w, err := s.where(ctx, q)
+	st, c, w, err := s.plan(ctx, q)
 	if err != nil {
 		return 0, err
+	}
+	if n, ok, err := s.countPostings(ctx, st, q, c); err != nil || ok {
+		return n, err
 	}
 	var n uint64
 	if err := s.conn.QueryRow(ctx, "SELECT count() FROM "+s.events+" WHERE "+w.sql, w.args...).Scan(&n); err != nil {
@@ -169,16 +186,25 @@ func (s *Store) Count(ctx context.Context, q store.Query) (int64, error) {
 }
 
 // Histogram implements store.Store. Buckets are floor(published / step),
-// computed so that times before 1970 round down too.
+// computed so that times before 1970 round down too. Unfiltered histograms
+// by whole hours come from the hourly rollup (hourly.go).
 func (s *Store) Histogram(ctx context.Context, q store.Query, step time.Duration) ([]store.Bucket, error) {
 	ms := step.Milliseconds()
 	if ms < 1 || step%time.Millisecond != 0 {
 		return nil, fmt.Errorf("clickhouse: histogram step %v: must be a whole number of milliseconds", step)
 	}
-	w, err := s.where(ctx, q)
+	st, c, _, err := s.plan(ctx, q)
 	if err != nil {
 		return nil, err
 	}
+	if out, ok, err := s.hourlyHistogram(ctx, st, q, step); err != nil || ok {
+		return out, err
+	}
+	return s.scanHistogram(ctx, whereClause(st, q, c), ms)
+}
+
+// scanHistogram is a histogram read from the events table.
+func (s *Store) scanHistogram(ctx context.Context, w frag, ms int64) ([]store.Bucket, error) {
 	bucket := "published_ms - modulo(modulo(published_ms, " + strconv.FormatInt(ms, 10) + ") + " +
 		strconv.FormatInt(ms, 10) + ", " + strconv.FormatInt(ms, 10) + ")"
 	rows, err := s.conn.Query(ctx, "SELECT "+bucket+" AS b, outcome, count() FROM "+s.events+" WHERE "+w.sql+

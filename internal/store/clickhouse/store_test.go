@@ -95,6 +95,8 @@ func testPartialInsertRetry(t *testing.T, s *Store) {
 	if len(newer) != 100 {
 		t.Errorf("%d events after the cursor, want 100", len(newer))
 	}
+	// The left rows got their postings before they became visible.
+	checkKeysComplete(t, s, evs)
 }
 
 // testSecondWriter: a second process writing to the same database is
