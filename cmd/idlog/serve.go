@@ -48,6 +48,8 @@ type serveConfig struct {
 	// pull is the background collector's settings (--pull-org …); nil or
 	// without an org, no collector runs.
 	pull *pullFlags
+	// sign-in: the identity provider (serve_oidc.go) and sessions.
+	oidc oidcFlags
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -70,6 +72,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&c.logJSON, "log-json", false, "write request logs as JSON lines instead of text")
 	fs.BoolVar(&c.gzip, "gzip", false, "gzip GET /api/v1/logs pages over 4 KB for clients that accept it (about tenfold smaller)")
 	c.pull = addPullFlags(fs, "pull-")
+	addOIDCFlags(fs, &c.oidc)
 	fs.Usage = func() {
 		fmt.Fprint(e.stderr, `Usage: idlog serve [flags]
 
@@ -86,6 +89,9 @@ Examples:
                                           # keep 1 GiB of events already read (default 128MiB),
                                           # and at most 4 GiB in DuckDB (default 80% of RAM)
   OKTA_API_TOKEN=… idlog serve --pull-org https://ORG.okta.com   # and mirror an org (docs/collector.md)
+  IDLOG_OIDC_SECRET=… idlog serve --oidc-issuer https://ORG.okta.com --oidc-client-id 0oa… \
+      --oidc-client-secret-env IDLOG_OIDC_SECRET --oidc-role-map 'SecOps=analyst,IdentityAdmins=admin'
+                                          # people sign in with Okta (docs/sso.md)
 
 Every flag can also be set as IDLOG_<FLAG> (IDLOG_ADDR, IDLOG_RATE_LIMIT, …).
 
@@ -118,6 +124,9 @@ Flags:
 	}
 	if c.dataDir == "" {
 		c.dataDir = defaultDataDir(c.storeURL)
+	}
+	if err := c.oidc.check(e.getenv); err != nil {
+		return &exitError{code: 2, msg: "serve: " + err.Error()}
 	}
 	return serve(ctx, e, c, nil)
 }
@@ -196,10 +205,20 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 		}
 	}
 
-	// The web page signs browsers in with a token and keeps a cookie
-	// session; its authenticator goes first so the page's own API calls
-	// are authorized by the cookie, and tokens work as before.
-	sessions := ui.NewSessions(tokens.Lookup)
+	// The web page signs people in (with the identity provider, or a
+	// token) and keeps a cookie session stored in the data directory; its
+	// authenticator goes first so the page's own API calls are authorized
+	// by the cookie, and tokens work as before.
+	sessions := auth.OpenSessions(c.dataDir, tokens)
+	sessions.TrustForwarded = c.trustProxy
+	sessions.Idle, sessions.Max = c.oidc.idle, c.oidc.maxAge
+	var sso *ui.OIDC
+	if c.oidc.issuer != "" {
+		if sso, err = c.oidc.provider(ctx); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	srv, err := api.New(st, api.Options{
 		Authenticator:  auth.Chain{sessions, tokens},
 		Cursors:        codec,
@@ -233,6 +252,8 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 	defer waitPull() // before the store closes (deferred earlier)
 	page := ui.New(sessions, log)
 	page.Secure = c.trustProxy
+	page.TrustForwarded = c.trustProxy
+	page.OIDC = sso
 	page.Mount(srv)
 	hs := &http.Server{
 		Handler:           srv,
@@ -257,12 +278,16 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 		}
 	}()
 	fmt.Fprintf(e.stdout, "idlog: serving %s/ (store %s, data %s)\n", base, c.storeURL, c.dataDir)
+	if sso != nil {
+		fmt.Fprintf(e.stdout, "idlog: people sign in with %s (%s); callback %s\n", sso.DisplayName, c.oidc.issuer,
+			firstNonEmpty(c.oidc.redirectURL, base+"/signin/callback"))
+	}
 	if c.demo {
-		fmt.Fprintf(e.stdout, "\nOpen the System Log:  %s/report/system_log_2\nAPI token (read):     %s\nTry:\n  curl -H 'Authorization: SSWS %s' '%s/api/v1/logs?limit=2&filter=eventType+eq+%%22user.session.start%%22'\n\n",
+		fmt.Fprintf(e.stdout, "\nOpen the System Log:  %s/report/system_log_2\nSign in there with the demo token (viewer role): paste it into the form.\nAPI token (viewer):   %s\nTry:\n  curl -H 'Authorization: SSWS %s' '%s/api/v1/logs?limit=2&filter=eventType+eq+%%22user.session.start%%22'\n\n",
 			base, demoToken, demoToken, base)
 	}
 	if list, err := tokens.List(); err == nil && len(list) == 0 {
-		fmt.Fprintf(e.stdout, "idlog: no API tokens yet; make one with: idlog token create --data-dir %s --name NAME --scope logs.read\n", c.dataDir)
+		fmt.Fprintf(e.stdout, "idlog: no API tokens yet; make one with: idlog token create --data-dir %s --name NAME --role viewer\n", c.dataDir)
 	}
 	if ready != nil {
 		ready(base)

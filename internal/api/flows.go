@@ -28,9 +28,9 @@ import (
 
 // flowRoutes mounts the flow endpoints; routes calls it.
 func (s *Server) flowRoutes() {
-	s.route("GET /api/idlog/v1/flows", auth.ScopeRead, s.flows)
+	s.route("GET /api/idlog/v1/flows", auth.RoleViewer, s.flows)
 	s.route("GET /api/idlog/v1/funnels", auth.ScopeRead, s.funnels)
-	s.route("GET /api/idlog/v1/flowdefs", auth.ScopeRead, s.flowDefs)
+	s.route("GET /api/idlog/v1/flowdefs", auth.RoleViewer, s.flowDefs)
 }
 
 func (s *Server) flows(w http.ResponseWriter, r *http.Request) error {

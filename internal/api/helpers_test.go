@@ -28,9 +28,10 @@ type env struct {
 	ts     *httptest.Server
 	dir    string
 	tokens *auth.Tokens
-	read   string // logs.read
-	write  string // logs.write
-	admin  string
+	read    string // viewer (logs.read)
+	analyst string
+	write   string // ingest only (logs.write)
+	admin   string
 }
 
 func newEnv(t testing.TB, opts api.Options) *env {
@@ -59,6 +60,7 @@ func newEnvStore(t testing.TB, opts api.Options, wrap func(store.Store) store.St
 		return secret
 	}
 	e.read, e.write, e.admin = mk("reader", auth.ScopeRead), mk("writer", auth.ScopeWrite), mk("admin", auth.ScopeAdmin)
+	e.analyst = mk("analyst", auth.RoleAnalyst)
 	if opts.Authenticator == nil {
 		opts.Authenticator = auth.Chain{e.tokens}
 	}

@@ -103,7 +103,7 @@ func newServer(cfg simulate.Config) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	sessions := ui.NewSessions(tokens.Lookup)
+	sessions := auth.OpenSessions(dir, tokens)
 	srv, err := api.New(st, api.Options{
 		Authenticator: auth.Chain{tokens, sessions},
 		Cursors:       codec,
