@@ -22,12 +22,12 @@ import (
 
 // env is a server over a fresh in-memory store, with one token per scope.
 type env struct {
-	t      testing.TB
-	st     store.Store
-	srv    *api.Server
-	ts     *httptest.Server
-	dir    string
-	tokens *auth.Tokens
+	t       testing.TB
+	st      store.Store
+	srv     *api.Server
+	ts      *httptest.Server
+	dir     string
+	tokens  *auth.Tokens
 	read    string // viewer (logs.read)
 	analyst string
 	write   string // ingest only (logs.write)

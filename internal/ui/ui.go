@@ -46,9 +46,9 @@ type UI struct {
 	Audit *audit.Log
 	// OIDC, when set, signs people in with the identity provider; the
 	// token form stays for those who have a token.
-	OIDC *OIDC
-	tmpl     *template.Template
-	assets   map[string]asset
+	OIDC   *OIDC
+	tmpl   *template.Template
+	assets map[string]asset
 	// Secure marks the cookie Secure even when the request did not come
 	// over TLS (a TLS-terminating proxy in front).
 	Secure bool
