@@ -18,11 +18,13 @@ import (
 	"time"
 
 	"github.com/idlog/idlog/internal/api"
+	"github.com/idlog/idlog/internal/audit"
 	"github.com/idlog/idlog/internal/auth"
 	"github.com/idlog/idlog/internal/bytesize"
 	"github.com/idlog/idlog/internal/collect"
 	"github.com/idlog/idlog/internal/cursor"
 	"github.com/idlog/idlog/internal/ingest"
+	"github.com/idlog/idlog/internal/saved"
 	"github.com/idlog/idlog/internal/scenario"
 	"github.com/idlog/idlog/internal/simulate"
 	"github.com/idlog/idlog/internal/store"
@@ -210,6 +212,7 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 	// authenticator goes first so the page's own API calls are authorized
 	// by the cookie, and tokens work as before.
 	sessions := auth.OpenSessions(c.dataDir, tokens)
+	trail := audit.Open(c.dataDir)
 	sessions.TrustForwarded = c.trustProxy
 	sessions.Idle, sessions.Max = c.oidc.idle, c.oidc.maxAge
 	var sso *ui.OIDC
@@ -229,6 +232,8 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 		Gzip:           c.gzip,
 		Ingest:         api.PipelineIngest(pipeline),
 		Scenarios:      scenarioList(),
+		Audit:          trail,
+		Searches:       saved.Open(c.dataDir),
 		ExtraMetrics:   collect.WriteMetrics,
 		Logger:         log,
 	})
@@ -254,6 +259,7 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 	page.Secure = c.trustProxy
 	page.TrustForwarded = c.trustProxy
 	page.OIDC = sso
+	page.Audit = trail
 	page.Mount(srv)
 	hs := &http.Server{
 		Handler:           srv,
@@ -266,7 +272,7 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 	}
 
 	if c.retention > 0 {
-		go pruneLoop(ctx, log, st, c.retention)
+		go pruneLoop(ctx, log, st, c.retention, trail)
 	}
 
 	errc := make(chan error, 1)
@@ -325,7 +331,7 @@ func displayAddr(a string) string {
 }
 
 // pruneLoop deletes events older than keep, now and then every hour.
-func pruneLoop(ctx context.Context, log *slog.Logger, st store.Store, keep time.Duration) {
+func pruneLoop(ctx context.Context, log *slog.Logger, st store.Store, keep time.Duration, trail *audit.Log) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
@@ -335,6 +341,17 @@ func pruneLoop(ctx context.Context, log *slog.Logger, st store.Store, keep time.
 			log.Error("retention: prune failed", "err", err)
 		} else if n > 0 {
 			log.Info("retention: pruned", "before", before.UTC().Format(time.RFC3339), "deleted", n)
+		}
+		if ctx.Err() == nil && (err != nil || n > 0) {
+			// Deletions by retention are in the audit trail; hours with
+			// nothing to delete are not.
+			e := audit.Entry{EventType: audit.Retention, Debug: map[string]any{"before": before.UTC().Format(time.RFC3339), "deleted": n, "retention": keep.String()}}
+			if err != nil {
+				e.Outcome, e.Reason = audit.Failure, err.Error()
+			}
+			if rerr := trail.Record(e); rerr != nil {
+				log.Error("audit trail: could not record", "err", rerr)
+			}
 		}
 		select {
 		case <-ctx.Done():

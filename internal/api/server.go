@@ -19,9 +19,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/idlog/idlog/internal/audit"
 	"github.com/idlog/idlog/internal/auth"
 	"github.com/idlog/idlog/internal/cursor"
 	"github.com/idlog/idlog/internal/ingest"
+	"github.com/idlog/idlog/internal/saved"
 	"github.com/idlog/idlog/internal/store"
 )
 
@@ -54,6 +56,13 @@ type Options struct {
 	// ExtraMetrics, if set, appends more Prometheus text to /metrics (the
 	// background collector's idlog_pull_* series).
 	ExtraMetrics func(io.Writer)
+	// Audit records people's actions (searches, exports, prune, saved
+	// searches) and serves GET /api/idlog/v1/audit; nil records nothing
+	// and answers the audit endpoint with 404.
+	Audit *audit.Log
+	// Searches keeps saved searches (/api/idlog/v1/searches); nil
+	// answers those endpoints with 404.
+	Searches *saved.Store
 	// Logger gets one line per request; default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock; default time.Now.
@@ -133,6 +142,9 @@ type Route struct {
 	// Public routes need no caller at all (health, the sign-in page,
 	// static assets).
 	Public bool
+	// Audit is the eventType recorded for each request (see audited);
+	// "" records nothing.
+	Audit string
 }
 
 // Routes returns the router table, in registration order.
@@ -144,7 +156,7 @@ func (s *Server) routes() {
 		io.WriteString(w, "ok\n")
 	}))
 	s.route("GET /metrics", auth.RoleAnyone, s.serveMetrics)
-	s.route("GET /api/v1/logs", auth.RoleViewer, s.listLogs)
+	s.audited("GET /api/v1/logs", auth.RoleViewer, audit.Search, s.listLogs)
 	s.route("POST /api/v1/logs", auth.RoleIngest, s.postLogs)
 	s.route("GET /api/idlog/v1/stats", auth.RoleViewer, s.stats)
 	s.route("GET /api/idlog/v1/count", auth.RoleViewer, s.count)
@@ -153,8 +165,10 @@ func (s *Server) routes() {
 	s.route("GET /api/idlog/v1/eventtypes", auth.RoleViewer, s.eventTypes)
 	s.route("GET /api/idlog/v1/scenarios", auth.RoleViewer, s.scenarios)
 	s.route("GET /api/idlog/v1/events/{uuid}", auth.RoleViewer, s.getEvent)
-	s.route("POST /api/idlog/v1/prune", auth.RoleAdmin, s.prune)
-	s.flowRoutes() // flows.go
+	s.audited("POST /api/idlog/v1/prune", auth.RoleAdmin, audit.Prune, s.prune)
+	s.flowRoutes()   // flows.go
+	s.auditRoutes()  // audit.go
+	s.searchRoutes() // searches.go
 	// Anything else under /api answers in Okta's shape too: a known path
 	// with another method is 405, the rest 404.
 	s.route("/api/", auth.RoleAnyone, func(w http.ResponseWriter, r *http.Request) error {
@@ -169,7 +183,14 @@ func (s *Server) routes() {
 // route registers a handler that needs a caller with role (auth.RoleAnyone:
 // any caller).
 func (s *Server) route(pattern string, role auth.Role, h handlerFunc) {
-	s.register(pattern, Route{Role: role}, s.wrap(pattern, role, h))
+	s.register(pattern, Route{Role: role}, s.wrap(pattern, role, "", h))
+}
+
+// audited registers a route whose every request (but a continuation page,
+// one with an after cursor) is recorded in the audit trail as eventType,
+// once, with its outcome: refused requests too.
+func (s *Server) audited(pattern string, role auth.Role, eventType string, h handlerFunc) {
+	s.register(pattern, Route{Role: role, Audit: eventType}, s.wrap(pattern, role, eventType, h))
 }
 
 // public registers a handler that needs no caller.
@@ -227,9 +248,9 @@ func forbidden(need auth.Role, p *auth.Principal) *Error {
 	return &Error{kind: kindForbidden, Code: codeForbidden, Summary: errForbidden.Summary, Causes: []string{cause}}
 }
 
-// wrap adds authentication, the role check, rate limit and error mapping
-// to h. It is the one place where routes are authorized.
-func (s *Server) wrap(pattern string, need auth.Role, h handlerFunc) http.Handler {
+// wrap adds authentication, the role check, rate limit, audit record and
+// error mapping to h. It is the one place where routes are authorized.
+func (s *Server) wrap(pattern string, need auth.Role, auditType string, h handlerFunc) http.Handler {
 	return s.instrument(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.opts.Authenticator.Authenticate(r)
 		var ae *auth.Error
@@ -244,8 +265,15 @@ func (s *Server) wrap(pattern string, need auth.Role, h handlerFunc) http.Handle
 			respondError(w, s.log, errInvalidToken)
 			return
 		}
+		var rec *audit.Entry
+		if auditType != "" && s.opts.Audit != nil && !r.URL.Query().Has("after") {
+			rec = s.auditEntry(r, p, auditType)
+			defer s.record(rec)
+		}
 		if need == "" || !p.Allows(need) {
-			respondError(w, s.log, forbidden(need, p))
+			e := forbidden(need, p)
+			failRecord(rec, audit.Deny, e.Causes[0])
+			respondError(w, s.log, e)
 			return
 		}
 		if s.limiter.Enabled() {
@@ -259,8 +287,13 @@ func (s *Server) wrap(pattern string, need auth.Role, h handlerFunc) http.Handle
 				return
 			}
 		}
-		r = r.WithContext(auth.WithPrincipal(r.Context(), p))
+		ctx := auth.WithPrincipal(r.Context(), p)
+		if rec != nil {
+			ctx = context.WithValue(ctx, auditKey{}, rec)
+		}
+		r = r.WithContext(ctx)
 		if err := h(w, r); err != nil {
+			failRecordWith(rec, err)
 			if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 				return // the client went away; nobody to answer
 			}
