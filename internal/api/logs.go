@@ -31,12 +31,12 @@ const ExportHeader = "X-Idlog-Export"
 // listLogs is GET /api/v1/logs. See docs/api.md for the two modes.
 func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) error {
 	if format := r.Header.Get(ExportHeader); format != "" {
-		if p := auth.FromContext(r.Context()); !p.Allows(auth.RoleAnalyst) {
-			return forbidden(auth.RoleAnalyst, p)
-		}
 		if rec := auditRecordOf(r); rec != nil {
 			rec.EventType = audit.Export
 			rec.Debug["format"] = format
+		}
+		if p := auth.FromContext(r.Context()); !p.Allows(auth.RoleAnalyst) {
+			return forbidden(auth.RoleAnalyst, p)
 		}
 	}
 	v := r.URL.Query()
