@@ -151,6 +151,19 @@ func TestSSOEndToEnd(t *testing.T) {
 	if st, body := pageFetch(t, ctx, "POST", "/api/idlog/v1/searches", true); st == 403 || st == 401 {
 		t.Fatalf("POST with the CSRF token: %d %s, want it let through", st, body)
 	}
+	// Save a shared search from the page, next to the scenarios.
+	do(t, ctx, chromedp.SetValue(chromedp.CSS("#search"), `eventType eq "user.account.lock"`),
+		chromedp.SendKeys(chromedp.CSS("#save-name"), "Lockouts this week"),
+		chromedp.Click(chromedp.CSS("#save-shared")),
+		chromedp.Click(chromedp.CSS("#save-form button[type=submit]")))
+	waitFor(t, ctx, "#saved li[data-id]")
+	shareLink := eval[string](t, ctx, `document.querySelector("#saved li[data-id] a.share").href`)
+	if !strings.Contains(shareLink, ui.ReportPath+"?saved=ss") {
+		t.Fatalf("share link %q", shareLink)
+	}
+	if st, body := pageFetch(t, ctx, "GET", "/report/audit", false); st != 403 || !strings.Contains(body, "Admins only") {
+		t.Fatalf("an analyst opening the Audit view: %d", st)
+	}
 	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		w.Write([]byte(`<form id="f" method="post" action="` + s.URL + `/signout"><input name="csrf" value="guess"><button id="go">win a prize</button></form>`))
@@ -188,6 +201,30 @@ func TestSSOEndToEnd(t *testing.T) {
 	if st, body := pageFetch(t, ctx, "GET", "/api/idlog/v1/audit?filter="+`eventType+eq+"idlog.user.session.start"`, false); st != 200 || !strings.Contains(body, "alice@example.com") {
 		t.Fatalf("an admin reading the audit trail: %d %s", st, body)
 	}
+	// Another person opens the shared search's link.
+	do(t, ctx, chromedp.Navigate(shareLink))
+	waitFor(t, ctx, "#saved li[data-id]")
+	for deadline := time.Now().Add(10 * time.Second); eval[string](t, ctx, `document.getElementById("search").value`) != `eventType eq "user.account.lock"`; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the share link filled the search with %q", eval[string](t, ctx, `document.getElementById("search").value`))
+		}
+	}
+	// The Audit view shows who saved it, among the sign-ins.
+	do(t, ctx, chromedp.Click(chromedp.CSS("#audit-link")))
+	waitFor(t, ctx, "tr.audit-row")
+	rows := eval[string](t, ctx, `document.getElementById("audit-rows").innerText`)
+	if !strings.Contains(rows, "idlog.search.create") || !strings.Contains(rows, "alice@example.com") || !strings.Contains(rows, "idlog.user.session.start") {
+		t.Fatalf("the Audit view shows %q", rows)
+	}
+	do(t, ctx, chromedp.SetValue(chromedp.CSS("#audit-filter"), `eventType eq "idlog.search.create" and outcome.result eq "SUCCESS"`),
+		chromedp.Click(chromedp.CSS("#audit-form button[type=submit]")))
+	for deadline := time.Now().Add(10 * time.Second); eval[int](t, ctx, `document.querySelectorAll("tr.audit-row").length`) != 1; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("filtered Audit view: %q", eval[string](t, ctx, `document.getElementById("audit-rows").innerText`))
+		}
+	}
+	do(t, ctx, chromedp.Navigate(s.URL+ui.ReportPath))
+	waitFor(t, ctx, "#search")
 	do(t, ctx, chromedp.Click(chromedp.CSS("#signout button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("#sso")))
 
 	// A person with no mapped group is refused with a page that says so.

@@ -100,7 +100,7 @@ type Mounter interface {
 // server's token check: the UI does its own session check and redirects to
 // sign-in rather than answering with an API error.
 func (u *UI) Mount(m Mounter) {
-	for _, p := range []string{"/{$}", "/signin", "/signin/", "/signout", ReportPath, "/assets/"} {
+	for _, p := range []string{"/{$}", "/signin", "/signin/", "/signout", ReportPath, AuditPath, "/assets/"} {
 		m.Handle(p, "", true, u)
 	}
 }
@@ -122,6 +122,8 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, ReportPath, http.StatusFound)
 	case p == ReportPath:
 		u.serveReport(w, r)
+	case p == AuditPath:
+		u.serveAudit(w, r)
 	case p == "/signin":
 		u.serveSignIn(w, r)
 	case p == oidcStartPath:
@@ -187,7 +189,27 @@ func (u *UI) serveReport(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return
 	}
-	u.render(w, "report.html", http.StatusOK, map[string]string{"Name": p.Name, "Role": string(p.Role), "CSRF": auth.CSRFToken(id)})
+	u.render(w, "report.html", http.StatusOK, map[string]string{"Name": p.Name, "Role": string(p.Role), "User": p.ID, "CSRF": auth.CSRFToken(id)})
+}
+
+// AuditPath is the page of idlog's own audit trail, for admins.
+const AuditPath = "/report/audit"
+
+func (u *UI) serveAudit(w http.ResponseWriter, r *http.Request) {
+	if !safeMethod(w, r) {
+		return
+	}
+	id, v, p := u.sessions.FromRequest(r)
+	if v == nil {
+		http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return
+	}
+	if !p.Allows(auth.RoleAdmin) {
+		u.render(w, "refused.html", http.StatusForbidden, refusal{Title: "Admins only",
+			Message: "The audit trail needs the admin role; you have " + string(p.Role) + "."})
+		return
+	}
+	u.render(w, "audit.html", http.StatusOK, map[string]string{"Name": p.Name, "Role": string(p.Role), "CSRF": auth.CSRFToken(id)})
 }
 
 // localNext accepts only a path on this site as the place to return to
