@@ -129,6 +129,9 @@ func TestAuditEachActionOnce(t *testing.T) {
 		{name: "an admin reading it", do: func() (*http.Response, []byte) {
 			return e.do("GET", e.admin, "/api/idlog/v1/audit?filter="+url.QueryEscape(`eventType sw "idlog.search."`), nil, ua)
 		}, status: 200, eventType: audit.AuditSearch, actor: "admin", result: "SUCCESS", debug: map[string]string{"filter": `eventType sw "idlog.search."`}},
+		{name: "look up a user's flows", do: func() (*http.Response, []byte) {
+			return e.do("GET", e.read, "/api/idlog/v1/flows?user=00u001&since="+url.QueryEscape(since), nil, ua)
+		}, status: 200, eventType: audit.FlowSearch, actor: "reader", result: "SUCCESS", debug: map[string]string{"user": "00u001"}},
 		{name: "counts and histograms are not separate looks", do: func() (*http.Response, []byte) {
 			return e.do("GET", e.read, "/api/idlog/v1/count", nil, ua)
 		}, status: 200, none: true},
