@@ -80,8 +80,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 
 Serves Okta's System Log API (GET /api/v1/logs) over the store, so Okta's
 SDKs and collectors work against it unchanged, plus POST /api/v1/logs to
-ingest and the idlog endpoints under /api/idlog/v1/. Every request needs an
-API token ('idlog token create'); send it as "Authorization: SSWS <token>".
+ingest and the idlog endpoints under /api/idlog/v1/, and the System Log page.
+Every request needs an API token ('idlog token create'; send it as
+"Authorization: SSWS <token>") or a page session. People sign in to the page
+with the team's identity provider (--oidc-*; roles from their groups) or a
+token. Roles: viewer (read), analyst (+ saved searches, exports), admin (+
+prune, tokens, the audit trail). Sessions are kept in the data directory;
+every sign-in, search, export and prune is recorded there ('idlog audit').
 
 Examples:
   idlog serve --demo                      # try it: generated data and a token

@@ -46,6 +46,11 @@ const (
 	SearchCreate = "idlog.search.create"
 	SearchUpdate = "idlog.search.update"
 	SearchDelete = "idlog.search.delete"
+	// For the alert and rule routes (register them with api's audited):
+	AlertStatus = "idlog.alert.status.update"
+	RuleCreate  = "idlog.rule.create"
+	RuleUpdate  = "idlog.rule.update"
+	RuleDelete  = "idlog.rule.delete"
 )
 
 // Outcomes, as Okta's outcome.result.
@@ -199,6 +204,10 @@ var messages = map[string]string{
 	SearchCreate: "Save a search",
 	SearchUpdate: "Change a saved search",
 	SearchDelete: "Delete a saved search",
+	AlertStatus:  "Change an alert's status",
+	RuleCreate:   "Create a detection rule",
+	RuleUpdate:   "Change a detection rule",
+	RuleDelete:   "Delete a detection rule",
 }
 
 // Record appends one entry to the trail. The line is written with one
