@@ -322,7 +322,32 @@ func (l *Log) Find(q Query) (Result, error) {
 	return res, nil
 }
 
+// publishedOf finds the published time of a line written by Record
+// without decoding the whole event; ok is false when it cannot (a line
+// written otherwise), and the full decode decides.
+func publishedOf(line []byte) (time.Time, bool) {
+	const key = `"published":"`
+	i := bytes.Index(line, []byte(key))
+	if i < 0 {
+		return time.Time{}, false
+	}
+	rest := line[i+len(key):]
+	j := bytes.IndexByte(rest, '"')
+	if j < 0 {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(rest[:j]))
+	return t, err == nil
+}
+
 func matches(line []byte, q Query) (bool, error) {
+	if !q.Since.IsZero() || !q.Until.IsZero() {
+		// Most reads ask for a recent range: skip the lines outside it
+		// before paying for a full decode.
+		if t, ok := publishedOf(line); ok && ((!q.Since.IsZero() && t.Before(q.Since)) || (!q.Until.IsZero() && !t.Before(q.Until))) {
+			return false, nil
+		}
+	}
 	doc, err := filter.DecodeJSON(line)
 	if err != nil {
 		return false, err
