@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -384,5 +385,62 @@ func TestAssets(t *testing.T) {
 	}
 	if w := h.do("GET", "/elsewhere", nil, nil, nil); w.Code != 404 {
 		t.Errorf("unknown path: %d", w.Code)
+	}
+}
+
+// TestSignInAudit checks that each sign-in, refused sign-in and sign-out
+// adds exactly one audit record, with who, from where and the outcome.
+func TestSignInAudit(t *testing.T) {
+	h := newHarness(t)
+	trail := audit.Open(h.dir)
+	records := func() []map[string]any {
+		res, err := trail.Find(audit.Query{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []map[string]any
+		for _, raw := range res.Events {
+			var m map[string]any
+			json.Unmarshal(raw, &m)
+			out = append(out, m)
+		}
+		return out
+	}
+	get := func(m map[string]any, path ...string) any {
+		var v any = m
+		for _, p := range path {
+			mm, _ := v.(map[string]any)
+			v = mm[p]
+		}
+		return v
+	}
+	tok, _ := h.tokens.Lookup(h.secret["read"])
+	steps := []struct {
+		name                   string
+		do                     func()
+		eventType, actor, outc string
+	}{
+		{"sign-in", func() { h.signIn("read", "") }, audit.SignIn, tok.ID, audit.Success},
+		{"bad token", func() { h.signIn("idl_nope", "") }, audit.SignIn, "unknown token", audit.Failure},
+		{"sign-out", func() {
+			c, _ := h.signIn("read", "")
+			h.do("POST", "/signout", url.Values{"csrf": {h.csrfOf(c)}}, sameSite, c)
+		}, audit.SignOut, tok.ID, audit.Success},
+	}
+	for _, st := range steps {
+		before := len(records())
+		st.do()
+		recs := records()
+		added := recs[before:]
+		if st.eventType == audit.SignOut {
+			added = added[1:] // its own sign-in first
+		}
+		if len(added) != 1 {
+			t.Fatalf("%s: %d records, want 1", st.name, len(added))
+		}
+		r := added[0]
+		if r["eventType"] != st.eventType || get(r, "actor", "id") != st.actor || get(r, "outcome", "result") != st.outc || get(r, "client", "ipAddress") != "192.0.2.1" {
+			t.Errorf("%s: %v", st.name, r)
+		}
 	}
 }
