@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/idlog/idlog/internal/auth"
 	"github.com/idlog/idlog/internal/filter"
