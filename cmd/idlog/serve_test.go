@@ -244,9 +244,19 @@ func TestServeDemo(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	_, out2, stop2 := startServe(t, nil, args...)
+	base2, out2, stop2 := startServe(t, nil, args...)
 	if tok2 := demoToken(t, out2.String()); tok2 != tok {
 		t.Fatalf("second run printed another token")
+	}
+	// The page session outlived the server: the same browser (cookies go
+	// by host, not port) still reads the API after the restart.
+	resp, err = browser.Get(base2 + "/api/idlog/v1/count")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("the session did not survive a restart of serve: %d", resp.StatusCode)
 	}
 	if !strings.Contains(out2.String(), "already holds") {
 		t.Fatalf("second run: %q", out2.String())
