@@ -353,6 +353,17 @@ func TestServeRetention(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// The deletion is in the audit trail, as the server's own action.
+	for {
+		r := idlog(t, nil, "", "audit", "--data-dir", dir, "--filter", `eventType eq "idlog.log.retention"`)
+		if strings.Contains(r.stdout, `"deleted":2`) && strings.Contains(r.stdout, `"type":"System"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no retention record in the audit trail: %q %s", r.stdout, r.stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // TestServeMountsOktaHook: after 'idlog pull hook-secret', serve answers
