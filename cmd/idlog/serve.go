@@ -264,6 +264,7 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 	page.Secure = c.trustProxy
 	page.TrustForwarded = c.trustProxy
 	page.OIDC = sso
+	page.NoTokenSignIn = c.oidc.noTokenSignIn
 	page.Audit = trail
 	page.Mount(srv)
 	hs := &http.Server{

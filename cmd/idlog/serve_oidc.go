@@ -19,6 +19,7 @@ type oidcFlags struct {
 	redirectURL, roleMap        string
 	groupsClaim, scopes, name   string
 	idle, maxAge                time.Duration
+	noTokenSignIn               bool
 
 	secret string
 	roles  auth.RoleMap
@@ -33,6 +34,7 @@ func addOIDCFlags(fs *flag.FlagSet, f *oidcFlags) {
 	fs.StringVar(&f.groupsClaim, "oidc-groups-claim", "groups", "the ID token (or userinfo) `claim` that lists the person's groups")
 	fs.StringVar(&f.scopes, "oidc-scopes", "openid,profile,email", "comma-separated `scopes` to ask for (Okta's org server needs 'groups' too)")
 	fs.StringVar(&f.name, "oidc-name", "", "the sign-in button's `label` (default: the issuer's host)")
+	fs.BoolVar(&f.noTokenSignIn, "oidc-only", false, "with --oidc-issuer: people sign in to the page only through the provider (no token form; API tokens still work for scripts)")
 	fs.DurationVar(&f.idle, "session-idle", time.Hour, "end a page session unused for this `long`")
 	fs.DurationVar(&f.maxAge, "session-max", 12*time.Hour, "end every page session this `long` after sign-in")
 }
@@ -43,8 +45,8 @@ func (f *oidcFlags) check(getenv func(string) string) error {
 		return errors.New("--session-idle and --session-max must be positive")
 	}
 	if f.issuer == "" {
-		if f.clientID != "" || f.roleMap != "" || f.secretEnv != "" {
-			return errors.New("--oidc-client-id, --oidc-role-map and --oidc-client-secret-env need --oidc-issuer")
+		if f.clientID != "" || f.roleMap != "" || f.secretEnv != "" || f.noTokenSignIn {
+			return errors.New("--oidc-client-id, --oidc-role-map, --oidc-client-secret-env and --oidc-only need --oidc-issuer")
 		}
 		return nil
 	}

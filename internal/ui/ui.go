@@ -45,10 +45,14 @@ type UI struct {
 	// Audit records sign-ins and sign-outs; nil records nothing.
 	Audit *audit.Log
 	// OIDC, when set, signs people in with the identity provider; the
-	// token form stays for those who have a token.
-	OIDC   *OIDC
-	tmpl   *template.Template
-	assets map[string]asset
+	// token form stays for those who have a token unless NoTokenSignIn.
+	OIDC *OIDC
+	// NoTokenSignIn hides the token form and refuses its posts, so people
+	// sign in to the page only through the identity provider (API tokens
+	// still work for scripts). It has no effect without OIDC.
+	NoTokenSignIn bool
+	tmpl          *template.Template
+	assets        map[string]asset
 	// Secure marks the cookie Secure even when the request did not come
 	// over TLS (a TLS-terminating proxy in front).
 	Secure bool
@@ -240,10 +244,12 @@ type signInPage struct {
 	Next, Error string
 	// Provider names the identity provider's button; "" hides it.
 	Provider string
+	// TokenForm shows the token form.
+	TokenForm bool
 }
 
 func (u *UI) signInPage(next, msg string) signInPage {
-	p := signInPage{Next: next, Error: msg}
+	p := signInPage{Next: next, Error: msg, TokenForm: !u.NoTokenSignIn || u.OIDC == nil}
 	if u.OIDC != nil {
 		p.Provider = u.OIDC.DisplayName
 	}
@@ -300,6 +306,10 @@ func (u *UI) serveSignIn(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		next := localNext(r.PostForm.Get("next"))
+		if !u.signInPage(next, "").TokenForm {
+			u.render(w, "signin.html", http.StatusForbidden, u.signInPage(next, "Sign in with "+u.OIDC.DisplayName+": this server takes no tokens on the page."))
+			return
+		}
 		addr := auth.ClientAddr(r, u.TrustForwarded)
 		if u.throttled(w, r, next, addrKey(addr)) {
 			return

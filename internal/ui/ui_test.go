@@ -444,3 +444,21 @@ func TestSignInAudit(t *testing.T) {
 		}
 	}
 }
+
+// TestOIDCOnly checks that with NoTokenSignIn and a provider the token
+// form is gone and its posts are refused; without a provider the flag
+// cannot lock everyone out.
+func TestOIDCOnly(t *testing.T) {
+	h := newHarness(t)
+	h.u.NoTokenSignIn = true
+	if c, w := h.signIn("read", ""); c == nil || w.Code != http.StatusSeeOther {
+		t.Fatalf("without a provider the token form must stay: %d", w.Code)
+	}
+	h.u.OIDC = &OIDC{OIDCConfig: OIDCConfig{DisplayName: "Okta"}}
+	if w := h.do("GET", "/signin", nil, nil, nil); strings.Contains(w.Body.String(), `id="token"`) || !strings.Contains(w.Body.String(), "Sign in with Okta") {
+		t.Fatalf("sign-in page with --oidc-only: %s", w.Body)
+	}
+	if c, w := h.signIn("read", ""); c != nil || w.Code != http.StatusForbidden {
+		t.Fatalf("a token post with --oidc-only: %d", w.Code)
+	}
+}
