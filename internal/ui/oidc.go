@@ -278,7 +278,11 @@ func (u *UI) serveOIDCCallback(w http.ResponseWriter, r *http.Request) {
 	u.log.Info("ui: signed in", "user", person.ID, "name", name, "role", person.Role)
 	u.record(r, audit.Entry{EventType: audit.SignIn, Actor: person, AuthProviderType: "OIDC",
 		Debug: map[string]any{"groups": strings.Join(groups, ",")}})
-	http.Redirect(w, r, p.next, http.StatusSeeOther)
+	// Not a redirect: this response ends a navigation that began at the
+	// provider, another site, and a browser does not send a SameSite=Strict
+	// cookie on the rest of such a chain. A page of our own that moves on
+	// makes the next navigation start here, so the new cookie goes with it.
+	u.render(w, "signedin.html", http.StatusOK, map[string]string{"Next": p.next})
 }
 
 // claimStrings reads a groups claim: a list of strings, or one string.

@@ -116,6 +116,10 @@ func TestSSOEndToEnd(t *testing.T) {
 		oidctest.User{Subject: "00u3", Email: "carol@example.com", Password: "pw-carol", Groups: []string{"Marketing"}},
 	)
 	defer op.Close()
+	// The provider is another site, as Okta is to a real idlog: localhost
+	// and 127.0.0.1 are different sites to the browser (ports are not), so
+	// SameSite cookies meet the same cross-site navigations they would.
+	op.URL = strings.Replace(op.URL, "127.0.0.1", "localhost", 1)
 	s := newSSOServer(t, op, 3)
 	ctx := browserCtx(t)
 	role := func() string { return eval[string](t, ctx, `document.getElementById("role").textContent`) }
