@@ -270,8 +270,14 @@ func TestSSOEndToEnd(t *testing.T) {
 func waitFor(t *testing.T, ctx context.Context, sel string) {
 	t.Helper()
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if eval[bool](t, ctx, `!!document.querySelector(`+jsString(sel)+`)`) {
+		// An error here is a page navigating away mid-question (the
+		// sign-in's own page moving on): ask again.
+		found, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!document.querySelector(`+jsString(sel)+`)`))
+		if err == nil && found {
 			return
+		}
+		if ctx.Err() != nil {
+			t.Fatal(ctx.Err())
 		}
 	}
 	t.Fatalf("waiting for %s: at %s showing %q", sel, location(t, ctx), eval[string](t, ctx, `document.body ? document.body.innerText.slice(0, 500) : ""`))
