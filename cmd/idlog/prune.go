@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/idlog/idlog/internal/audit"
 	"github.com/idlog/idlog/internal/timeparse"
 )
 
@@ -66,5 +67,13 @@ Flags:
 		return fmt.Errorf("prune: %w", err)
 	}
 	fmt.Fprintf(e.stdout, "removed %s %s published before %s\n", thousands(n), plural(int(n), "event", "events"), t.UTC().Format(time.RFC3339))
+	if sf.server == "" {
+		// Through a server, the server records it; on the store directly,
+		// the trail beside the store does.
+		if err := audit.Open(defaultDataDir(sf.store)).Record(audit.Entry{EventType: audit.Prune, Actor: cliActor(), Addr: "local", UserAgent: "idlog CLI",
+			Debug: map[string]any{"before": t.UTC().Format(time.RFC3339), "deleted": n, "store": sf.store}}); err != nil {
+			fmt.Fprintf(e.stderr, "idlog: warning: could not add this to the audit trail: %v\n", err)
+		}
+	}
 	return nil
 }

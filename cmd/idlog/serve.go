@@ -18,11 +18,13 @@ import (
 	"time"
 
 	"github.com/idlog/idlog/internal/api"
+	"github.com/idlog/idlog/internal/audit"
 	"github.com/idlog/idlog/internal/auth"
 	"github.com/idlog/idlog/internal/bytesize"
 	"github.com/idlog/idlog/internal/collect"
 	"github.com/idlog/idlog/internal/cursor"
 	"github.com/idlog/idlog/internal/ingest"
+	"github.com/idlog/idlog/internal/saved"
 	"github.com/idlog/idlog/internal/scenario"
 	"github.com/idlog/idlog/internal/simulate"
 	"github.com/idlog/idlog/internal/store"
@@ -53,6 +55,8 @@ type serveConfig struct {
 	// headerTimeout and bodyIdle bound slow clients (the hostile-clients
 	// test shortens them); zero means 10 s and 30 s.
 	headerTimeout, bodyIdle time.Duration
+	// sign-in: the identity provider (serve_oidc.go) and sessions.
+	oidc oidcFlags
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -76,13 +80,19 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&c.gzip, "gzip", false, "gzip GET /api/v1/logs pages over 4 KB for clients that accept it (about tenfold smaller)")
 	c.pull = addPullFlags(fs, "pull-")
 	c.detect = addServeDetectFlags(fs)
+	addOIDCFlags(fs, &c.oidc)
 	fs.Usage = func() {
 		fmt.Fprint(e.stderr, `Usage: idlog serve [flags]
 
 Serves Okta's System Log API (GET /api/v1/logs) over the store, so Okta's
 SDKs and collectors work against it unchanged, plus POST /api/v1/logs to
-ingest and the idlog endpoints under /api/idlog/v1/. Every request needs an
-API token ('idlog token create'); send it as "Authorization: SSWS <token>".
+ingest and the idlog endpoints under /api/idlog/v1/, and the System Log page.
+Every request needs an API token ('idlog token create'; send it as
+"Authorization: SSWS <token>") or a page session. People sign in to the page
+with the team's identity provider (--oidc-*; roles from their groups) or a
+token. Roles: viewer (read), analyst (+ saved searches, exports), admin (+
+prune, tokens, the audit trail). Sessions are kept in the data directory;
+every sign-in, search, export and prune is recorded there ('idlog audit').
 
 Examples:
   idlog serve --demo                      # try it: generated data and a token
@@ -92,6 +102,9 @@ Examples:
                                           # keep 1 GiB of events already read (default 128MiB),
                                           # and at most 4 GiB in DuckDB (default 80% of RAM)
   OKTA_API_TOKEN=… idlog serve --pull-org https://ORG.okta.com   # and mirror an org (docs/collector.md)
+  IDLOG_OIDC_SECRET=… idlog serve --oidc-issuer https://ORG.okta.com --oidc-client-id 0oa… \
+      --oidc-client-secret-env IDLOG_OIDC_SECRET --oidc-role-map 'SecOps=analyst,IdentityAdmins=admin'
+                                          # people sign in with Okta (docs/sso.md)
 
 Every flag can also be set as IDLOG_<FLAG> (IDLOG_ADDR, IDLOG_RATE_LIMIT, …).
 
@@ -124,6 +137,9 @@ Flags:
 	}
 	if c.dataDir == "" {
 		c.dataDir = defaultDataDir(c.storeURL)
+	}
+	if err := c.oidc.check(e.getenv); err != nil {
+		return &exitError{code: 2, msg: "serve: " + err.Error()}
 	}
 	return serve(ctx, e, c, nil)
 }
@@ -215,10 +231,21 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 		}
 	}
 
-	// The web page signs browsers in with a token and keeps a cookie
-	// session; its authenticator goes first so the page's own API calls
-	// are authorized by the cookie, and tokens work as before.
-	sessions := ui.NewSessions(tokens.Lookup)
+	// The web page signs people in (with the identity provider, or a
+	// token) and keeps a cookie session stored in the data directory; its
+	// authenticator goes first so the page's own API calls are authorized
+	// by the cookie, and tokens work as before.
+	sessions := auth.OpenSessions(c.dataDir, tokens)
+	trail := audit.Open(c.dataDir)
+	sessions.TrustForwarded = c.trustProxy
+	sessions.Idle, sessions.Max = c.oidc.idle, c.oidc.maxAge
+	var sso *ui.OIDC
+	if c.oidc.issuer != "" {
+		if sso, err = c.oidc.provider(ctx); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	srv, err := api.New(st, api.Options{
 		Authenticator:  auth.Chain{sessions, tokens},
 		Cursors:        codec,
@@ -236,8 +263,10 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 				runner.WriteMetrics(w)
 			}
 		},
-		Alerts: runnerAlerts(runner),
-		Logger: log,
+		Alerts:   runnerAlerts(runner),
+		Audit:    trail,
+		Searches: saved.Open(c.dataDir),
+		Logger:   log,
 	})
 	if err != nil {
 		ln.Close()
@@ -261,6 +290,10 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 	defer waitPull() // before the store closes (deferred earlier)
 	page := ui.New(sessions, log)
 	page.Secure = c.trustProxy
+	page.TrustForwarded = c.trustProxy
+	page.OIDC = sso
+	page.NoTokenSignIn = c.oidc.noTokenSignIn
+	page.Audit = trail
 	page.Mount(srv)
 	if c.headerTimeout <= 0 {
 		c.headerTimeout = 10 * time.Second
@@ -277,7 +310,7 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 	}
 
 	if c.retention > 0 {
-		go pruneLoop(ctx, log, st, c.retention)
+		go pruneLoop(ctx, log, st, c.retention, trail)
 	}
 
 	errc := make(chan error, 1)
@@ -289,12 +322,16 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 		}
 	}()
 	fmt.Fprintf(e.stdout, "idlog: serving %s/ (store %s, data %s)\n", base, c.storeURL, c.dataDir)
+	if sso != nil {
+		fmt.Fprintf(e.stdout, "idlog: people sign in with %s (%s); callback %s\n", sso.DisplayName, c.oidc.issuer,
+			firstNonEmpty(c.oidc.redirectURL, base+"/signin/callback"))
+	}
 	if c.demo {
-		fmt.Fprintf(e.stdout, "\nOpen the System Log:  %s/report/system_log_2\nAPI token (read):     %s\nTry:\n  curl -H 'Authorization: SSWS %s' '%s/api/v1/logs?limit=2&filter=eventType+eq+%%22user.session.start%%22'\n\n",
+		fmt.Fprintf(e.stdout, "\nOpen the System Log:  %s/report/system_log_2\nSign in there with the demo token (viewer role): paste it into the form.\nAPI token (viewer):   %s\nTry:\n  curl -H 'Authorization: SSWS %s' '%s/api/v1/logs?limit=2&filter=eventType+eq+%%22user.session.start%%22'\n\n",
 			base, demoToken, demoToken, base)
 	}
 	if list, err := tokens.List(); err == nil && len(list) == 0 {
-		fmt.Fprintf(e.stdout, "idlog: no API tokens yet; make one with: idlog token create --data-dir %s --name NAME --scope logs.read\n", c.dataDir)
+		fmt.Fprintf(e.stdout, "idlog: no API tokens yet; make one with: idlog token create --data-dir %s --name NAME --role viewer\n", c.dataDir)
 	}
 	if ready != nil {
 		ready(base)
@@ -336,7 +373,7 @@ func displayAddr(a string) string {
 }
 
 // pruneLoop deletes events older than keep, now and then every hour.
-func pruneLoop(ctx context.Context, log *slog.Logger, st store.Store, keep time.Duration) {
+func pruneLoop(ctx context.Context, log *slog.Logger, st store.Store, keep time.Duration, trail *audit.Log) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
@@ -346,6 +383,17 @@ func pruneLoop(ctx context.Context, log *slog.Logger, st store.Store, keep time.
 			log.Error("retention: prune failed", "err", err)
 		} else if n > 0 {
 			log.Info("retention: pruned", "before", before.UTC().Format(time.RFC3339), "deleted", n)
+		}
+		if ctx.Err() == nil && (err != nil || n > 0) {
+			// Deletions by retention are in the audit trail; hours with
+			// nothing to delete are not.
+			e := audit.Entry{EventType: audit.Retention, Debug: map[string]any{"before": before.UTC().Format(time.RFC3339), "deleted": n, "retention": keep.String()}}
+			if err != nil {
+				e.Outcome, e.Reason = audit.Failure, err.Error()
+			}
+			if rerr := trail.Record(e); rerr != nil {
+				log.Error("audit trail: could not record", "err", rerr)
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/idlog/idlog/internal/auth"
+	"github.com/idlog/idlog/internal/auth/oidctest"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while serve writes to it.
@@ -126,6 +127,53 @@ func TestServeFlagsAndEnv(t *testing.T) {
 	}
 }
 
+// TestServeOIDCFlags starts serve against a test provider and checks the
+// flags' refusals.
+func TestServeOIDCFlags(t *testing.T) {
+	op := oidctest.New("idlog-cli", "cli-secret")
+	defer op.Close()
+	dir := t.TempDir()
+	env := map[string]string{"OIDC_SECRET": "cli-secret"}
+	base, out, stop := startServe(t, env, "--addr", "127.0.0.1:0", "--store", "duckdb:"+filepath.Join(dir, "events.duckdb"),
+		"--oidc-issuer", op.Issuer(), "--oidc-client-id", "idlog-cli", "--oidc-client-secret-env", "OIDC_SECRET",
+		"--oidc-role-map", "SecOps=analyst,IdentityAdmins=admin")
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out.String(), "/signin/callback") && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.Contains(out.String(), "people sign in with") || !strings.Contains(out.String(), base+"/signin/callback") {
+		t.Fatalf("serve output %q", out.String())
+	}
+	// The sign-in button goes to the provider with PKCE.
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.Get(base + "/signin/oidc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); resp.StatusCode != 303 || !strings.HasPrefix(loc, op.Issuer()+"/authorize?") || !strings.Contains(loc, "code_challenge_method=S256") {
+		t.Fatalf("sign-in start: %d %q", resp.StatusCode, loc)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--oidc-issuer", op.Issuer(), "--oidc-client-id", "x"}, nil, "--oidc-role-map"},
+		{[]string{"--oidc-issuer", op.Issuer(), "--oidc-role-map", "SecOps=analyst"}, nil, "--oidc-client-id"},
+		{[]string{"--oidc-issuer", op.Issuer(), "--oidc-client-id", "x", "--oidc-role-map", "SecOps=root"}, nil, "unknown role"},
+		{[]string{"--oidc-issuer", op.Issuer(), "--oidc-client-id", "x", "--oidc-role-map", "SecOps=analyst", "--oidc-client-secret-env", "NOPE"}, nil, "NOPE"},
+		{[]string{"--oidc-issuer", "http://example.com", "--oidc-client-id", "x", "--oidc-role-map", "A=viewer"}, nil, "https"},
+		{[]string{"--oidc-client-id", "x"}, nil, "--oidc-issuer"},
+	} {
+		if r := idlog(t, tc.env, "", append([]string{"serve", "--store", "duckdb::memory:"}, tc.args...)...); r.code != 2 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("serve %v: code %d %q, want 2 naming %s", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}
+
 func TestByteSizeFlag(t *testing.T) {
 	for in, want := range map[string]int64{"256MiB": 256 << 20, "1GiB": 1 << 30, "500MB": 500e6, "1024": 1024, "4K": 4096} {
 		var b byteSizeFlag
@@ -196,9 +244,19 @@ func TestServeDemo(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	_, out2, stop2 := startServe(t, nil, args...)
+	base2, out2, stop2 := startServe(t, nil, args...)
 	if tok2 := demoToken(t, out2.String()); tok2 != tok {
 		t.Fatalf("second run printed another token")
+	}
+	// The page session outlived the server: the same browser (cookies go
+	// by host, not port) still reads the API after the restart.
+	resp, err = browser.Get(base2 + "/api/idlog/v1/count")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("the session did not survive a restart of serve: %d", resp.StatusCode)
 	}
 	if !strings.Contains(out2.String(), "already holds") {
 		t.Fatalf("second run: %q", out2.String())
@@ -212,11 +270,12 @@ func TestServeDemo(t *testing.T) {
 
 func demoToken(t *testing.T, out string) string {
 	t.Helper()
-	i := strings.Index(out, "API token (read):")
-	if i < 0 {
-		t.Fatalf("no token in %q", out)
+	const label = "API token (viewer):"
+	i := strings.Index(out, label)
+	if i < 0 || !strings.Contains(out, "Sign in there with the demo token") {
+		t.Fatalf("no token, or no word on how to sign in, in %q", out)
 	}
-	return strings.Fields(out[i+len("API token (read):"):])[0]
+	return strings.Fields(out[i+len(label):])[0]
 }
 
 // selfSigned writes a certificate and key for 127.0.0.1 into dir.
@@ -291,6 +350,17 @@ func TestServeRetention(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("after --retention 30d: %s", body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The deletion is in the audit trail, as the server's own action.
+	for {
+		r := idlog(t, nil, "", "audit", "--data-dir", dir, "--filter", `eventType eq "idlog.log.retention"`)
+		if strings.Contains(r.stdout, `"deleted":2`) && strings.Contains(r.stdout, `"type":"System"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no retention record in the audit trail: %q %s", r.stdout, r.stderr)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

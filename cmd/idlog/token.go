@@ -19,18 +19,28 @@ func init() {
 
 func tokenUsage(e *env) {
 	fmt.Fprint(e.stderr, `Usage:
-  idlog token create --name NAME --scope SCOPE[,SCOPE]   print a new token (once)
-  idlog token list                                       list tokens (never the tokens themselves)
-  idlog token revoke NAME|ID                             stop a token working
+  idlog token create --name NAME [--role ROLE] [--ingest]   print a new token (once)
+  idlog token list                                          list tokens (never the tokens themselves)
+  idlog token revoke NAME|ID                                stop a token working
 
-Scopes: logs.read (read events), logs.write (POST events), admin (all, and prune).
+Roles (each allows everything the one before it does):
+  viewer   read events, flows, funnels and alerts (the default)
+  analyst  + saved searches, alert status, exports
+  admin    + tokens, retention, prune, rules, the audit trail
+--ingest lets the token POST events (collectors, hooks); alone it reads nothing.
+The old --scope logs.read|logs.write|admin still works (viewer, ingest, admin),
+and tokens.json files that name scopes keep working.
+
 Tokens live hashed in DATA-DIR/tokens.json; a running 'idlog serve' picks up
-changes within a second, so this works while the server runs.
+changes within a second, so this works while the server runs. Creating and
+revoking tokens is recorded in the audit trail ('idlog audit').
 
 Every subcommand takes --data-dir (default ./idlog-data, or IDLOG_DATA_DIR).
 
 Examples:
-  idlog token create --name splunk --scope logs.read
+  idlog token create --name splunk                      # a viewer token
+  idlog token create --name collector --ingest --role ""  # may only POST events
+  idlog token create --name oncall --role admin
   curl -H "Authorization: SSWS $TOKEN" http://127.0.0.1:8080/api/v1/logs
 `)
 }
@@ -48,10 +58,13 @@ func runToken(ctx context.Context, e *env, args []string) error {
 	fs.SetOutput(e.stderr)
 	fs.Usage = func() { tokenUsage(e); fmt.Fprintln(e.stderr, "\nFlags:"); fs.PrintDefaults() }
 	dataDir := fs.String("data-dir", "", "the server's data `directory` (default: IDLOG_DATA_DIR, else ./idlog-data)")
-	var name, scopes string
+	var name, scopes, role string
+	var ingestOK bool
 	if sub == "create" {
 		fs.StringVar(&name, "name", "", "a unique `name` for the token (who or what uses it)")
-		fs.StringVar(&scopes, "scope", string(auth.ScopeRead), "comma-separated `scopes`: logs.read, logs.write, admin")
+		fs.StringVar(&role, "role", string(auth.RoleViewer), "the token's `role`: viewer, analyst or admin (\"\" for none, with --ingest)")
+		fs.BoolVar(&ingestOK, "ingest", false, "the token may also POST events")
+		fs.StringVar(&scopes, "scope", "", "old form: comma-separated `scopes` logs.read, logs.write, admin (instead of --role/--ingest)")
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -78,21 +91,34 @@ func runToken(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintln(e.stderr, "idlog token create: --name is required")
 			return errUsage
 		}
-		var list []auth.Scope
-		for _, s := range strings.Split(scopes, ",") {
-			sc, err := auth.ParseScope(strings.TrimSpace(s))
+		var list []auth.Role
+		if scopes != "" {
+			for _, s := range strings.Split(scopes, ",") {
+				sc, err := auth.ParseScope(strings.TrimSpace(s))
+				if err != nil {
+					return &exitError{code: 2, msg: err.Error()}
+				}
+				list = append(list, sc)
+			}
+		} else if strings.TrimSpace(role) != "" {
+			r, err := auth.ParseRole(role)
 			if err != nil {
 				return &exitError{code: 2, msg: err.Error()}
 			}
-			list = append(list, sc)
+			list = append(list, r)
+		}
+		if ingestOK {
+			list = append(list, auth.RoleIngest)
 		}
 		secret, tok, err := tokens.Create(name, list)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintln(e.stdout, secret)
-		fmt.Fprintf(e.stderr, "idlog: created token %q (id %s, scopes %s) in %s\nThis is the only time the token is shown; keep it somewhere safe.\n",
-			tok.Name, tok.ID, joinScopes(tok.Scopes), tokens.Path())
+		r, ing := tok.Access()
+		fmt.Fprintf(e.stderr, "idlog: created token %q (id %s, %s) in %s\nThis is the only time the token is shown; keep it somewhere safe.\n",
+			tok.Name, tok.ID, auth.Grants(r, ing), tokens.Path())
+		auditCLI(e, dir, "idlog.token.create", tok.Name, tok.ID)
 		return nil
 	case "list":
 		list, err := tokens.List()
@@ -100,9 +126,10 @@ func runToken(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tSCOPES\tSTARTS\tCREATED")
+		fmt.Fprintln(tw, "ID\tNAME\tROLE\tSTARTS\tCREATED")
 		for _, t := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s…\t%s\n", t.ID, t.Name, joinScopes(t.Scopes), t.Hint, t.Created.Format(time.RFC3339))
+			r, ing := t.Access()
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s…\t%s\n", t.ID, t.Name, auth.Grants(r, ing), t.Hint, t.Created.Format(time.RFC3339))
 		}
 		return tw.Flush()
 	case "revoke":
@@ -115,6 +142,7 @@ func runToken(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stderr, "idlog: revoked token %q (id %s)\n", tok.Name, tok.ID)
+		auditCLI(e, dir, "idlog.token.revoke", tok.Name, tok.ID)
 		return nil
 	}
 	fmt.Fprintf(e.stderr, "idlog token: unknown subcommand %q\n", sub)
@@ -122,13 +150,8 @@ func runToken(ctx context.Context, e *env, args []string) error {
 	return errUsage
 }
 
-func joinScopes(s []auth.Scope) string {
-	out := make([]string, len(s))
-	for i, sc := range s {
-		out[i] = string(sc)
-	}
-	return strings.Join(out, ",")
-}
+// auditCLI records a CLI action in the audit trail; set in audit.go.
+var auditCLI = func(e *env, dataDir, eventType, targetName, targetID string) {}
 
 func firstNonEmpty(s ...string) string {
 	for _, v := range s {

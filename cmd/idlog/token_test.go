@@ -29,7 +29,7 @@ func TestTokenCommands(t *testing.T) {
 		t.Fatalf("create via env: %s", r.stderr)
 	}
 	r = idlog(t, nil, "", "token", "list", "--data-dir", dir)
-	if r.code != 0 || !strings.Contains(r.stdout, "splunk") || !strings.Contains(r.stdout, "logs.read,logs.write") ||
+	if r.code != 0 || !strings.Contains(r.stdout, "splunk") || !strings.Contains(r.stdout, "viewer+ingest") ||
 		!strings.Contains(r.stdout, "ops") || strings.Contains(r.stdout, secret) {
 		t.Fatalf("list: %d %q", r.code, r.stdout)
 	}

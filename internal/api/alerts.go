@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/idlog/idlog/internal/audit"
 	"github.com/idlog/idlog/internal/auth"
 	"github.com/idlog/idlog/internal/detect"
 )
@@ -28,9 +29,9 @@ func (s *Server) alertRoutes() {
 	if s.opts.Alerts == nil {
 		return
 	}
-	s.route("GET /api/idlog/v1/alerts", auth.ScopeRead, s.listAlerts)
-	s.route("GET /api/idlog/v1/alerts/{id}", auth.ScopeRead, s.getAlert)
-	s.route("POST /api/idlog/v1/alerts/{id}", auth.ScopeWrite, s.updateAlert)
+	s.route("GET /api/idlog/v1/alerts", auth.RoleViewer, s.listAlerts)
+	s.route("GET /api/idlog/v1/alerts/{id}", auth.RoleViewer, s.getAlert)
+	s.audited("POST /api/idlog/v1/alerts/{id}", auth.RoleAnalyst, audit.AlertStatus, s.updateAlert)
 }
 
 func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) error {

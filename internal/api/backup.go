@@ -26,7 +26,7 @@ type BackupOptions struct {
 
 // MountBackup adds POST /api/idlog/v1/backup (admin scope) to s.
 func MountBackup(s *Server, o BackupOptions) {
-	s.route("POST "+BackupPath, auth.ScopeAdmin, func(w http.ResponseWriter, r *http.Request) error {
+	s.route("POST "+BackupPath, auth.RoleAdmin, func(w http.ResponseWriter, r *http.Request) error {
 		return s.backup(w, r, o)
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/idlog/idlog/internal/audit"
 	"github.com/idlog/idlog/internal/auth"
 	"github.com/idlog/idlog/internal/flowdef"
 	"github.com/idlog/idlog/internal/flows"
@@ -28,9 +29,9 @@ import (
 
 // flowRoutes mounts the flow endpoints; routes calls it.
 func (s *Server) flowRoutes() {
-	s.route("GET /api/idlog/v1/flows", auth.ScopeRead, s.flows)
-	s.route("GET /api/idlog/v1/funnels", auth.ScopeRead, s.funnels)
-	s.route("GET /api/idlog/v1/flowdefs", auth.ScopeRead, s.flowDefs)
+	s.audited("GET /api/idlog/v1/flows", auth.RoleViewer, audit.FlowSearch, s.flows)
+	s.route("GET /api/idlog/v1/funnels", auth.RoleViewer, s.funnels)
+	s.route("GET /api/idlog/v1/flowdefs", auth.RoleViewer, s.flowDefs)
 }
 
 func (s *Server) flows(w http.ResponseWriter, r *http.Request) error {

@@ -17,7 +17,7 @@ const FunnelIndexPath = "/api/idlog/v1/funnels/index"
 // funnel a user opens is answered from it. serve calls it once it listens.
 func StartFunnelIndex(s *Server) {
 	live := s.live()
-	s.route("GET "+FunnelIndexPath, auth.ScopeRead, func(w http.ResponseWriter, r *http.Request) error {
+	s.route("GET "+FunnelIndexPath, auth.RoleViewer, func(w http.ResponseWriter, r *http.Request) error {
 		return writeJSON(w, live.Status())
 	})
 	live.Start()

@@ -22,15 +22,16 @@ import (
 
 // env is a server over a fresh in-memory store, with one token per scope.
 type env struct {
-	t      testing.TB
-	st     store.Store
-	srv    *api.Server
-	ts     *httptest.Server
-	dir    string
-	tokens *auth.Tokens
-	read   string // logs.read
-	write  string // logs.write
-	admin  string
+	t       testing.TB
+	st      store.Store
+	srv     *api.Server
+	ts      *httptest.Server
+	dir     string
+	tokens  *auth.Tokens
+	read    string // viewer (logs.read)
+	analyst string
+	write   string // ingest only (logs.write)
+	admin   string
 }
 
 func newEnv(t testing.TB, opts api.Options) *env {
@@ -59,6 +60,7 @@ func newEnvStore(t testing.TB, opts api.Options, wrap func(store.Store) store.St
 		return secret
 	}
 	e.read, e.write, e.admin = mk("reader", auth.ScopeRead), mk("writer", auth.ScopeWrite), mk("admin", auth.ScopeAdmin)
+	e.analyst = mk("analyst", auth.RoleAnalyst)
 	if opts.Authenticator == nil {
 		opts.Authenticator = auth.Chain{e.tokens}
 	}

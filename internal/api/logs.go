@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/idlog/idlog/internal/audit"
+	"github.com/idlog/idlog/internal/auth"
 	"github.com/idlog/idlog/internal/cursor"
 	"github.com/idlog/idlog/internal/filter"
 	"github.com/idlog/idlog/internal/store"
@@ -21,8 +23,22 @@ const (
 	defaultWindow = 7 * 24 * time.Hour // Okta's default since: until − 7 days
 )
 
+// ExportHeader marks the first request of a download (the page's CSV or
+// NDJSON export): exports need the analyst role and are recorded as
+// idlog.log.export rather than a search.
+const ExportHeader = "X-Idlog-Export"
+
 // listLogs is GET /api/v1/logs. See docs/api.md for the two modes.
 func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) error {
+	if format := r.Header.Get(ExportHeader); format != "" {
+		if rec := auditRecordOf(r); rec != nil {
+			rec.EventType = audit.Export
+			rec.Debug["format"] = format
+		}
+		if p := auth.FromContext(r.Context()); !p.Allows(auth.RoleAnalyst) {
+			return forbidden(auth.RoleAnalyst, p)
+		}
+	}
 	v := r.URL.Query()
 	cur, err := s.logsCursor(v, s.opts.Now().UTC())
 	if err != nil {

@@ -19,10 +19,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/idlog/idlog/internal/audit"
 	"github.com/idlog/idlog/internal/auth"
 	"github.com/idlog/idlog/internal/cursor"
 	"github.com/idlog/idlog/internal/detect"
 	"github.com/idlog/idlog/internal/ingest"
+	"github.com/idlog/idlog/internal/saved"
 	"github.com/idlog/idlog/internal/store"
 )
 
@@ -60,6 +62,13 @@ type Options struct {
 	ExtraMetrics func(io.Writer)
 	// Alerts, if set, serves /api/idlog/v1/alerts (alerts.go).
 	Alerts detect.AlertStore
+	// Audit records people's actions (searches, exports, prune, saved
+	// searches) and serves GET /api/idlog/v1/audit; nil records nothing
+	// and answers the audit endpoint with 404.
+	Audit *audit.Log
+	// Searches keeps saved searches (/api/idlog/v1/searches); nil
+	// answers those endpoints with 404.
+	Searches *saved.Store
 	// Logger gets one line per request; default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock; default time.Now.
@@ -91,6 +100,7 @@ type Server struct {
 	mux     *http.ServeMux
 	metrics *metrics
 	allowed map[string]string // path → methods, for 405 answers
+	table   []Route
 
 	// ingests counts in-flight POSTs so Shutdown can wait for them even
 	// when the HTTP server's own shutdown gives up on the connection.
@@ -128,70 +138,137 @@ func New(st store.Store, opts Options) (*Server, error) {
 // handlerFunc is a handler that reports failure by returning an error.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
+// Route is one entry of the server's router table: every handler the
+// server answers is registered through it, so the role check, rate limit,
+// audit record and metrics happen in one place (wrap), and tests walk the
+// table to try every route with every role.
+type Route struct {
+	Method string // "" for a pattern without one (the UI's paths)
+	Path   string
+	// Role is what the caller needs. A route registered without one is
+	// refused to everyone (and fails TestEveryRouteEveryRole).
+	Role auth.Role
+	// Public routes need no caller at all (health, the sign-in page,
+	// static assets).
+	Public bool
+	// Audit is the eventType recorded for each request (see audited);
+	// "" records nothing.
+	Audit string
+}
+
+// Routes returns the router table, in registration order.
+func (s *Server) Routes() []Route { return append([]Route(nil), s.table...) }
+
 func (s *Server) routes() {
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	s.public("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
-	})
-	s.route("GET /metrics", "", s.serveMetrics)
-	s.route("GET /api/v1/logs", auth.ScopeRead, s.listLogs)
-	s.route("POST /api/v1/logs", auth.ScopeWrite, s.postLogs)
-	s.route("GET /api/idlog/v1/stats", auth.ScopeRead, s.stats)
-	s.route("GET /api/idlog/v1/count", auth.ScopeRead, s.count)
-	s.route("GET /api/idlog/v1/histogram", auth.ScopeRead, s.histogram)
-	s.route("GET /api/idlog/v1/top", auth.ScopeRead, s.top)
-	s.route("GET /api/idlog/v1/eventtypes", auth.ScopeRead, s.eventTypes)
-	s.route("GET /api/idlog/v1/scenarios", auth.ScopeRead, s.scenarios)
-	s.route("GET /api/idlog/v1/events/{uuid}", auth.ScopeRead, s.getEvent)
-	s.route("POST /api/idlog/v1/prune", auth.ScopeAdmin, s.prune)
-	s.route("POST /api/idlog/v1/check", auth.ScopeAdmin, s.check)
-	s.flowRoutes() // flows.go
-	s.alertRoutes()
+	}))
+	s.route("GET /metrics", auth.RoleAnyone, s.serveMetrics)
+	s.audited("GET /api/v1/logs", auth.RoleViewer, audit.Search, s.listLogs)
+	s.route("POST /api/v1/logs", auth.RoleIngest, s.postLogs)
+	s.route("GET /api/idlog/v1/stats", auth.RoleViewer, s.stats)
+	s.route("GET /api/idlog/v1/count", auth.RoleViewer, s.count)
+	s.route("GET /api/idlog/v1/histogram", auth.RoleViewer, s.histogram)
+	s.route("GET /api/idlog/v1/top", auth.RoleViewer, s.top)
+	s.route("GET /api/idlog/v1/eventtypes", auth.RoleViewer, s.eventTypes)
+	s.route("GET /api/idlog/v1/scenarios", auth.RoleViewer, s.scenarios)
+	s.route("GET /api/idlog/v1/events/{uuid}", auth.RoleViewer, s.getEvent)
+	s.audited("POST /api/idlog/v1/prune", auth.RoleAdmin, audit.Prune, s.prune)
+	s.route("POST /api/idlog/v1/check", auth.RoleAdmin, s.check)
+	s.flowRoutes()   // flows.go
+	s.auditRoutes()  // audit.go
+	s.searchRoutes() // searches.go
+	s.alertRoutes()  // alerts.go
 	// Anything else under /api answers in Okta's shape too: a known path
 	// with another method is 405, the rest 404.
-	s.mux.Handle("/api/", s.wrap("/api/", "", func(w http.ResponseWriter, r *http.Request) error {
+	s.route("/api/", auth.RoleAnyone, func(w http.ResponseWriter, r *http.Request) error {
 		if allow := s.allowed[r.URL.Path]; allow != "" {
 			w.Header().Set("Allow", allow)
 			return errMethod
 		}
 		return errNotFound
-	}))
+	})
 }
 
-// route registers an authenticated handler. scope "" means any valid
-// caller.
-func (s *Server) route(pattern string, scope auth.Scope, h handlerFunc) {
-	s.mux.Handle(pattern, s.wrap(pattern, scope, h))
-	if method, path, ok := strings.Cut(pattern, " "); ok && !strings.Contains(path, "{") {
-		if s.allowed[path] != "" {
-			method = s.allowed[path] + ", " + method
+// route registers a handler that needs a caller with role (auth.RoleAnyone:
+// any caller).
+func (s *Server) route(pattern string, role auth.Role, h handlerFunc) {
+	s.register(pattern, Route{Role: role}, s.wrap(pattern, role, "", h))
+}
+
+// audited registers a route whose every request (but a continuation page,
+// one with an after cursor) is recorded in the audit trail as eventType,
+// once, with its outcome: refused requests too.
+func (s *Server) audited(pattern string, role auth.Role, eventType string, h handlerFunc) {
+	s.register(pattern, Route{Role: role, Audit: eventType}, s.wrap(pattern, role, eventType, h))
+}
+
+// public registers a handler that needs no caller.
+func (s *Server) public(pattern string, h http.Handler) {
+	s.register(pattern, Route{Public: true}, s.instrument(pattern, h))
+}
+
+func (s *Server) register(pattern string, rt Route, h http.Handler) {
+	s.mux.Handle(pattern, h)
+	rt.Path = pattern
+	if method, path, ok := strings.Cut(pattern, " "); ok {
+		rt.Method, rt.Path = method, path
+		if !strings.Contains(path, "{") {
+			if s.allowed[path] != "" {
+				method = s.allowed[path] + ", " + method
+			}
+			s.allowed[path] = method
 		}
-		s.allowed[path] = method
 	}
+	s.table = append(s.table, rt)
 }
 
 // Handle mounts another handler on the server's mux, behind the same
-// authentication, scope check, rate limit, metrics and request log as the
+// authentication, role check, rate limit, metrics and request log as the
 // API. public true skips authentication (a sign-in page, static assets).
 // It is how the web UI joins the server; call it before serving.
-func (s *Server) Handle(pattern string, scope auth.Scope, public bool, h http.Handler) {
+func (s *Server) Handle(pattern string, role auth.Role, public bool, h http.Handler) {
 	if public {
-		s.mux.Handle(pattern, s.instrument(pattern, h))
+		s.public(pattern, h)
 		return
 	}
-	s.mux.Handle(pattern, s.wrap(pattern, scope, func(w http.ResponseWriter, r *http.Request) error {
+	s.route(pattern, role, func(w http.ResponseWriter, r *http.Request) error {
 		h.ServeHTTP(w, r)
 		return nil
-	}))
+	})
 }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
-// wrap adds authentication, scope, rate limit and error mapping to h.
-func (s *Server) wrap(pattern string, scope auth.Scope, h handlerFunc) http.Handler {
+// forbidden is the 403 for a caller without the role a route needs: Okta's
+// E0000006, with a cause naming the role.
+func forbidden(need auth.Role, p *auth.Principal) *Error {
+	have := auth.Grants(p.Role, p.Ingest)
+	if have == "" {
+		have = "no role"
+	}
+	cause := "This needs the " + string(need) + " role; you have " + have + "."
+	switch need {
+	case auth.RoleIngest:
+		cause = "This needs an API token with ingest (or the admin role); you have " + have + "."
+	case "":
+		cause = "This route has no role assigned, so nobody may use it (a server bug)."
+	}
+	return &Error{kind: kindForbidden, Code: codeForbidden, Summary: errForbidden.Summary, Causes: []string{cause}}
+}
+
+// wrap adds authentication, the role check, rate limit, audit record and
+// error mapping to h. It is the one place where routes are authorized.
+func (s *Server) wrap(pattern string, need auth.Role, auditType string, h handlerFunc) http.Handler {
 	return s.instrument(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.opts.Authenticator.Authenticate(r)
+		var ae *auth.Error
+		if errors.As(err, &ae) {
+			respondError(w, s.log, &Error{kind: kindForbidden, Code: codeForbidden, Summary: errForbidden.Summary, Causes: []string{ae.Reason}})
+			return
+		}
 		if err != nil || p == nil {
 			if err != nil && !errors.Is(err, auth.ErrInvalid) && !errors.Is(err, auth.ErrNoCredentials) {
 				s.log.Error("authentication failed", "err", err)
@@ -199,8 +276,15 @@ func (s *Server) wrap(pattern string, scope auth.Scope, h handlerFunc) http.Hand
 			respondError(w, s.log, errInvalidToken)
 			return
 		}
-		if scope != "" && !p.Has(scope) {
-			respondError(w, s.log, errForbidden)
+		var rec *audit.Entry
+		if auditType != "" && s.opts.Audit != nil && !r.URL.Query().Has("after") {
+			rec = s.auditEntry(r, p, auditType)
+			defer s.record(rec)
+		}
+		if need == "" || !p.Allows(need) {
+			e := forbidden(need, p)
+			failRecord(rec, audit.Deny, e.Causes[0])
+			respondError(w, s.log, e)
 			return
 		}
 		if s.limiter.Enabled() {
@@ -214,8 +298,13 @@ func (s *Server) wrap(pattern string, scope auth.Scope, h handlerFunc) http.Hand
 				return
 			}
 		}
-		r = r.WithContext(auth.WithPrincipal(r.Context(), p))
+		ctx := auth.WithPrincipal(r.Context(), p)
+		if rec != nil {
+			ctx = context.WithValue(ctx, auditKey{}, rec)
+		}
+		r = r.WithContext(ctx)
 		if err := h(w, r); err != nil {
+			failRecordWith(rec, err)
 			if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 				return // the client went away; nobody to answer
 			}

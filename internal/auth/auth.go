@@ -1,5 +1,5 @@
 // Package auth decides who is calling the server and what they may do: API
-// tokens kept hashed in a file of the data directory, scopes, and a
+// tokens kept hashed in a file of the data directory, roles, and a
 // per-caller rate limit. Other ways to sign in (the web page's cookie
 // session) plug in as further Authenticators.
 package auth
@@ -8,46 +8,43 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"slices"
 	"strings"
 )
-
-// Scope is a permission a token carries.
-type Scope string
-
-const (
-	ScopeRead  Scope = "logs.read"  // read events and the idlog read endpoints
-	ScopeWrite Scope = "logs.write" // ingest events
-	ScopeAdmin Scope = "admin"      // everything, including prune and metrics
-)
-
-// Scopes lists the valid scopes, for help texts and validation.
-var Scopes = []Scope{ScopeRead, ScopeWrite, ScopeAdmin}
-
-// ParseScope checks a scope name.
-func ParseScope(s string) (Scope, error) {
-	for _, sc := range Scopes {
-		if string(sc) == s {
-			return sc, nil
-		}
-	}
-	return "", errors.New("unknown scope " + strings.TrimSpace(s) + " (use logs.read, logs.write or admin)")
-}
 
 // Principal is an authenticated caller.
 type Principal struct {
 	// ID identifies the caller for rate limiting and logs (a token id, or a
-	// session id); it is never a secret.
-	ID     string
-	Name   string
-	Scopes []Scope
+	// session's user); it is never a secret.
+	ID   string
+	Name string
+	// Kind says how the caller signed in: "token", or "user" for a person
+	// signed in on the page (with an API token or through the identity
+	// provider). The audit trail records it as the actor's type.
+	Kind string
+	// Role is what the caller may read and change; Ingest lets an API
+	// token POST events (the old logs.write scope), which no role gives
+	// but admin.
+	Role   Role
+	Ingest bool
 }
 
-// Has reports whether the caller may act with scope s. Admin implies every
-// scope.
-func (p *Principal) Has(s Scope) bool {
-	return p != nil && (slices.Contains(p.Scopes, s) || slices.Contains(p.Scopes, ScopeAdmin))
+// Allows reports whether the caller may use a route that needs role need.
+func (p *Principal) Allows(need Role) bool {
+	if p == nil {
+		return false
+	}
+	switch need {
+	case RoleAnyone:
+		return true
+	case RoleIngest:
+		return p.Ingest || p.Role == RoleAdmin
+	}
+	r, ok := rank[need]
+	return ok && rank[p.Role] >= r
 }
+
+// Has is Allows under its old name (scopes became roles).
+func (p *Principal) Has(s Scope) bool { return p.Allows(s) }
 
 var (
 	// ErrNoCredentials means the request carries nothing this authenticator
@@ -119,3 +116,10 @@ func BearerToken(header string) (token string, ok bool) {
 	}
 	return "", false
 }
+
+// Error is a refusal an authenticator decides with a reason the caller
+// should see (a page request without its CSRF token); the server answers
+// it with 403 rather than 401.
+type Error struct{ Reason string }
+
+func (e *Error) Error() string { return "auth: " + e.Reason }

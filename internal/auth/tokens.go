@@ -28,9 +28,14 @@ const FileName = "tokens.json"
 // itself, only its SHA-256 (see docs/decisions.md: the tokens are 192
 // random bits, so a fast hash is as good as a slow one here).
 type Token struct {
-	ID      string    `json:"id"`
-	Name    string    `json:"name"`
-	Scopes  []Scope   `json:"scopes"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Role and Ingest are what the token may do. Files written before
+	// roles have Scopes instead (logs.read, logs.write, admin); they are
+	// read as the same role (see Grants).
+	Role    Role      `json:"role,omitempty"`
+	Ingest  bool      `json:"ingest,omitempty"`
+	Scopes  []string  `json:"scopes,omitempty"`
 	Hash    string    `json:"sha256"`
 	Hint    string    `json:"hint"` // the first characters, to tell tokens apart
 	Created time.Time `json:"created"`
@@ -146,15 +151,29 @@ const (
 	lockStale = 30 * time.Second
 )
 
+// Access returns what the token may do: its role and ingest permission,
+// from Role/Ingest or, in files written before roles, from its scopes.
+func (tok Token) Access() (Role, bool) {
+	role, ingest := fromGrants(tok.Scopes)
+	return Higher(role, tok.Role), ingest || tok.Ingest
+}
+
 // Create makes a new token and returns it; this is the only time the token
-// itself is known. Names must be unique.
-func (t *Tokens) Create(name string, scopes []Scope) (secret string, tok Token, err error) {
+// itself is known. Names must be unique. grants are a role (the highest
+// given counts) and/or RoleIngest; ScopeRead, ScopeWrite and ScopeAdmin
+// are the same values under their old names.
+func (t *Tokens) Create(name string, grants []Role) (secret string, tok Token, err error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		return "", Token{}, errors.New("a token needs a name")
 	}
-	if len(scopes) == 0 {
-		return "", Token{}, errors.New("a token needs at least one scope")
+	names := make([]string, len(grants))
+	for i, g := range grants {
+		names[i] = string(g)
+	}
+	role, ingest := fromGrants(names)
+	if role == "" && !ingest {
+		return "", Token{}, errors.New("a token needs a role (viewer, analyst or admin) or ingest")
 	}
 	unlock, err := t.lock()
 	if err != nil {
@@ -182,7 +201,8 @@ func (t *Tokens) Create(name string, scopes []Scope) (secret string, tok Token, 
 	tok = Token{
 		ID:      "tok" + hex.EncodeToString(id[:]),
 		Name:    name,
-		Scopes:  slices.Clone(scopes),
+		Role:    role,
+		Ingest:  ingest,
 		Hash:    hashToken(secret),
 		Hint:    secret[:len(TokenPrefix)+4],
 		Created: time.Now().UTC().Truncate(time.Second),
@@ -222,13 +242,20 @@ func (t *Tokens) Revoke(nameOrID string) (Token, error) {
 
 // Lookup returns the principal of a token, or ErrInvalid.
 func (t *Tokens) Lookup(secret string) (*Principal, error) {
+	return t.LookupHash(HashToken(secret))
+}
+
+// LookupHash is Lookup by the token's hash (HashToken), for a session that
+// keeps only the hash of the token it was opened with.
+func (t *Tokens) LookupHash(hash string) (*Principal, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if err := t.refresh(); err != nil {
 		return nil, err
 	}
-	if p := t.byHash[hashToken(secret)]; p != nil {
-		return p, nil
+	if p := t.byHash[hash]; p != nil {
+		c := *p // callers may not change the cached principal
+		return &c, nil
 	}
 	return nil, ErrInvalid
 }
@@ -256,7 +283,8 @@ func (t *Tokens) refresh() error {
 	}
 	m := make(map[string]*Principal, len(f.Tokens))
 	for _, tok := range f.Tokens {
-		m[tok.Hash] = &Principal{ID: tok.ID, Name: tok.Name, Scopes: tok.Scopes}
+		role, ingest := tok.Access()
+		m[tok.Hash] = &Principal{ID: tok.ID, Name: tok.Name, Kind: "token", Role: role, Ingest: ingest}
 	}
 	t.byHash, t.stamp = m, st
 	return nil
@@ -275,6 +303,9 @@ func (t *Tokens) Authenticate(r *http.Request) (*Principal, error) {
 	}
 	return t.Lookup(secret)
 }
+
+// HashToken is how the tokens file keeps a token: its SHA-256, in hex.
+func HashToken(secret string) string { return hashToken(secret) }
 
 func hashToken(secret string) string {
 	s := sha256.Sum256([]byte(secret))

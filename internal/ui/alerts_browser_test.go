@@ -56,14 +56,15 @@ func TestAlertsView(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tokens := auth.OpenTokens(t.TempDir())
-	read, _, _ := tokens.Create("reader", []auth.Scope{auth.ScopeRead})
-	write, _, _ := tokens.Create("writer", []auth.Scope{auth.ScopeWrite})
+	dir := t.TempDir()
+	tokens := auth.OpenTokens(dir)
+	read, _, _ := tokens.Create("reader", []auth.Role{auth.RoleViewer})
+	write, _, _ := tokens.Create("writer", []auth.Role{auth.RoleIngest})
 	codec, err := cursor.NewCodec([]byte(strings.Repeat("k", 32)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sessions := ui.NewSessions(tokens.Lookup)
+	sessions := auth.OpenSessions(dir, tokens)
 	wrapped := runner.Wrap(st)
 	srv, err := api.New(wrapped, api.Options{Authenticator: auth.Chain{tokens, sessions}, Cursors: codec,
 		Ingest: api.PipelineIngest(ingest.New(wrapped, ingest.Options{})), Alerts: alerts, Logger: quietLogger()})

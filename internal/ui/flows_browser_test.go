@@ -58,7 +58,8 @@ func flowsServer(t *testing.T) (*server, []*flows.Instance) {
 	if _, err := st.Append(ctx, batch); err != nil {
 		t.Fatal(err)
 	}
-	tokens := auth.OpenTokens(t.TempDir())
+	dir := t.TempDir()
+	tokens := auth.OpenTokens(dir)
 	secret, _, err := tokens.Create("ui-flows-test", []auth.Scope{auth.ScopeRead})
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +68,7 @@ func flowsServer(t *testing.T) (*server, []*flows.Instance) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sessions := ui.NewSessions(tokens.Lookup)
+	sessions := auth.OpenSessions(dir, tokens)
 	srv, err := api.New(st, api.Options{Authenticator: auth.Chain{tokens, sessions}, Cursors: codec,
 		Scenarios: testScenarios, Logger: quietLogger()})
 	if err != nil {

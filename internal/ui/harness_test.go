@@ -21,9 +21,11 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/idlog/idlog/internal/api"
+	"github.com/idlog/idlog/internal/audit"
 	"github.com/idlog/idlog/internal/auth"
 	"github.com/idlog/idlog/internal/cursor"
 	"github.com/idlog/idlog/internal/ingest"
+	"github.com/idlog/idlog/internal/saved"
 	"github.com/idlog/idlog/internal/scenario"
 	"github.com/idlog/idlog/internal/simulate"
 	"github.com/idlog/idlog/internal/store/duckdb"
@@ -95,7 +97,8 @@ func newServer(cfg simulate.Config) (*server, error) {
 		return nil, err
 	}
 	tokens := auth.OpenTokens(dir)
-	secret, _, err := tokens.Create("ui-test", []auth.Scope{auth.ScopeRead})
+	// An analyst: the browser tests download, which needs that role.
+	secret, _, err := tokens.Create("ui-test", []auth.Role{auth.RoleAnalyst})
 	if err != nil {
 		return nil, err
 	}
@@ -103,12 +106,14 @@ func newServer(cfg simulate.Config) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	sessions := ui.NewSessions(tokens.Lookup)
+	sessions := auth.OpenSessions(dir, tokens)
 	srv, err := api.New(st, api.Options{
 		Authenticator: auth.Chain{tokens, sessions},
 		Cursors:       codec,
 		Scenarios:     testScenarios,
 		Logger:        quietLogger(),
+		Audit:         audit.Open(dir),
+		Searches:      saved.Open(dir),
 	})
 	if err != nil {
 		return nil, err

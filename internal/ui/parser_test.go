@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/idlog/idlog/internal/auth"
 	"github.com/idlog/idlog/internal/filter"
 	"github.com/idlog/idlog/internal/ui"
 )
@@ -64,7 +65,7 @@ func parserCases(t *testing.T) []string {
 func TestParserMatchesServer(t *testing.T) {
 	cases := parserCases(t)
 	// The parser module needs no API: serve the assets alone.
-	hs := httptest.NewServer(ui.New(ui.NewSessions(nil), quietLogger()))
+	hs := httptest.NewServer(ui.New(auth.OpenSessions(t.TempDir(), nil), quietLogger()))
 	defer hs.Close()
 	ctx := browserCtx(t)
 	do(t, ctx, chromedp.Navigate(hs.URL+"/assets/style.css"))

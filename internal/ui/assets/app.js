@@ -168,8 +168,8 @@ class APIError extends Error {
   }
 }
 
-async function getJSON(url, signal) {
-  const r = await fetch(url, { signal, credentials: "same-origin", headers: { Accept: "application/json" } });
+async function getJSON(url, signal, headers) {
+  const r = await fetch(url, { signal, credentials: "same-origin", headers: { Accept: "application/json", ...(headers || {}) } });
   if (r.status === 401) { signIn(); throw new APIError(401, null); }
   let body = null;
   try { body = await r.json(); } catch { body = null; }
@@ -908,6 +908,110 @@ async function loadScenarios() {
   } catch (err) { box.append(el("p", "muted", `Scenarios unavailable: ${err.message}`)); }
 }
 
+// ---------- saved searches ----------
+
+const meta = (n) => (document.querySelector(`meta[name="${n}"]`) || {}).content || "";
+const ROLE = meta("idlog-role");
+const USER = meta("idlog-user");
+const CSRF = meta("idlog-csrf");
+
+// sendJSON makes a state-changing call with the session's CSRF token.
+async function sendJSON(method, url, body) {
+  const r = await fetch(url, { method, credentials: "same-origin",
+    headers: { Accept: "application/json", "Content-Type": "application/json", "X-Idlog-Csrf": CSRF },
+    body: body === undefined ? undefined : JSON.stringify(body) });
+  if (r.status === 401) { signIn(); throw new APIError(401, null); }
+  let b = null;
+  try { b = await r.json(); } catch { b = null; }
+  if (!r.ok) throw new APIError(r.status, b && b.errorCauses && b.errorCauses.length ? { errorSummary: b.errorCauses.map((c) => c.errorSummary).join(" ") } : b);
+  return b;
+}
+
+function rangeMs(r) {
+  const m = /^(\d+)([mhd])$/.exec(r || "");
+  return m ? Number(m[1]) * { m: 60e3, h: 3600e3, d: 86400e3 }[m[2]] : PRESETS["24h"];
+}
+
+function currentRange() {
+  if (state.preset && state.preset in PRESETS) return state.preset;
+  return `${Math.max(1, Math.round((state.to - state.from) / 3600e3))}h`;
+}
+
+function applySaved(s) {
+  state.search = s.filter || s.q || "";
+  $("search").value = state.search;
+  state.to = Date.now();
+  state.from = state.to - rangeMs(s.range);
+  state.preset = s.range in PRESETS ? s.range : "custom";
+  syncControls();
+}
+
+async function loadSaved() {
+  const box = $("saved");
+  box.textContent = "";
+  try {
+    const { body } = await getJSON(`${EXT}searches`);
+    if (!body || !body.length) { box.append(el("p", "muted", "No saved searches yet.")); return; }
+    const ul = el("ul", "saved-list");
+    for (const s of body) {
+      const li = el("li");
+      li.dataset.id = s.id;
+      const b = el("button", "type", s.name);
+      b.type = "button";
+      b.addEventListener("click", () => { applySaved(s); search(true); });
+      li.append(b);
+      li.append(el("div", "muted", `${s.shared ? "Shared" : "Only you"} · ${s.ownerName || s.owner} · ${s.range}`));
+      const a = el("a", "share", "Share link");
+      a.href = s.link;
+      li.append(a);
+      if (s.owner === USER || ROLE === "admin") {
+        const d = el("button", "secondary delete", "Delete");
+        d.type = "button";
+        d.addEventListener("click", async () => {
+          try { await sendJSON("DELETE", `${EXT}searches/${encodeURIComponent(s.id)}`); loadSaved(); }
+          catch (err) { $("save-status").textContent = `Not deleted: ${err.message}`; }
+        });
+        li.append(" ", d);
+      }
+      ul.append(li);
+    }
+    box.append(ul);
+  } catch (err) { box.append(el("p", "muted", `Saved searches unavailable: ${err.message}`)); }
+}
+
+function setupSaved() {
+  const f = $("save-form");
+  if (ROLE === "viewer") {
+    f.hidden = true;
+    $("save-status").textContent = "Saving searches needs the analyst role.";
+  }
+  f.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    // What the box holds now, run or not.
+    const text = $("search").value;
+    let v;
+    try { v = validate(text); } catch (err) { showError(err, text); return; }
+    try {
+      const s = await sendJSON("POST", `${EXT}searches`, { name: $("save-name").value.trim(), filter: v.filter, q: v.q,
+        range: currentRange(), columns: [], shared: $("save-shared").checked });
+      $("save-status").textContent = `Saved “${s.name}”.`;
+      $("save-name").value = "";
+      loadSaved();
+    } catch (err) { $("save-status").textContent = `Not saved: ${err.message}`; }
+  });
+  loadSaved();
+}
+
+// openSavedFromURL applies a saved search's share link (?saved=ID).
+async function openSavedFromURL() {
+  const id = new URLSearchParams(location.search).get("saved");
+  if (!id) return;
+  try {
+    const { body } = await getJSON(`${EXT}searches/${encodeURIComponent(id)}`);
+    applySaved(body);
+  } catch (err) { $("save-status").textContent = `The shared search could not be opened: ${err.message}`; }
+}
+
 // fillTemplate puts a value into a scenario query as a JSON string literal.
 // idlog's templates mark the slot as {value} (the literal goes there with
 // its quotes); the seed's own text has "<enter …>" inside quotes, which the
@@ -993,9 +1097,13 @@ async function download() {
   // Tests lower the cap through window.idlogDownloadCap.
   const cap = window.idlogDownloadCap || DOWNLOAD_CAP;
   let url = `${API}?${params(v)}&sortOrder=${state.order}&limit=1000`, n = 0, capped = false;
+  // The first request says it starts an export: exports need the analyst
+  // role, and the server records them in its audit trail as such.
+  let exportHeader = { "X-Idlog-Export": fmt };
   try {
     while (url) {
-      const { body, next } = await getJSON(url, dlCtrl.signal);
+      const { body, next } = await getJSON(url, dlCtrl.signal, exportHeader);
+      exportHeader = null;
       let rows = body || [];
       if (n + rows.length >= cap && next) { rows = rows.slice(0, cap - n); capped = true; }
       const lines = fmt === "csv"
@@ -1038,6 +1146,11 @@ setupHistogramDrag();
 setupMap();
 $("types-search").addEventListener("input", renderTypes);
 $("dl-status").textContent = `Downloads stop at ${DOWNLOAD_CAP.toLocaleString("en")} events.`;
+if (ROLE === "viewer") {
+  $("dl-start").disabled = true;
+  $("dl-status").textContent = "Downloads need the analyst role.";
+}
 loadCatalog();
 loadScenarios();
-search(false);
+setupSaved();
+openSavedFromURL().finally(() => search(false));
