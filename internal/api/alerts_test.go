@@ -102,14 +102,17 @@ func TestAlertsOnPush(t *testing.T) {
 	// A read token cannot change an alert.
 	resp, b = e.do("POST", e.read, "/api/idlog/v1/alerts/"+id, strings.NewReader(`{"status":"acknowledged"}`), nil)
 	wantError(t, resp, b, 403, "E0000006")
-	resp, b = e.do("POST", e.write, "/api/idlog/v1/alerts/"+id, strings.NewReader(`{"status":"acknowledged","note":"rotating the token"}`), nil)
+	// Nor can an ingest token: changing an alert's status is an analyst's.
+	resp, b = e.do("POST", e.write, "/api/idlog/v1/alerts/"+id, strings.NewReader(`{"status":"acknowledged"}`), nil)
+	wantError(t, resp, b, 403, "E0000006")
+	resp, b = e.do("POST", e.analyst, "/api/idlog/v1/alerts/"+id, strings.NewReader(`{"status":"acknowledged","note":"rotating the token"}`), nil)
 	var upd detect.Alert
 	if resp.StatusCode != 200 || json.Unmarshal(b, &upd) != nil || upd.Status != "acknowledged" || !strings.HasPrefix(upd.Note, "rotating the token") {
 		t.Fatalf("ack: %d %s", resp.StatusCode, b)
 	}
-	resp, b = e.do("POST", e.write, "/api/idlog/v1/alerts/"+id, strings.NewReader(`{"status":"gone"}`), nil)
+	resp, b = e.do("POST", e.analyst, "/api/idlog/v1/alerts/"+id, strings.NewReader(`{"status":"gone"}`), nil)
 	wantError(t, resp, b, 400, "E0000001")
-	resp, b = e.do("POST", e.write, "/api/idlog/v1/alerts/nope", strings.NewReader(`{"status":"closed"}`), nil)
+	resp, b = e.do("POST", e.analyst, "/api/idlog/v1/alerts/nope", strings.NewReader(`{"status":"closed"}`), nil)
 	wantError(t, resp, b, 404, "E0000007")
 	if resp, b = e.get(e.read, "/api/idlog/v1/alerts?status=acknowledged"); !strings.Contains(string(b), id) || strings.Count(string(b), `"id"`) != 1 {
 		t.Errorf("status=acknowledged: %d %s", resp.StatusCode, b)
