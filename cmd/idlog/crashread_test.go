@@ -522,7 +522,7 @@ func testCrashReadsServe(t *testing.T, bin string) {
 	}
 	defer srv.kill()
 	got := verifyReads(t, srv.url, token, ref, rng)
-	t.Logf("%d kills, %d retried pushes", crashKills(t), retries)
+	t.Logf("%d kills, %d events, %d retried pushes", crashKills(t), len(evs), retries)
 	if len(got) != len(evs) {
 		t.Fatalf("after the pushes %d events stored, want %d", len(got), len(evs))
 	}
@@ -594,4 +594,5 @@ func testCrashReadsPull(t *testing.T, bin string) {
 	if got := checkAfterKill(t, bin, storeURL, dataDir, token, ref, rng); len(got) != len(all) {
 		t.Fatalf("the mirror has %d events, the org %d", len(got), len(all))
 	}
+	t.Logf("%d kills, %d events", crashKills(t), len(all))
 }
