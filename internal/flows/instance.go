@@ -155,18 +155,32 @@ func newInstance(f *flowdef.Flow, evs []Event, steps []int, c *flowdef.Cursor) *
 			in.Steps[i].State = StepNotReached
 		}
 	}
-	prevEnd := int64(-1)
+	// One allocation each for the steps' times and event indexes, most
+	// instances being a few events: a step's events are one run of idx
+	// unless the flow came back to the step later.
+	times := make([]time.Time, 0, len(evs))
+	idx := make([]int, 0, len(evs))
+	prevEnd, tail := int64(-1), -1 // tail: the step whose events end idx
 	for i, j := range steps {
 		in.Events[i].Step = f.Steps[j].Name
 		st := &in.Steps[j]
-		if len(st.Events) == 0 {
-			t := evs[i].Time()
-			st.At = &t
+		switch {
+		case len(st.Events) == 0:
+			times = append(times, evs[i].Time())
+			st.At = &times[len(times)-1]
 			if prevEnd >= 0 {
 				st.AfterMS = max(0, evs[i].Published-prevEnd)
 			}
+			idx = append(idx, i)
+			st.Events = idx[len(idx)-1 : len(idx) : len(idx)]
+			tail = j
+		case j == tail:
+			idx = append(idx, i)
+			st.Events = idx[len(idx)-len(st.Events)-1 : len(idx) : len(idx)]
+		default:
+			st.Events = append(st.Events, i)
+			tail = -1
 		}
-		st.Events = append(st.Events, i)
 		st.State = StepDone
 		prevEnd = evs[i].Published
 	}

@@ -38,6 +38,7 @@ type group struct {
 	// Restartable step without a session id to say it was the same
 	// attempt, 0 for none.
 	restart int
+	done    bool // emitted
 }
 
 // Reconstructor groups a stream of events into flow instances. Feed it
@@ -47,8 +48,9 @@ type group struct {
 type Reconstructor struct {
 	emit      func(*Instance)
 	open      map[string][]*group        // by key; more than one for flows of one user on several devices
-	held      map[string]Event           // by key: an event no open group took, waiting for the next (see Add)
+	held      map[string]Event           // by key and device: an event no open group took, waiting for the next (see Add)
 	queue     []heldRef                  // held events in published order
+	finals    []*group                   // groups that reached a final end, in the order they did
 	flowType  map[string]bool            // event types some flow names
 	starters  map[string][]*flowdef.Flow // by event type: the flows whose steps name it
 	startable map[string]bool            // event types some flow may begin with
@@ -175,6 +177,7 @@ func (r *Reconstructor) Add(e Event) {
 		r.now = e.Published
 	}
 	r.release(r.now - flowdef.OrderTolerance.Milliseconds())
+	r.closeFinals(r.now - flowdef.OrderTolerance.Milliseconds())
 	// Close what has been quiet for longer than any flow waits, now and
 	// then: groups that keep going are few compared with sessions.
 	if r.now-r.lastSweep > sweepEvery {
@@ -182,7 +185,10 @@ func (r *Reconstructor) Add(e Event) {
 		r.lastSweep = r.now
 	}
 	k := key(&e)
-	hk := k + "\x00" + device(&e) // a held event waits for its own device's next
+	hk := k // a held event waits for its own device's next
+	if dev := device(&e); dev != "" {
+		hk += "\x00" + dev
+	}
 	if h, ok := r.held[hk]; ok {
 		delete(r.held, hk)
 		if e.Published-h.Published <= flowdef.OrderTolerance.Milliseconds() && r.swapBetter(k, &h, &e) {
@@ -192,7 +198,8 @@ func (r *Reconstructor) Add(e Event) {
 		}
 		r.commit(k, &h)
 	}
-	if r.join(r.open[k], &e) {
+	if g := r.join(r.open[k], &e); g != nil {
+		r.noteFinal(g)
 		return
 	}
 	if r.flowType[e.Type] {
@@ -295,8 +302,32 @@ func (r *Reconstructor) breaks(k string, a, b *Event) int {
 
 // commit places e among its key's open groups and emits what closes.
 func (r *Reconstructor) commit(k string, e *Event) {
-	if !r.join(r.open[k], e) {
-		r.start(k, e)
+	if g := r.join(r.open[k], e); g != nil {
+		r.noteFinal(g)
+		return
+	}
+	r.start(k, e)
+}
+
+// noteFinal queues g to be closed once flowdef.OrderTolerance has passed if
+// it reached a final end: until then an event of it logged late may still
+// be put back in its place.
+func (r *Reconstructor) noteFinal(g *group) {
+	if allFinal(g.cands) {
+		r.finals = append(r.finals, g)
+	}
+}
+
+// closeFinals closes the groups that reached a final end before until.
+func (r *Reconstructor) closeFinals(until int64) {
+	n := 0
+	for ; n < len(r.finals) && r.finals[n].last < until; n++ {
+		if g := r.finals[n]; !g.done && allFinal(g.cands) {
+			r.close(g)
+		}
+	}
+	if n > 0 {
+		r.finals = slices.Delete(r.finals, 0, n)
 	}
 }
 
@@ -310,7 +341,11 @@ func (r *Reconstructor) start(k string, e *Event) {
 		r.open[k] = open
 	}
 	for _, g := range closed {
+		g.done = true
 		r.emit(r.finish(g))
+	}
+	if len(open) > 0 {
+		r.noteFinal(open[len(open)-1])
 	}
 }
 
@@ -318,7 +353,7 @@ func (r *Reconstructor) start(k string, e *Event) {
 // still open, those e closed, and whether e continued an open group. It
 // changes the groups of gs but not gs itself.
 func (r *Reconstructor) place(gs []*group, k string, e *Event) (open, closed []*group, joined bool) {
-	if r.join(gs, e) {
+	if r.join(gs, e) != nil {
 		return gs, nil, true
 	}
 	open, closed = r.begin(gs, k, e)
@@ -332,7 +367,7 @@ func (r *Reconstructor) place(gs []*group, k string, e *Event) (open, closed []*
 // the email opened on the phone) may. A group that reached a final end
 // stays open for flowdef.OrderTolerance (see sweep) so that an event of it
 // logged a moment late can still be put back in its place.
-func (r *Reconstructor) join(gs []*group, e *Event) bool {
+func (r *Reconstructor) join(gs []*group, e *Event) *group {
 	dev := device(e)
 	passes := 2
 	if r.startable[e.Type] {
@@ -345,11 +380,11 @@ func (r *Reconstructor) join(gs []*group, e *Event) bool {
 				continue
 			}
 			if r.extend(g, e, dev) {
-				return true
+				return g
 			}
 		}
 	}
-	return false
+	return nil
 }
 
 // begin starts a group with e among gs, the open groups of key k. It
@@ -399,6 +434,9 @@ func sameDevice(a, b string) bool { return a == "" || b == "" || a == b }
 // of order: see reorder.
 func (r *Reconstructor) extend(g *group, e *Event, dev string) bool {
 	gap := e.Published - g.last
+	if gap > flowdef.OrderTolerance.Milliseconds() && allFinal(g.cands) {
+		return false // finished, and too long ago for e to be one of its events logged late
+	}
 	de := e.def()
 	keep := g.cands[:0:0]
 	restart := false
@@ -519,6 +557,7 @@ func (r *Reconstructor) gapOf(g *group) int64 {
 }
 
 func (r *Reconstructor) close(g *group) {
+	g.done = true
 	gs := r.open[g.key]
 	if i := slices.Index(gs, g); i >= 0 {
 		gs = slices.Delete(gs, i, i+1)

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -221,5 +222,33 @@ func TestLockoutUnlockSignIn(t *testing.T) {
 	}
 	if locked.Continues != nil || locked.ContinuedBy != nil {
 		t.Errorf("the attempt while locked is linked: %+v %+v", locked.Continues, locked.ContinuedBy)
+	}
+}
+
+// TestStepEventsWhenTheFlowComesBack: a step's events are listed right
+// when the flow came back to it (a second enrolment) and when it repeats.
+func TestStepEventsWhenTheFlowComesBack(t *testing.T) {
+	ins := Reconstruct(b(`
+0 s1 u1 ` + start + `
+0.1 s1 u1 ` + policy + `=CHALLENGE
+1 s1 u1 system.sms.send_phone_verification_message
+2 s1 u1 system.sms.send_phone_verification_message
+30 s1 u1 ` + enroll + `
+40 s1 u1 system.email.send_factor_verify_message
+60 s1 u1 ` + viaMFA + `
+61 s1 u1 ` + enroll + `
+62 s1 u1 ` + enroll + `
+63 s1 u1 ` + verify))
+	if len(ins) != 1 {
+		t.Fatalf("%s", summary(ins))
+	}
+	got := ""
+	for _, st := range ins[0].Steps {
+		if len(st.Events) > 0 {
+			got += fmt.Sprintf("%s%v ", st.Name, st.Events)
+		}
+	}
+	if want := "session_start[0] policy[1] mfa_challenge[2 3] enroll_challenge[5] enroll_verify[6] mfa_enroll[4 7 8] verify[9] "; got != want {
+		t.Errorf("steps\n got %s\nwant %s", got, want)
 	}
 }
