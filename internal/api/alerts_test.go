@@ -67,7 +67,7 @@ func TestAlertsOnPush(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newEnvStore(t, api.Options{Alerts: alerts, ExtraMetrics: runner.WriteMetrics}, func(st store.Store) store.Store { return runner.Wrap(st) })
+	e := newEnvStore(t, api.Options{Alerts: runner.Alerts(), ExtraMetrics: runner.WriteMetrics}, func(st store.Store) store.Store { return runner.Wrap(st) })
 
 	now := time.Now().UTC().Add(-time.Hour)
 	body := tokenEvent(1, now) + "\n" + tokenEvent(2, now.Add(time.Minute)) + "\n" + tokenEvent(3, now.Add(2*time.Minute)) + "\n"

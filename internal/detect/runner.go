@@ -31,6 +31,15 @@ type Runner struct {
 	mu        sync.Mutex
 	counts    map[[2]string]int64 // rule, severity -> new alerts
 	lastSaved time.Time
+
+	// Stored batches wait in queue for the worker, so an import does not
+	// wait for the rules (a second core runs them); pending counts the
+	// batches not yet observed, for Flush.
+	qmu     sync.Mutex
+	queue   chan []store.Event
+	closed  bool
+	pending sync.WaitGroup
+	done    chan struct{}
 }
 
 // RunnerOptions configure a Runner.
@@ -53,6 +62,9 @@ func NewRunner(rules []*Rule, alerts AlertStore, o RunnerOptions) (*Runner, erro
 	if r.logf == nil {
 		r.logf = func(string, ...any) {}
 	}
+	r.queue = make(chan []store.Event, 4)
+	r.done = make(chan struct{})
+	go r.work()
 	if o.StatePath != "" {
 		raw, err := os.ReadFile(o.StatePath)
 		switch {
@@ -67,11 +79,87 @@ func NewRunner(rules []*Rule, alerts AlertStore, o RunnerOptions) (*Runner, erro
 	return r, nil
 }
 
+func (r *Runner) work() {
+	defer close(r.done)
+	for b := range r.queue {
+		if err := r.Observe(context.Background(), b); err != nil {
+			r.logf("%v", err)
+		}
+		r.pending.Done()
+	}
+}
+
+// enqueue hands a stored batch to the worker, copying the events' text
+// (the caller may reuse it). It blocks while the queue is full, so rules
+// that cannot keep up slow the import rather than fill memory.
+func (r *Runner) enqueue(events []store.Event) {
+	size := 0
+	for _, e := range events {
+		size += len(e.Raw)
+	}
+	buf := make([]byte, 0, size)
+	cp := make([]store.Event, len(events))
+	for i, e := range events {
+		start := len(buf)
+		buf = append(buf, e.Raw...)
+		cp[i] = e
+		cp[i].Raw = buf[start:len(buf):len(buf)]
+	}
+	r.qmu.Lock()
+	if r.closed {
+		r.qmu.Unlock()
+		if err := r.Observe(context.Background(), cp); err != nil {
+			r.logf("%v", err)
+		}
+		return
+	}
+	r.pending.Add(1)
+	r.qmu.Unlock()
+	r.queue <- cp
+}
+
+// Flush waits until every batch stored so far has been through the rules
+// (or ctx ends).
+func (r *Runner) Flush(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { r.pending.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Engine returns the runner's engine.
 func (r *Runner) Engine() *Engine { return r.eng }
 
-// Alerts returns the runner's alert store.
-func (r *Runner) Alerts() AlertStore { return r.alerts }
+// Alerts returns the runner's alert store, reading after the rules have
+// seen every batch stored so far: an alert raised by a push is listed by
+// the next read.
+func (r *Runner) Alerts() AlertStore { return flushedAlerts{r.alerts, r} }
+
+type flushedAlerts struct {
+	AlertStore
+	r *Runner
+}
+
+func (f flushedAlerts) List(ctx context.Context, q AlertQuery) ([]Alert, error) {
+	if err := f.r.Flush(ctx); err != nil {
+		return nil, err
+	}
+	return f.AlertStore.List(ctx, q)
+}
+
+func (f flushedAlerts) Get(ctx context.Context, id string) (Alert, error) {
+	if err := f.r.Flush(ctx); err != nil {
+		return Alert{}, err
+	}
+	return f.AlertStore.Get(ctx, id)
+}
+
+// Close is the runner's: the store closes with it.
+func (f flushedAlerts) Close() error { return nil }
 
 // Observe runs the rules on stored events and keeps the alerts they raise.
 // Errors are the alert store's; the events are stored either way.
@@ -149,6 +237,16 @@ func (r *Runner) SaveState() error {
 // Close saves the state, stops the webhook (after its queue drains or
 // ctx ends) and closes the alert store.
 func (r *Runner) Close(ctx context.Context) error {
+	r.qmu.Lock()
+	if !r.closed {
+		r.closed = true
+		close(r.queue)
+	}
+	r.qmu.Unlock()
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+	}
 	err := r.SaveState()
 	if r.webhook != nil {
 		r.webhook.Close(ctx)
@@ -198,9 +296,7 @@ type streamStore struct {
 func (s *streamStore) Append(ctx context.Context, events []store.Event) (store.AppendResult, error) {
 	res, err := s.Store.Append(ctx, events)
 	if err == nil {
-		if oerr := s.r.Observe(ctx, events); oerr != nil {
-			s.r.logf("%v", oerr)
-		}
+		s.r.enqueue(events)
 	}
 	return res, err
 }
@@ -213,9 +309,7 @@ type streamCheckpointStore struct {
 func (s *streamCheckpointStore) AppendCheckpoint(ctx context.Context, events []store.Event, key, value string) (store.AppendResult, error) {
 	res, err := s.cp.AppendCheckpoint(ctx, events, key, value)
 	if err == nil {
-		if oerr := s.r.Observe(ctx, events); oerr != nil {
-			s.r.logf("%v", oerr)
-		}
+		s.r.enqueue(events)
 	}
 	return res, err
 }

@@ -67,7 +67,7 @@ func TestAlertsView(t *testing.T) {
 	sessions := auth.OpenSessions(dir, tokens)
 	wrapped := runner.Wrap(st)
 	srv, err := api.New(wrapped, api.Options{Authenticator: auth.Chain{tokens, sessions}, Cursors: codec,
-		Ingest: api.PipelineIngest(ingest.New(wrapped, ingest.Options{})), Alerts: alerts, Logger: quietLogger()})
+		Ingest: api.PipelineIngest(ingest.New(wrapped, ingest.Options{})), Alerts: runner.Alerts(), Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,6 +43,8 @@ function showEvents(a) {
   q.set("search", search);
   q.set("fromTime", isoSec(from));
   q.set("toTime", isoSec(to));
+  // One page holds every listed event.
+  q.set("limit", String(Math.min(1000, Math.max(Number(q.get("limit")) || 20, ids.length))));
   history.pushState(null, "", location.pathname + "?" + q.toString());
   window.dispatchEvent(new PopStateEvent("popstate"));
 }
