@@ -3,7 +3,7 @@ GO        ?= go
 FUZZTIME  ?= 30s
 STATICCHECK = $(shell command -v staticcheck 2>/dev/null || echo $(shell $(GO) env GOPATH)/bin/staticcheck)
 
-.PHONY: test deps lint unit fuzz bench build demo
+.PHONY: test deps lint unit fuzz bench build demo dist
 
 ## test: install missing test dependencies, lint, run every test and each fuzz target for $(FUZZTIME)
 test: deps lint unit fuzz
@@ -17,7 +17,7 @@ lint:
 	$(STATICCHECK) ./...
 
 unit:
-	IDLOG_REQUIRE_CLICKHOUSE=1 $(GO) test -count=1 -timeout 20m ./...
+	IDLOG_REQUIRE_CLICKHOUSE=1 IDLOG_DEB_INSTALL=1 $(GO) test -count=1 -timeout 20m ./...
 
 # Each fuzz target runs on its own: go test allows one -fuzz target per package run.
 fuzz:
@@ -38,3 +38,8 @@ demo:
 ## bench: regenerate the benchmark dataset and the tables in docs/benchmarks.md
 bench:
 	$(GO) run ./cmd/idlog bench
+
+## dist: release archives, .debs and SHA256SUMS in dist/ (linux amd64, and arm64
+## with Debian's gcc-aarch64-linux-gnu g++-aarch64-linux-gnu); VERSION=v1.2.0 names it
+dist:
+	./scripts/dist.sh

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs and a fresh Debian/Ubuntu machine lacks:
 # clickhouse-server (ClickHouse backend tests start their own servers from it),
-# chromium (browser tests), and the npm packages of the Node.js SDK test.
+# chromium (browser tests), systemd (systemd-analyze, for the .deb test), and
+# the npm packages of the Node.js SDK test.
 # Each step is skipped when its tool is already there, so this is cheap to rerun.
 set -euo pipefail
 
 need=()
 command -v clickhouse-server >/dev/null 2>&1 || need+=(clickhouse-server)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# packaging/deb_test.go checks the systemd unit with systemd-analyze verify.
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then SUDO=sudo; else SUDO=; fi
   echo "test-deps: installing ${need[*]} with apt-get" >&2
