@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idlog/idlog/internal/chtest"
 	"github.com/idlog/idlog/internal/ingest"
 	"github.com/idlog/idlog/internal/store"
 	"github.com/idlog/idlog/internal/storeurl"
@@ -82,14 +83,20 @@ func storedEvents(t *testing.T, url string) map[string]json.RawMessage {
 // in-process run cannot show (a SIGKILL, a lock held by another process).
 func TestBinary(t *testing.T) {
 	bin := buildIdlog(t)
-	t.Run("crash", func(t *testing.T) { testCrash(t, bin) })
+	t.Run("crash", func(t *testing.T) { testCrash(t, bin, "duckdb:"+filepath.Join(t.TempDir(), "events.duckdb"), true) })
+	t.Run("crash-clickhouse", func(t *testing.T) {
+		// The ClickHouse store: rows a killed insert left on the server are
+		// stored but not visible, so the re-import counts them as
+		// duplicates too; what must hold is every event once at the end.
+		testCrash(t, bin, chtest.StartServer(t), false)
+	})
 	t.Run("locked", func(t *testing.T) { testLockedStore(t, bin) })
 }
 
 // testCrash kills 'idlog import' with SIGKILL half-way, then checks that the
 // store opens, holds whole batches only (every stored event intact, counts
 // agreeing), and that re-running the import stores every event exactly once.
-func testCrash(t *testing.T, bin string) {
+func testCrash(t *testing.T, bin, url string, exactCounts bool) {
 	data := simulatedOrg(t, 100, 30)
 	want := map[string]json.RawMessage{}
 	for _, l := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
@@ -100,9 +107,6 @@ func testCrash(t *testing.T, bin string) {
 		want[e.UUID] = e.Raw
 	}
 	file := writeFile(t, "big.ndjson", data)
-	dir := t.TempDir()
-	dbPath := filepath.Join(dir, "events.duckdb")
-	url := "duckdb:" + dbPath
 	t.Logf("%d events, %d MB", len(want), len(data)>>20)
 
 	// A progress line follows each stored batch: kill after the second,
@@ -148,7 +152,7 @@ func testCrash(t *testing.T, bin string) {
 	if err != nil {
 		t.Fatalf("re-import: %v", err)
 	}
-	if !strings.HasPrefix(string(out), "imported "+thousands(int64(len(want)-len(got)))+", duplicates "+thousands(int64(len(got)))+", rejected 0") {
+	if exactCounts && !strings.HasPrefix(string(out), "imported "+thousands(int64(len(want)-len(got)))+", duplicates "+thousands(int64(len(got)))+", rejected 0") {
 		t.Errorf("re-import said %q; want %d imported, %d duplicates", out, len(want)-len(got), len(got))
 	}
 	final := storedEvents(t, url)

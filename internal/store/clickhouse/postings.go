@@ -454,10 +454,11 @@ func (s *Store) indexMiss(err error) bool {
 }
 
 func (s *Store) postingsPage(ctx context.Context, st state, q store.Query, c compiled, keys []pkey) ([]store.Event, bool, error) {
-	if err := s.checkCounts(ctx, keys); err != nil {
-		return nil, false, err
-	}
-
+	// The count check runs beside the candidates query (one round trip
+	// less on the page's path); its verdict is awaited before any
+	// candidate is used.
+	checked := make(chan error, 1)
+	go func() { checked <- s.checkCounts(ctx, keys) }()
 	exact := len(q.Keywords) == 0 && postingsExact(q.Filter)
 	w := postingsWhere(st, q, c, keys)
 	order, after := orderClause(q)
@@ -487,6 +488,10 @@ func (s *Store) postingsPage(ctx context.Context, st state, q store.Query, c com
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
+		<-checked
+		return nil, false, err
+	}
+	if err := <-checked; err != nil {
 		return nil, false, err
 	}
 	if len(cands) > maxCandidates {
