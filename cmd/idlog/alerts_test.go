@@ -34,6 +34,7 @@ func TestServeAlerts(t *testing.T) {
 		return strings.TrimSpace(idlog(t, nil, "", "token", "create", "--data-dir", dir, "--name", scope, "--scope", scope).stdout)
 	}
 	read, write, admin := mk("logs.read"), mk("logs.write"), mk("admin")
+	analyst := strings.TrimSpace(idlog(t, nil, "", "token", "create", "--data-dir", dir, "--name", "analyst", "--role", "analyst").stdout)
 	storeArgs := []string{"--addr", "127.0.0.1:0", "--store", "duckdb:" + filepath.Join(dir, "events.duckdb"), "--data-dir", dir}
 	base, _, stop := startServe(t, nil, append(storeArgs, "--alert-webhook", hook.URL)...)
 
@@ -75,7 +76,11 @@ func TestServeAlerts(t *testing.T) {
 	if len(ids) != 1 {
 		t.Fatalf("no api-token-created alert: %s", r.stdout)
 	}
-	r = idlog(t, nil, "", "alerts", "ack", ids[0], "--server", base, "--token", write, "--note", "expected")
+	// Changing an alert's status is an analyst's (an ingest token cannot).
+	if r := idlog(t, nil, "", "alerts", "ack", ids[0], "--server", base, "--token", write); r.code == 0 || !strings.Contains(r.stderr, "403") {
+		t.Errorf("ack with an ingest token: %d %s", r.code, r.stderr)
+	}
+	r = idlog(t, nil, "", "alerts", "ack", ids[0], "--server", base, "--token", analyst, "--note", "expected")
 	if r.code != 0 || !strings.Contains(r.stdout, "acknowledged") {
 		t.Fatalf("ack: %d %s %s", r.code, r.stdout, r.stderr)
 	}
