@@ -47,20 +47,28 @@ func BenchmarkImport(b *testing.B) {
 					b.Fatal(err)
 				}
 				var target store.Store = st
+				var runner *Runner
 				if mode == "rules" {
 					alerts, err := OpenFileAlerts(b.TempDir() + "/alerts.ndjson")
 					if err != nil {
 						b.Fatal(err)
 					}
-					r, err := NewRunner(rules, alerts, RunnerOptions{})
+					runner, err = NewRunner(rules, alerts, RunnerOptions{})
 					if err != nil {
 						b.Fatal(err)
 					}
-					target = r.Wrap(st)
+					target = runner.Wrap(st)
 				}
 				b.StartTimer()
 				res, err := ingest.New(target, ingest.Options{}).Ingest(context.Background(), bytes.NewReader(raw), nil)
+				if runner != nil {
+					// The import is done when the rules have seen every batch.
+					runner.Flush(context.Background())
+				}
 				b.StopTimer()
+				if runner != nil {
+					runner.Close(context.Background())
+				}
 				if err != nil || res.Accepted != events {
 					b.Fatalf("import: %+v %v", res, err)
 				}

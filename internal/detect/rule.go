@@ -376,38 +376,3 @@ func checkUnique(rules []*Rule) error {
 	}
 	return nil
 }
-
-// Filter returns a filter that every event the rule looks at matches (the
-// or of its queries), so a replay over history can ask the store for those
-// events only. ok is false when the rule has no filter form (Sigma rules).
-func (r *Rule) Filter() (e filter.Expr, ok bool) {
-	var parts []filter.Expr
-	switch {
-	case r.Source != "" && strings.HasPrefix(r.Source, "sigma:"):
-		return nil, false
-	case r.Sequence != nil:
-		for i := range r.Sequence.Steps {
-			parts = append(parts, r.Sequence.Steps[i].expr)
-		}
-	default:
-		x, err := filter.Parse(r.Query)
-		if err != nil {
-			return nil, false
-		}
-		parts = append(parts, x)
-	}
-	return Or(parts...), true
-}
-
-// Or joins filters with or (nil for none).
-func Or(parts ...filter.Expr) filter.Expr {
-	var out filter.Expr
-	for _, p := range parts {
-		if out == nil {
-			out = p
-		} else {
-			out = &filter.Logical{Left: out, Right: p}
-		}
-	}
-	return out
-}
