@@ -180,27 +180,13 @@ func (s *Store) scanSeqs(ctx context.Context, seqs []any, fn func(store.Event)) 
 	if err != nil {
 		return err
 	}
-	rows, err := s.db.QueryContext(ctx, "SELECT seq, "+rawColumns+` FROM events WHERE list_contains(from_json($1::VARCHAR, '["BIGINT"]'), seq)`, string(list))
-	if err != nil {
-		return fmt.Errorf("duckdb: query: %w", err)
-	}
-	defer rows.Close()
-	rc := newRawScan()
-	for rows.Next() {
-		var seq int64
-		if err := rows.Scan(append([]any{&seq}, rc.ptrs...)...); err != nil {
-			return fmt.Errorf("duckdb: query: %w", err)
-		}
-		e, err := rc.event(seq)
-		if err != nil {
-			return err
-		}
-		fn(e)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("duckdb: query: %w", err)
-	}
-	return nil
+	return s.readEvents(ctx, pastIndex("$1"), []any{string(list)}, fn)
+}
+
+// pastIndex is the condition "seq is in the JSON list of seqs bound to
+// placeholder", in the one form DuckDB cannot answer from the seq index.
+func pastIndex(placeholder string) string {
+	return "list_contains(from_json(" + placeholder + `::VARCHAR, '["BIGINT"]'), seq)`
 }
 
 // readSeqs reads the events of seqs through the index, then reads past
@@ -362,7 +348,7 @@ func (s *Store) goneSeqs(ctx context.Context, seqs []int64) (int, error) {
 		return 0, err
 	}
 	var n int
-	err = s.db.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE list_contains(from_json($1::VARCHAR, '["BIGINT"]'), seq)`, string(list)).Scan(&n)
+	err = s.db.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE `+pastIndex("$1"), string(list)).Scan(&n)
 	return len(seqs) - n, err
 }
 

@@ -321,7 +321,7 @@ func (s *Store) decideMissing(ctx context.Context, p *plan, part []int64, got ma
 	c := *p.c
 	c.args = slices.Clone(p.args)
 	ph := c.arg(string(list))
-	rows, err := s.db.QueryContext(ctx, "SELECT seq, "+p.up+", "+p.lo+" FROM events WHERE list_contains(from_json("+ph+"::VARCHAR, '[\"BIGINT\"]'), seq)", c.args...)
+	rows, err := s.db.QueryContext(ctx, "SELECT seq, "+p.up+", "+p.lo+" FROM events WHERE "+pastIndex(ph), c.args...)
 	if err != nil {
 		return fmt.Errorf("duckdb: query: %w", err)
 	}
@@ -532,7 +532,13 @@ func (s *Store) fetch(ctx context.Context, keys []key) (map[int64]store.Event, e
 
 // fetchSeqs reads the events whose seq is one of seqs (int64 values).
 func (s *Store) fetchSeqs(ctx context.Context, seqs []any, fn func(store.Event)) error {
-	rows, err := s.db.QueryContext(ctx, "SELECT seq, "+rawColumns+" FROM events WHERE seq IN ("+params(1, len(seqs))+")", seqs...)
+	return s.readEvents(ctx, "seq IN ("+params(1, len(seqs))+")", seqs, fn)
+}
+
+// readEvents calls fn with the event of every row that where (with args)
+// selects.
+func (s *Store) readEvents(ctx context.Context, where string, args []any, fn func(store.Event)) error {
+	rows, err := s.db.QueryContext(ctx, "SELECT seq, "+rawColumns+" FROM events WHERE "+where, args...)
 	if err != nil {
 		return fmt.Errorf("duckdb: query: %w", err)
 	}
