@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"bytes"
 	"encoding/csv"
 	"fmt"
 	"math"
@@ -325,28 +326,39 @@ func TestCSVDownloadMatchesAPI(t *testing.T) {
 }
 
 // readCSV waits for the one CSV file Chromium writes into dir and parses it.
+// Chromium may create the file before it has written it (seen in CI: the file
+// was there and empty), so it waits until the file is non-empty, ends with a
+// line break and keeps its size across two looks.
 func readCSV(t *testing.T, dir string) [][]string {
 	t.Helper()
-	var files []string
-	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+	var (
+		files []string
+		last  = int64(-1)
+	)
+	for end := time.Now().Add(30 * time.Second); time.Now().Before(end); time.Sleep(150 * time.Millisecond) {
 		files, _ = filepath.Glob(filepath.Join(dir, "*.csv"))
-		if len(files) == 1 {
-			break
+		if len(files) != 1 {
+			continue
 		}
+		b, err := os.ReadFile(files[0])
+		if err != nil || len(b) == 0 || b[len(b)-1] != '\n' {
+			continue
+		}
+		if int64(len(b)) != last {
+			last = int64(len(b))
+			continue
+		}
+		recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) == 0 {
+			t.Fatalf("%s has no rows, not even a header", files[0])
+		}
+		return recs
 	}
-	if len(files) != 1 {
-		t.Fatalf("downloaded files: %v", files)
-	}
-	f, err := os.Open(files[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return recs
+	t.Fatalf("no complete CSV file appeared; files: %v (last size %d)", files, last)
+	return nil
 }
 
 func TestSignInRequired(t *testing.T) {
