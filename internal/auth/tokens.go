@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/idlog/idlog/internal/atomicfile"
 )
 
 // TokenPrefix starts every idlog API token, so a leaked one is easy to
@@ -86,34 +88,12 @@ func (t *Tokens) read() (tokenFile, error) {
 }
 
 func (t *Tokens) write(f tokenFile) error {
-	if err := os.MkdirAll(filepath.Dir(t.path), 0o700); err != nil {
-		return err
-	}
 	b, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(t.path), ".tokens-*.json")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	tmp.Close()
-	// Rename so the server never reads a half-written file.
-	if err := os.Rename(tmp.Name(), t.path); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return nil
+	// Atomic, so the server never reads a half-written file.
+	return atomicfile.Write(t.path, append(b, '\n'))
 }
 
 // lock serialises the read-modify-write of the tokens file between

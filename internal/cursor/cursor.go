@@ -31,6 +31,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/idlog/idlog/internal/atomicfile"
 )
 
 // Mode is the kind of request a cursor continues.
@@ -259,21 +261,7 @@ func (s *Spill) put(filterText, q string) (string, error) {
 	if _, err := os.Stat(path); err == nil {
 		return string(sum[:]), nil
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return "", err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".q-*")
-	if err != nil {
-		return "", err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return "", err
-	}
-	tmp.Close()
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
+	if err := atomicfile.Write(path, b); err != nil {
 		return "", err
 	}
 	return string(sum[:]), nil
