@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -82,15 +81,8 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "idlog audit: unexpected argument %q\n", fs.Arg(0))
-		return errUsage
+	if _, help, err := parseFlags(fs, e, args, false); help || err != nil {
+		return err
 	}
 	now := time.Now()
 	var sinceT, untilT time.Time

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -53,15 +52,8 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "idlog backup: unexpected argument %q\n", fs.Arg(0))
-		return errUsage
+	if _, help, err := parseFlags(fs, e, args, false); help || err != nil {
+		return err
 	}
 	if *to == "" {
 		return &exitError{code: 2, msg: "backup: --to DIR is required (a new directory for the backup)"}

@@ -46,15 +46,8 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "idlog restore: unexpected argument %q\n", fs.Arg(0))
-		return errUsage
+	if _, help, err := parseFlags(fs, e, args, false); help || err != nil {
+		return err
 	}
 	if *from == "" {
 		return &exitError{code: 2, msg: "restore: --from DIR is required (a directory made by 'idlog backup')"}

@@ -112,15 +112,8 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "idlog serve: unexpected argument %q\n", fs.Arg(0))
-		return errUsage
+	if _, help, err := parseFlags(fs, e, args, false); help || err != nil {
+		return err
 	}
 	if err := flagsFromEnv(fs, e.getenv); err != nil {
 		return &exitError{code: 2, msg: err.Error()}
