@@ -33,6 +33,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -90,9 +91,15 @@ type crashServer struct {
 
 // startCrashServer starts 'idlog serve' on the store and waits until it
 // listens.
-func startCrashServer(t *testing.T, bin, storeURL, dataDir string) *crashServer {
+func startCrashServer(t *testing.T, bin, storeURL, dataDir string, extra ...string) *crashServer {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--store", storeURL, "--data-dir", dataDir, "--addr", "127.0.0.1:0", "--rate-limit", "0")
+	args := append([]string{"serve", "--store", storeURL, "--data-dir", dataDir, "--addr", "127.0.0.1:0", "--rate-limit", "0"}, extra...)
+	cmd := exec.Command(bin, args...)
+	cmd.Env = os.Environ()
+	if len(extra) > 0 {
+		// The background collector's token (serve --pull-org).
+		cmd.Env = append(cmd.Env, "OKTA_API_TOKEN="+crashOrgToken)
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -364,7 +371,8 @@ func parsedEvents(t *testing.T, data []byte) []store.Event {
 func TestCrashReads(t *testing.T) {
 	bin := buildIdlog(t)
 	t.Run("import", func(t *testing.T) { testCrashReadsImport(t, bin) })
-	t.Run("serve", func(t *testing.T) { testCrashReadsServe(t, bin) })
+	t.Run("serve", func(t *testing.T) { testCrashReadsServe(t, bin, false) })
+	t.Run("serve+pull", func(t *testing.T) { testCrashReadsServe(t, bin, true) })
 	t.Run("pull", func(t *testing.T) { testCrashReadsPull(t, bin) })
 }
 
@@ -427,15 +435,33 @@ func testCrashReadsImport(t *testing.T, bin string) {
 	}
 }
 
+// crashOrgToken is the stand-in org's API token in the serve-and-pull run
+// (faultproxy.NewUpstream's; set before the first server starts).
+var crashOrgToken string
+
 // testCrashReadsServe kills 'idlog serve' while a client pushes batches
-// and retries each until it is acknowledged.
-func testCrashReadsServe(t *testing.T, bin string) {
+// and retries each until it is acknowledged; with pull, the server also
+// mirrors an org (its background collector, through a proxy that injects
+// faults) while that org keeps logging.
+func testCrashReadsServe(t *testing.T, bin string, pull bool) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 2))
 	evs := parsedEvents(t, simulatedOrg(t, 60, 20))
 	dataDir, storeURL, token := crashSetup(t, bin)
 	ref := newCrashRef(evs)
+	var (
+		org      *crashOrg
+		pullArgs []string
+	)
+	if pull {
+		org = newCrashOrg(t, seed)
+		defer org.close()
+		for _, e := range org.all {
+			ref.sent[e.UUID] = e.Raw
+		}
+		pullArgs = org.serveArgs()
+	}
 
 	var (
 		mu      sync.Mutex // held while a batch is in flight; the reads take it to pause the pushes
@@ -492,17 +518,22 @@ func testCrashReadsServe(t *testing.T, bin string) {
 		pusherDone <- nil
 	}()
 
-	srv := startCrashServer(t, bin, storeURL, dataDir)
+	srv := startCrashServer(t, bin, storeURL, dataDir, pullArgs...)
 	mu.Lock()
 	base = srv.url
 	mu.Unlock()
 	for kills := 0; kills < crashKills(t); kills++ {
+		if org != nil {
+			org.log(t, crashKills(t))
+		}
 		time.Sleep(time.Duration(200+rng.IntN(1200)) * time.Millisecond)
 		srv.kill()
-		srv = startCrashServer(t, bin, storeURL, dataDir)
+		srv = startCrashServer(t, bin, storeURL, dataDir, pullArgs...)
 		mu.Lock()
 		base = srv.url
+		org.pause(t)
 		verifyReads(t, srv.url, token, ref, rng)
+		org.resume()
 		mu.Unlock()
 	}
 	// Let the pusher finish, then one more look.
@@ -521,10 +552,133 @@ func testCrashReadsServe(t *testing.T, bin string) {
 		t.Fatal(err)
 	}
 	defer srv.kill()
+	want := len(evs)
+	if org != nil {
+		// The org logs the rest; the collector catches up.
+		org.log(t, 0)
+		org.caughtUp(t)
+		ref.ack(org.all)
+		org.pause(t)
+		want += len(org.all)
+	}
 	got := verifyReads(t, srv.url, token, ref, rng)
-	t.Logf("%d kills, %d events, %d retried pushes", crashKills(t), len(evs), retries)
-	if len(got) != len(evs) {
-		t.Fatalf("after the pushes %d events stored, want %d", len(got), len(evs))
+	t.Logf("%d kills, %d events pushed, %d retried pushes, %d pulled", crashKills(t), len(evs), retries, want-len(evs))
+	if len(got) != want {
+		t.Fatalf("after the pushes %d events stored, want %d", len(got), want)
+	}
+}
+
+// crashOrg is a stand-in Okta org behind a proxy that injects faults
+// (429s, 500s, slow and cut answers, repeated events), which logs more
+// events as the run goes on.
+type crashOrg struct {
+	ctx   context.Context
+	up    *faultproxy.Upstream
+	proxy *faultproxy.Proxy
+	srv   *httptest.Server
+	all   []store.Event // every event the org will have logged
+	later []store.Event // not logged yet
+	end   time.Time
+
+	// While paused the org answers 503 (the collector retries), so that
+	// reads see a store nobody writes to.
+	paused   atomic.Bool
+	inflight atomic.Int64
+	refused  atomic.Int64
+}
+
+// ServeHTTP passes requests to the proxy unless the org is paused.
+func (o *crashOrg) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	o.inflight.Add(1)
+	defer o.inflight.Add(-1)
+	if o.paused.Load() {
+		o.refused.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, `{"errorCode":"E0000009","errorSummary":"paused by the test","errorCauses":[]}`)
+		return
+	}
+	o.proxy.ServeHTTP(w, r)
+}
+
+// pause stops the org answering and waits until the collector has stored
+// what it was given: the collector asks for a page only after storing the
+// one before, so once it has been refused with nothing in flight, it has
+// nothing left to write. A nil org (no collector) has nothing to pause.
+func (o *crashOrg) pause(t *testing.T) {
+	t.Helper()
+	if o == nil {
+		return
+	}
+	o.paused.Store(true)
+	refused := o.refused.Load()
+	for deadline := time.Now().Add(30 * time.Second); o.refused.Load() == refused || o.inflight.Load() > 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the collector asked for nothing in 30 s while the org was paused")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (o *crashOrg) resume() {
+	if o != nil {
+		o.paused.Store(false)
+	}
+}
+
+func newCrashOrg(t *testing.T, seed uint64) *crashOrg {
+	t.Helper()
+	o := &crashOrg{ctx: context.Background(), end: time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC)}
+	o.up = faultproxy.NewUpstream(t, 0)
+	crashOrgToken = o.up.Token
+	o.all = faultproxy.Events(t, int64(seed), 60, 2, o.end)
+	var first []store.Event
+	first, o.later = faultproxy.Split(o.all, 0.35, seed)
+	if _, err := o.up.Store.Append(o.ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	o.proxy = faultproxy.New(o.up.URL, faultproxy.Faults{TooMany: 0.03, Reset: time.Second, Error: 0.05,
+		Slow: 0.05, Delay: time.Second, Cut: 0.05, Repeat: 0.2}, seed)
+	o.srv = httptest.NewServer(o)
+	return o
+}
+
+func (o *crashOrg) close() { o.srv.Close() }
+
+// serveArgs turn on serve's background collector for this org, with short
+// pauses so that it works between kills.
+func (o *crashOrg) serveArgs() []string {
+	return []string{"--pull-org", o.srv.URL, "--pull-since", o.end.Add(-72 * time.Hour).Format(time.RFC3339),
+		"--pull-page-size", "50", "--pull-poll-interval", "100ms", "--pull-request-timeout", "2s", "--pull-max-backoff", "200ms"}
+}
+
+// log makes the org log its next share of events: a part sized for
+// kills kills, or (kills == 0) all the rest.
+func (o *crashOrg) log(t *testing.T, kills int) {
+	t.Helper()
+	n := len(o.later)
+	if kills > 0 {
+		n = min(n, 1+len(o.all)/(3*kills))
+	}
+	if n == 0 {
+		return
+	}
+	if _, err := o.up.Store.Append(o.ctx, o.later[:n]); err != nil {
+		t.Fatal(err)
+	}
+	o.later = o.later[n:]
+}
+
+// caughtUp waits until the collector has seen three empty pages, so it
+// has everything the org logged.
+func (o *crashOrg) caughtUp(t *testing.T) {
+	t.Helper()
+	empties := o.proxy.EmptyPages.Load()
+	for deadline := time.Now().Add(90 * time.Second); o.proxy.EmptyPages.Load() < empties+3; {
+		if time.Now().After(deadline) {
+			t.Fatal("the collector did not catch up in 90 s")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
