@@ -1,7 +1,8 @@
 package main
 
-// Crash tests that read: 'idlog import', 'idlog pull' and 'idlog serve'
-// under push load are SIGKILLed at random moments, and after every kill a
+// Crash tests that read: 'idlog import', 'idlog pull', and 'idlog serve'
+// under push load (alone, and while its background collector pulls an org)
+// are SIGKILLed at random moments, and after every kill a
 // server started on the store must answer every read through the API —
 // polling pages and bounded pages followed to the end by their next links,
 // in both orders and at random page sizes, and the seed's scenarios — as
