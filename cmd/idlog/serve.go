@@ -282,6 +282,12 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 	}
 	defer waitPull() // before the store closes (deferred earlier)
 	page := ui.New(sessions, log)
+	// Failed sign-ins are counted in the data directory, so a restart does
+	// not give a guesser a fresh allowance.
+	if err := page.Throttle.Persist(filepath.Join(c.dataDir, auth.ThrottleFile)); err != nil {
+		ln.Close()
+		return fmt.Errorf("sign-in throttle: %w", err)
+	}
 	page.Secure = c.trustProxy
 	page.TrustForwarded = c.trustProxy
 	page.OIDC = sso
@@ -344,6 +350,9 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 	}
 	if err != nil {
 		log.Warn("shutdown did not finish cleanly", "err", err)
+	}
+	if err := page.Throttle.Flush(); err != nil {
+		log.Warn("could not keep the sign-in failure counts", "err", err)
 	}
 	return nil
 }

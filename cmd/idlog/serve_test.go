@@ -400,3 +400,40 @@ func TestServeMountsOktaHook(t *testing.T) {
 		t.Fatal("a wrong hook secret was accepted")
 	}
 }
+
+// TestServeThrottleSurvivesRestart: failed sign-ins counted before a
+// restart still count after it (the counts are in the data directory).
+func TestServeThrottleSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"--addr", "127.0.0.1:0", "--store", "duckdb:" + filepath.Join(dir, "events.duckdb"), "--data-dir", dir}
+	signIn := func(base string) int {
+		t.Helper()
+		form := url.Values{"token": {"idl_not-a-token"}, "next": {"/"}}
+		req, _ := http.NewRequest(http.MethodPost, base+"/signin", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", base)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	base, _, stop := startServe(t, nil, args...)
+	for i := 0; i < 10; i++ {
+		if code := signIn(base); code != http.StatusUnauthorized {
+			t.Fatalf("bad sign-in %d: %d, want 401", i+1, code)
+		}
+	}
+	if code := signIn(base); code != http.StatusTooManyRequests {
+		t.Fatalf("the 11th bad sign-in: %d, want 429", code)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	base, _, stop = startServe(t, nil, args...)
+	defer stop()
+	if code := signIn(base); code != http.StatusTooManyRequests {
+		t.Errorf("after a restart a bad sign-in from the same address: %d, want 429 (the counts were lost)", code)
+	}
+}

@@ -3,6 +3,7 @@ package auth
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -89,5 +90,84 @@ func TestThrottle(t *testing.T) {
 	now = now.Add(61 * time.Second)
 	if b, _ := th.Blocked("a", "acct"); b {
 		t.Fatal("still blocked after the window")
+	}
+}
+
+// TestThrottlePersists: a restart (a new Throttle on the same file) keeps
+// the counts, drops those whose window has passed, and a damaged file is
+// an error rather than a silent fresh start.
+func TestThrottlePersists(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	path := filepath.Join(t.TempDir(), ThrottleFile)
+	th := NewThrottle(3, time.Minute)
+	th.SetClock(clock)
+	if err := th.Persist(path); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		th.Fail("addr:a", "acct:x")
+	}
+	now = now.Add(30 * time.Second)
+	th.Fail("addr:b")
+	if err := th.Flush(); err != nil {
+		t.Fatal(err)
+	}
+
+	restarted := NewThrottle(3, time.Minute)
+	restarted.SetClock(clock)
+	if err := restarted.Persist(path); err != nil {
+		t.Fatal(err)
+	}
+	if b, until := restarted.Blocked("addr:a"); !b || !until.Equal(now.Add(30*time.Second)) {
+		t.Errorf("after a restart addr:a: blocked %v until %v, want blocked until the first failure's window ends", b, until)
+	}
+	// addr:b has one failure; two more block it.
+	restarted.Fail("addr:b")
+	restarted.Fail("addr:b")
+	if b, _ := restarted.Blocked("addr:b"); !b {
+		t.Error("addr:b's failure before the restart was not counted")
+	}
+
+	// Past the first window: addr:a's entry is not loaded again.
+	now = now.Add(45 * time.Second)
+	if err := restarted.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	later := NewThrottle(3, time.Minute)
+	later.SetClock(clock)
+	if err := later.Persist(path); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := later.Blocked("addr:a", "acct:x"); b {
+		t.Error("a count whose window has passed came back")
+	}
+	if n := len(later.keys); n != 1 {
+		t.Errorf("%d keys loaded, want only addr:b's", n)
+	}
+
+	// The write after a failure happens by itself.
+	auto := filepath.Join(t.TempDir(), ThrottleFile)
+	th2 := NewThrottle(3, time.Minute)
+	if err := th2.Persist(auto); err != nil {
+		t.Fatal(err)
+	}
+	th2.Fail("addr:c")
+	deadline := time.Now().Add(5 * flushDelay)
+	for {
+		if b, err := os.ReadFile(auto); err == nil && strings.Contains(string(b), "addr:c") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no write after a failure")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	if err := os.WriteFile(path, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := NewThrottle(3, time.Minute).Persist(path); err == nil {
+		t.Error("a damaged throttle file was accepted")
 	}
 }
