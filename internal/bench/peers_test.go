@@ -308,3 +308,34 @@ func TestMeasureVictoriaLogs(t *testing.T) {
 		t.Errorf("name %q lacks the module version", name)
 	}
 }
+
+func TestWaitHTTP(t *testing.T) {
+	p, err := startProc("sleeper", "sleep", "30")
+	if err != nil {
+		t.Skip("no sleep command:", err)
+	}
+	defer p.stop(time.Second)
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		switch {
+		case r.URL.Path == "/refuse":
+			http.Error(w, "bad filter", http.StatusBadRequest)
+		case calls < 3:
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	if err := waitHTTP(context.Background(), p, srv.URL+"/ok", nil, 10*time.Second); err != nil || calls != 3 {
+		t.Errorf("waitHTTP = %v after %d calls, want nil after 3 (two 503s, then 200)", err, calls)
+	}
+	start := time.Now()
+	if err := waitHTTP(context.Background(), p, srv.URL+"/refuse", nil, 10*time.Second); err == nil || !strings.Contains(err.Error(), "bad filter") || time.Since(start) > 5*time.Second {
+		t.Errorf("a 400 gave %v after %s, want the server's reason at once", err, time.Since(start))
+	}
+	dead, _ := startProc("false", "false")
+	<-dead.done
+	if err := waitHTTP(context.Background(), dead, "http://127.0.0.1:1/", nil, 10*time.Second); err == nil || !strings.Contains(err.Error(), "false exited") {
+		t.Errorf("a dead process gave %v", err)
+	}
+}

@@ -133,6 +133,7 @@ func freeAddr() (string, error) {
 }
 
 // waitHTTP polls url until it answers 200, the process dies or ctx ends.
+// Any answer other than 200, 503 or 429 is an error at once.
 func waitHTTP(ctx context.Context, p *proc, url string, header http.Header, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
@@ -145,10 +146,17 @@ func waitHTTP(ctx context.Context, p *proc, url string, header http.Header, time
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
-			io.Copy(io.Discard, resp.Body)
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 2048))
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			switch resp.StatusCode {
+			case http.StatusOK:
 				return nil
+			case http.StatusServiceUnavailable, http.StatusTooManyRequests:
+				// still starting, or busy: ask again
+			default:
+				// A server that refuses the question will not answer it
+				// later: say why now rather than after the timeout.
+				return fmt.Errorf("%s answered %s: %s: %s", p.name, url, resp.Status, bytes.TrimSpace(body))
 			}
 		}
 		if err := p.exited(); err != nil {
