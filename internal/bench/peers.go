@@ -114,7 +114,7 @@ func (r *PeerReport) Markdown() string {
 	}
 	b.WriteString("\n\n")
 	fmt.Fprintf(&b, "Ratios are idlog's figure divided by the peer's: below 1 idlog imports slower, and is smaller, faster or leaner than the peer. "+
-		"Latencies are through each server's HTTP API from a client in the bench process, %d runs of the field question (each another sample user) and %d of the histogram, caches warm after the first run.\n\n",
+		"Latencies are through each server's HTTP API from a client in the bench process, %d runs of the field question (each another sample user) and %d of the histogram, no cache emptied between runs (each run asks about another user, so most of a page's rows are not in a row cache yet).\n\n",
 		len(idl.query(FieldQuestion).Samples), len(idl.query(HourlyHist).Samples))
 	b.WriteString("¹ idlog: the `idlog import` process. A peer: its server while it ingested (the same process then answers queries).\n\n")
 	b.WriteString("² Everything in the store's directory. idlog keeps every event byte for byte; VictoriaLogs keeps the fields (the nesting flattened, published turned into its _time), not the event's text.\n\n")
