@@ -1,6 +1,6 @@
 #!/bin/sh
 # Builds VictoriaLogs, the peer `idlog bench --peer` measures idlog against,
-# from its Go module at the version pinned in tools/victorialogs/go.mod
+# from its Go module at the version pinned in tools/victorialogs/go.mod (a tool directive)
 # (kept out of idlog's own go.mod). Needs Go and the module proxy.
 #
 #   scripts/victorialogs-build.sh [OUTPUT]     # default: bench-data/victoria-logs

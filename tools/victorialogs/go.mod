@@ -1,8 +1,11 @@
+// VictoriaLogs, the peer 'idlog bench --peer' measures idlog against, pinned
+// in a module of its own so that idlog's go.mod does not carry it.
+// scripts/victorialogs-build.sh builds it (go build of the tool below).
 module github.com/idlog/idlog/tools/victorialogs
 
 go 1.26.8
 
-require github.com/VictoriaMetrics/VictoriaLogs v1.52.1
+require github.com/VictoriaMetrics/VictoriaLogs v1.52.1 // indirect
 
 require (
 	github.com/VictoriaMetrics/VictoriaMetrics v1.146.1-0.20260630165203-c82127b6d4d1 // indirect
@@ -22,3 +25,5 @@ require (
 	golang.org/x/oauth2 v0.36.0 // indirect
 	golang.org/x/sys v0.46.0 // indirect
 )
+
+tool github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs
