@@ -37,7 +37,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	sqliteN := fs.Int("sqlite-events", 1_000_000, "`N` events loaded into SQLite (its load is slow; the table says how many)")
 	out := fs.String("out", "docs/benchmarks.md", "`FILE` whose generated section is rewritten (\"-\": print only)")
 	var peers []string
-	fs.Func("peer", "measure a peer beside idlog, as processes: `victorialogs=BINARY` (build it with scripts/victorialogs-build.sh)", func(v string) error {
+	fs.Func("peer", "measure the peer `victorialogs=BINARY` beside idlog, both as processes (scripts/victorialogs-build.sh builds the binary)", func(v string) error {
 		name, bin, ok := strings.Cut(v, "=")
 		if !ok || name != "victorialogs" || bin == "" {
 			return fmt.Errorf("want victorialogs=PATH_TO_BINARY (the only peer so far)")
@@ -48,7 +48,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		peers = append(peers, bin)
 		return nil
 	})
-	growth := fs.String("growth", "", "measure import and `serve` at each of these `SIZES` (e.g. 1000000,3000000,10000000 or 1M,3M,10M) instead")
+	growth := fs.String("growth", "", "measure 'idlog import' and 'idlog serve' at each of these `SIZES` (e.g. 1000000,3000000,10000000 or 1M,3M,10M) instead")
 	fs.Usage = func() {
 		fmt.Fprint(e.stderr, `Usage: idlog bench [flags]
 
@@ -68,8 +68,8 @@ With --peer victorialogs=BINARY, idlog and VictoriaLogs are measured as processe
 after the other, on the same dataset: 'idlog import' into a fresh store (its peak memory is
 the import process's), then 'idlog serve' started on it; VictoriaLogs ingests the NDJSON
 through its JSON-lines API and is started again on its data. Both are asked the field
-question and an hourly histogram over HTTP; the table ("idlog and VictoriaLogs side by
-side") gives import rate, bytes per event, start to first answer, p50/p99, each server's
+question and an hourly histogram over HTTP; the table ("Side by side with peers")
+gives import rate, bytes per event, start to first answer, p50/p99, each server's
 memory, and the ratios. scripts/victorialogs-build.sh builds VictoriaLogs from its Go
 module.
 
@@ -92,7 +92,7 @@ Examples:
   idlog bench --store duckdb:bench-data/idlog.duckdb --store clickhouse://127.0.0.1:19000/idlog_bench
   scripts/victorialogs-build.sh bench-data/victoria-logs
   idlog bench --events 300000 --peer victorialogs=bench-data/victoria-logs
-  idlog bench --growth 1M,3M,10M       # the growth table (10M: about an hour here)
+  idlog bench --growth 1M,3M,10M       # the growth table (its datasets take ~31 GB)
 
 Flags:
 `)
@@ -244,7 +244,7 @@ func benchProcesses(ctx context.Context, e *env, dir string, events int, seed in
 			rep.Systems = append(rep.Systems, res)
 		}
 		md = rep.Markdown()
-		sec, title = bench.PeersSection, "idlog and VictoriaLogs side by side (`idlog bench --peer`)"
+		sec, title = bench.PeersSection, "Side by side with peers (`idlog bench --peer`)"
 	}
 	if out == "-" {
 		fmt.Fprint(e.stdout, md)
