@@ -44,6 +44,10 @@ func TestWriteSectionKeepsTheRest(t *testing.T) {
 		{SideBySide, "Both", "pair one\n"},
 		{OneStore, "Store", "second\n"},
 		{SideBySide, "Both", "pair two\n"},
+		{PeersSection, "Peers", "peers one\n"},
+		{GrowthSection, "Growth", "growth one\n"},
+		{PeersSection, "Peers", "peers two\n"},
+		{GrowthSection, "Growth", "growth two\n"},
 	} {
 		if err := WriteSection(path, w.sec, w.title, w.md); err != nil {
 			t.Fatal(err)
@@ -51,12 +55,12 @@ func TestWriteSectionKeepsTheRest(t *testing.T) {
 	}
 	b, _ := os.ReadFile(path)
 	s := string(b)
-	for _, want := range []string{"## Simulator\n\nfast", "## Store\n", "second", "## Both\n", "pair two"} {
+	for _, want := range []string{"## Simulator\n\nfast", "## Store\n", "second", "## Both\n", "pair two", "## Peers\n", "peers two", "## Growth\n", "growth two"} {
 		if strings.Count(s, want) != 1 {
 			t.Errorf("%q occurs %d times, want once", want, strings.Count(s, want))
 		}
 	}
-	if strings.Contains(s, "first") || strings.Contains(s, "pair one") {
+	if strings.Contains(s, "first") || strings.Contains(s, "pair one") || strings.Contains(s, "peers one") || strings.Contains(s, "growth one") {
 		t.Errorf("an old section survived")
 	}
 	if strings.Index(s, "second") > strings.Index(s, "## Both") {

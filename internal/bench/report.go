@@ -278,8 +278,10 @@ type Section string
 
 // The sections `idlog bench` writes.
 const (
-	OneStore   Section = ""
-	SideBySide Section = "side by side"
+	OneStore      Section = ""
+	SideBySide    Section = "side by side"
+	PeersSection  Section = "peers"  // idlog and VictoriaLogs as processes (--peer)
+	GrowthSection Section = "growth" // the growth table (--growth)
 )
 
 func (sec Section) marks() (begin, end string) {
