@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/idlog/idlog/internal/event"
 	"github.com/idlog/idlog/internal/store"
 )
 
@@ -26,7 +27,7 @@ func ParseEvent(raw []byte) (store.Event, error) {
 
 // validator keeps the buffers that parse reuses from event to event.
 type validator struct {
-	c    compactor
+	c    event.Compactor
 	out  []byte
 	slab []byte // events' Raw are carved from it, to allocate per slab, not per event
 	// exact gives each event its own allocation: for one-off calls, where a
@@ -36,8 +37,12 @@ type validator struct {
 
 const slabSize = 256 << 10
 
+// maxDepth bounds nesting; LogEvents nest about five deep, and the bound
+// keeps a hostile "[[[[…" from costing more than an error.
+const maxDepth = 512
+
 func (v *validator) parse(raw []byte) (store.Event, error) {
-	out, err := v.c.compact(v.out[:0], raw)
+	out, nodes, dup, plain, err := v.c.Compact(v.out[:0], raw, maxDepth)
 	v.out = out
 	if err != nil {
 		return store.Event{}, err
@@ -45,15 +50,31 @@ func (v *validator) parse(raw []byte) (store.Event, error) {
 	if out[0] != '{' {
 		return store.Event{}, fmt.Errorf("event must be a JSON object, not %s", kind(out[0]))
 	}
-	if v.c.dupe >= 0 {
-		return store.Event{}, fmt.Errorf("%s appears twice", fieldNames[v.c.dupe])
-	}
-	var vals [3][]byte
-	for k, f := range v.c.fields {
-		if f[0] < 0 {
+	// The required fields: the top-level members named so (the last, if
+	// one repeats, which is an error anyway).
+	fields := [3]int{-1, -1, -1}
+	dupe := -1
+	for c, end := 1, int(nodes[0].Next); c < end; c = int(nodes[c].Next) {
+		n := &nodes[c]
+		key := out[n.KeyStart+1 : n.KeyEnd-1]
+		slot := fieldSlot(key, out[n.KeyStart:n.KeyEnd])
+		if slot < 0 {
 			continue
 		}
-		vals[k] = out[f[0]:f[1]]
+		if fields[slot] >= 0 && dupe < 0 {
+			dupe = slot
+		}
+		fields[slot] = c
+	}
+	if dupe >= 0 {
+		return store.Event{}, fmt.Errorf("%s appears twice", fieldNames[dupe])
+	}
+	var vals [3][]byte
+	for k, c := range fields {
+		if c < 0 {
+			continue
+		}
+		vals[k] = out[nodes[c].Start:nodes[c].End]
 		if vals[k][0] != '"' {
 			return store.Event{}, fmt.Errorf("%s must be a string, not %s", fieldNames[k], kind(vals[k][0]))
 		}
@@ -80,7 +101,8 @@ func (v *validator) parse(raw []byte) (store.Event, error) {
 	if err != nil {
 		return store.Event{}, fmt.Errorf("published %q is not an RFC 3339 time such as 2026-03-02T14:05:09.123Z", ps)
 	}
-	return store.Event{UUID: id, Published: t.UTC(), Raw: v.keep(out)}, nil
+	kept := v.keep(out)
+	return store.Event{UUID: id, Published: t.UTC(), Raw: kept, Doc: event.Keep(kept, nodes, dup, plain)}, nil
 }
 
 // keep copies the compacted event out of the reused buffer.
