@@ -215,10 +215,10 @@ func TestWalkAgrees(t *testing.T) {
 
 func TestWalkErrors(t *testing.T) {
 	for in, want := range map[string]string{
-		`{"a":1,}`:     `invalid JSON at column 8 of the event: unexpected '}' where a key should start`,
-		`{"a":tru}`:    `invalid JSON at column 6 of the event: "tru" is not a JSON value`,
-		`{"a":"x`:      `invalid JSON: the event ends early, after 7 bytes`,
-		`{"a":1} x`:    `invalid JSON at column 9 of the event: unexpected 'x' after the end of the event`,
+		`{"a":1,}`:         `invalid JSON at column 8 of the event: unexpected '}' where a key should start`,
+		`{"a":tru}`:        `invalid JSON at column 6 of the event: "tru" is not a JSON value`,
+		`{"a":"x`:          `invalid JSON: the event ends early, after 7 bytes`,
+		`{"a":1} x`:        `invalid JSON at column 9 of the event: unexpected 'x' after the end of the event`,
 		"{\"a\":\"\x01\"}": `invalid JSON at column 7 of the event: control character byte 0x01 in a string`,
 	} {
 		_, err := Walk([]byte(in))
