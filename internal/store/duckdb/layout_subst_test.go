@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/idlog/idlog/internal/event"
 )
 
 // substText must give what strings.ReplaceAll in turn gives.
@@ -52,7 +54,7 @@ func TestSubstText(t *testing.T) {
 func FuzzSubstText(f *testing.F) {
 	f.Add(`{"id":"abcd","x":["abcd","efgh"]}`, "abcd", "efgh", "ab")
 	f.Fuzz(func(t *testing.T, text, a, b, c string) {
-		if _, _, _, err := decodeEvent([]byte(text), text); err != nil {
+		if _, err := event.Walk([]byte(text)); err != nil {
 			return // member texts are valid JSON
 		}
 		checkSubstText(t, text, []string{a, b, c})
@@ -72,9 +74,15 @@ func TestIDIs(t *testing.T) {
 		{`{"type":"x"}`, "abcd", false},
 		{`"abcd"`, "abcd", false},
 		{`{"id":"a\"b"}`, `a\"b`, false},
+		{`{"İd":"x","id":"abcd"}`, "abcd", false},
+		{`{"id" : "abcd"}`, "abcd", true},
 	}
 	for _, c := range cases {
-		if got := idIs(c.el, c.id); got != c.want {
+		d, err := event.Walk([]byte(c.el))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := idIs(d, 0, c.id); got != c.want {
 			t.Errorf("idIs(%s, %q) = %v, want %v", c.el, c.id, got, c.want)
 		}
 		// A yes must be encoding/json's yes.
