@@ -108,7 +108,6 @@ func split(d *event.Doc, uuid string, pub time.Time, cols []any) (layout string,
 	if bytes.Contains(d.Raw, []byte(`\u0001`)) {
 		return "", nil, nil, false
 	}
-	text := d.Text()
 	vals = make([]any, len(members))
 	keys := make([]string, 0, len(members))
 	for c, end := 1, int(d.Nodes[0].Next); c < end; c = int(d.Nodes[c].Next) {
@@ -132,10 +131,8 @@ func split(d *event.Doc, uuid string, pub time.Time, cols []any) (layout string,
 			}
 			vs = append(vs, val)
 		}
-		n := &d.Nodes[c]
-		v := text[n.Start:n.End]
-		mtext, replaced := substText(v, subs, vs)
-		if replaced && markerAsKey(mtext) {
+		mtext, asKey := substMember(d, c, subs, vs)
+		if asKey {
 			return "", nil, nil, false
 		}
 		vals[i] = mtext
@@ -155,8 +152,26 @@ func split(d *event.Doc, uuid string, pub time.Time, cols []any) (layout string,
 		}
 		keys = append(keys, k)
 	}
-	l, _ := json.Marshal(keys)
-	return string(l), vals, items, true
+	return layoutText(keys), vals, items, true
+}
+
+// layoutText is json.Marshal(keys) for member names, which are plain.
+func layoutText(keys []string) string {
+	n := 2
+	for _, k := range keys {
+		n += len(k) + 3
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '[')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, k...)
+		b = append(b, '"')
+	}
+	return string(append(b, ']'))
 }
 
 // targetMarker stands, in a target element, for that element's id (the
@@ -207,7 +222,6 @@ func substTargets(d *event.Doc, els []int, cols []any) []string {
 			aligned = false
 		}
 	}
-	text := d.Text()
 	out := make([]string, len(els))
 	vals := make([]string, 1+len(targetSubsts))
 	for k, el := range els {
@@ -218,7 +232,7 @@ func substTargets(d *event.Doc, els []int, cols []any) []string {
 		for n, s := range targetSubsts {
 			vals[1+n], _ = cols[s.col].(string)
 		}
-		out[k], _ = substText(text[d.Nodes[el].Start:d.Nodes[el].End], targetElemSubsts, vals)
+		out[k], _ = substMember(d, el, targetElemSubsts, vals)
 	}
 	return out
 }
@@ -500,6 +514,65 @@ func unmarkSQL(member, s string) string {
 	}
 	b.WriteString(" ELSE " + s + " END) ELSE " + s + " END)")
 	return b.String()
+}
+
+// substMember is substText on the text of node m of d (a member, or a
+// target element), and reports whether a marker replaced an object key
+// rather than a value (see markerAsKey). It replaces the string tokens that
+// the nodes mark, without scanning the text again; where a match could lie
+// elsewhere than on a whole token (a text with an escaped quote, a value
+// made only of the characters between tokens) it takes substText's way.
+func substMember(d *event.Doc, m int, subs []subst, vals []string) (text string, asKey bool) {
+	all := d.Text()
+	nm := &d.Nodes[m]
+	v := all[nm.Start:nm.End]
+	any := false
+	for n, val := range vals {
+		if !plainValue(val) {
+			vals[n] = ""
+			continue
+		}
+		any = true
+		if strings.Trim(val, "{}[]:, \t\r\n") == "" {
+			any = false
+			break
+		}
+	}
+	if !any || strings.Contains(v, `\"`) {
+		t, replaced := substText(v, subs, vals)
+		return t, replaced && markerAsKey(t)
+	}
+	var out []byte
+	last := int(nm.Start) // all[:last] is in out already
+	match := func(start, end int32) bool {
+		tok := all[start+1 : end-1]
+		for n, val := range vals {
+			if len(val) == len(tok) && val != "" && val == tok {
+				if out == nil {
+					out = make([]byte, 0, len(v))
+				}
+				out = append(out, all[last:start]...)
+				out = append(out, subs[n].marker...)
+				last = int(end)
+				return true
+			}
+		}
+		return false
+	}
+	for c := m; c < int(nm.Next); c++ {
+		n := &d.Nodes[c]
+		if c != m && n.KeyEnd != 0 && match(n.KeyStart, n.KeyEnd) {
+			asKey = true
+		}
+		if n.Kind == event.KindString {
+			match(n.Start, n.End)
+		}
+	}
+	if out == nil {
+		return v, false
+	}
+	out = append(out, all[last:nm.End]...)
+	return string(out), asKey
 }
 
 // substText replaces, in a member's text, each string "val" of vals (one per

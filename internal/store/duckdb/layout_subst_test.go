@@ -27,6 +27,18 @@ func checkSubstText(t *testing.T, text string, vals []string) {
 	if got != want || replaced != (got != text) {
 		t.Errorf("substText(%q, %q) = %q, want %q", text, vals, got, want)
 	}
+	// substMember gives the same on the walked text, and says when a marker
+	// took a key's place.
+	d, err := event.Walk([]byte(text))
+	if err != nil {
+		return
+	}
+	text = strings.Trim(text, " \t\r\n") // the node's text
+	want = replaceEach(text, testSubs, vals)
+	got, asKey := substMember(d, 0, testSubs, append([]string(nil), vals...))
+	if got != want || asKey != (got != text && markerAsKey(got)) {
+		t.Errorf("substMember(%q, %q) = %q, %v, want %q", text, vals, got, asKey, want)
+	}
 }
 
 func TestSubstText(t *testing.T) {
@@ -45,6 +57,10 @@ func TestSubstText(t *testing.T) {
 		{`{"a":"ab:cd","b":"ab:cd"}`, []string{"ab:cd", "", ""}},
 		{`{"a":"éèêë"}`, []string{"éèêë", "", ""}},
 		{`{}`, []string{"", "", ""}},
+		{`{"abcd":"abcd","x":{"abcd":1}}`, []string{"abcd", "", ""}},
+		{` { "a" : "wxyz" , "b" : [ "wxyz" ] } `, []string{"wxyz", "", ""}},
+		{`{"a":[{"b":"x"}],"c":"y"}`, []string{"}],", "", ""}},
+		{`{"a":"x\"wxyz\"","b":"wxyz"}`, []string{"wxyz", "", ""}},
 	}
 	for _, c := range cases {
 		checkSubstText(t, c.text, c.vals)
