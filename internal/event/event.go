@@ -271,6 +271,16 @@ func Decode(raw []byte) (*LogEvent, error) {
 	return e, nil
 }
 
+// DecodeDoc is Decode for an event already walked (store.Event.Doc), so
+// that it is not read again.
+func DecodeDoc(d *Doc) (*LogEvent, error) {
+	e := new(LogEvent)
+	if err := eventCodec.readDoc(d, e); err != nil {
+		return nil, fmt.Errorf("event: %w", err)
+	}
+	return e, nil
+}
+
 // Ptr returns a pointer to v, for building events in code.
 func Ptr[T any](v T) *T { return &v }
 

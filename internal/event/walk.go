@@ -547,3 +547,7 @@ func quoteByte(b byte) string {
 	}
 	return fmt.Sprintf("byte 0x%02x", b)
 }
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
