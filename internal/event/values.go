@@ -140,4 +140,3 @@ func getu4(s []byte) rune {
 	}
 	return rune(n)
 }
-
