@@ -99,16 +99,29 @@ func Walk(src []byte) (*Doc, error) {
 // Compactor walks events into compact copies, reusing its buffers from
 // event to event.
 type Compactor struct {
-	w walker
+	w     walker
+	nodes []Node
 }
 
 // Compact checks src as one JSON value in valid UTF-8, nested at most
 // maxDepth deep, and appends its compact form to dst. The nodes refer to
 // out[len(dst):] and are valid until the next call; Keep copies them.
 func (c *Compactor) Compact(dst, src []byte, maxDepth int) (out []byte, nodes []Node, dup, plain bool, err error) {
+	out, nodes, dup, plain, err = c.CompactTo(dst, c.nodes[:0], src, maxDepth)
+	if cap(nodes) > cap(c.nodes) {
+		c.nodes = nodes[:0]
+	}
+	return out, nodes, dup, plain, err
+}
+
+// CompactTo is Compact with the nodes appended to nodes, which must be
+// empty: a caller carving events out of slabs passes the slab's spare
+// capacity, so the nodes need no copy. (A compact event has at most
+// len(src)/2+1 nodes.)
+func (c *Compactor) CompactTo(dst []byte, nodes []Node, src []byte, maxDepth int) (out []byte, nodesOut []Node, dup, plain bool, err error) {
 	w := &c.w
 	*w = walker{in: src, out: dst, base: len(dst), compact: true, strict: true, maxDepth: maxDepth,
-		nodes: w.nodes[:0], keys: w.keys[:0]}
+		nodes: nodes[:0], keys: w.keys[:0]}
 	if !utf8.Valid(src) {
 		for i := 0; i < len(src); {
 			r, n := utf8.DecodeRune(src[i:])
