@@ -3,6 +3,7 @@ package event
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -289,4 +290,34 @@ func FuzzWalk(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		checkWalk(t, in)
 	})
+}
+
+// DecodeDoc on a walked event, compacted as ingest does, gives what Decode
+// gives on the text.
+func TestDecodeDocAgrees(t *testing.T) {
+	b, err := os.ReadFile("testdata/okta-sample.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c Compactor
+	out, nodes, dup, plain, err := c.Compact(nil, b, 512)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeDoc(Keep(out, nodes, dup, plain))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wj, _ := json.Marshal(want)
+	gj, _ := json.Marshal(got)
+	if !bytes.Equal(wj, gj) || len(gj) < 100 {
+		t.Fatalf("DecodeDoc gives %s\nDecode gives %s", gj, wj)
+	}
+	if _, err := DecodeDoc(Keep([]byte("[1]"), []Node{{Start: 0, End: 3, Next: 2, Kind: KindArray}, {Start: 1, End: 2, Next: 2, Kind: KindNumber}}, false, true)); err == nil {
+		t.Fatal("DecodeDoc took an array")
+	}
 }
