@@ -23,9 +23,9 @@ var errMismatch = errors.New("value does not fit the field")
 type fieldCodec[T any] struct {
 	name string
 	key  []byte // `"name":`
-	// read decodes the value at d.i into t, or returns errMismatch without
-	// having changed t.
-	read func(d *decoder, t *T) error
+	// read decodes the value of node i into t, or returns errMismatch
+	// without having changed t.
+	read func(d *Doc, i int, t *T) error
 	// write appends the value when the field is set.
 	write func(b []byte, t *T) ([]byte, bool, error)
 	clear func(t *T)
@@ -53,58 +53,54 @@ func (c *structCodec[T]) field(name string) int {
 	return -1
 }
 
-// read decodes the object at d.i into t, replacing what t held.
-func (c *structCodec[T]) read(d *decoder, t *T) error {
-	if d.peek() != '{' {
+// read decodes object node i into t, replacing what t held.
+func (c *structCodec[T]) read(d *Doc, i int, t *T) error {
+	if d.Nodes[i].Kind != KindObject {
 		return errMismatch
 	}
 	var zero T
 	*t = zero
 	extra := c.extra(t)
-	return d.object(func(key string) error {
-		i := c.field(key)
-		start, depth := d.i, d.depth
-		if i >= 0 {
-			f := &c.fields[i]
-			f.clear(t) // a repeated member replaces the earlier one
+	for m, end := i+1, int(d.Nodes[i].Next); m < end; m = int(d.Nodes[m].Next) {
+		key := d.Key(m)
+		if f := c.field(key); f >= 0 {
+			fc := &c.fields[f]
+			fc.clear(t) // a repeated member replaces the earlier one
 			delete(*extra, key)
-			if d.peekByte() != 'n' {
-				err := f.read(d, t)
+			if d.Nodes[m].Kind != KindNull {
+				err := fc.read(d, m, t)
 				if err == nil {
-					return nil
+					continue
 				}
 				if err != errMismatch {
 					return err
 				}
-				f.clear(t)
-				d.i, d.depth = start, depth
+				fc.clear(t)
 			}
-		}
-		raw, err := d.skip()
-		if err != nil {
-			return err
 		}
 		if *extra == nil {
 			*extra = make(Extra, 2)
 		}
-		(*extra)[key] = append(json.RawMessage(nil), raw...) // never alias the input
-		return nil
-	})
+		(*extra)[key] = append(json.RawMessage(nil), d.Bytes(m)...) // never alias the input
+	}
+	return nil
 }
 
 func (c *structCodec[T]) unmarshal(b []byte, t *T) error {
-	d := &decoder{b: b}
-	err := c.read(d, t)
-	if err == errMismatch {
-		return &SyntaxError{Offset: d.i, Msg: "want a JSON object"}
-	}
+	d, err := Walk(b)
 	if err != nil {
-		return err
+		return syntaxError(err, len(b))
 	}
-	if d.ws(); d.i != len(d.b) {
-		return d.fail("unexpected data after the object")
+	return c.readDoc(d, t)
+}
+
+// readDoc decodes a walked document into t.
+func (c *structCodec[T]) readDoc(d *Doc, t *T) error {
+	err := c.read(d, 0, t)
+	if err == errMismatch {
+		return &SyntaxError{Offset: int(d.Nodes[0].Start), Msg: "want a JSON object"}
 	}
-	return nil
+	return err
 }
 
 // write appends t as a JSON object.
@@ -168,15 +164,13 @@ func (c *structCodec[T]) marshal(t *T) ([]byte, error) { return c.write(make([]b
 func strField[T any](name string, p func(*T) **string) fieldCodec[T] {
 	return fieldCodec[T]{
 		name: name,
-		read: func(d *decoder, t *T) error {
-			if d.peekByte() != '"' {
+		read: func(d *Doc, i int, t *T) error {
+			if d.Nodes[i].Kind != KindString {
 				return errMismatch
 			}
-			s, err := d.str()
-			if err == nil {
-				*p(t) = &s
-			}
-			return err
+			s := d.Str(i)
+			*p(t) = &s
+			return nil
 		},
 		write: func(b []byte, t *T) ([]byte, bool, error) {
 			v := *p(t)
@@ -192,16 +186,11 @@ func strField[T any](name string, p func(*T) **string) fieldCodec[T] {
 func intField[T any](name string, p func(*T) **int64) fieldCodec[T] {
 	return fieldCodec[T]{
 		name: name,
-		read: func(d *decoder, t *T) error {
-			c := d.peekByte()
-			if c != '-' && !isDigit(c) {
+		read: func(d *Doc, i int, t *T) error {
+			if d.Nodes[i].Kind != KindNumber {
 				return errMismatch
 			}
-			num, err := d.number()
-			if err != nil {
-				return err
-			}
-			v, err := strconv.ParseInt(string(num), 10, 64)
+			v, err := strconv.ParseInt(string(d.Bytes(i)), 10, 64)
 			if err != nil {
 				return errMismatch // 1.5, 1e3, or out of range: keep the text
 			}
@@ -222,16 +211,11 @@ func intField[T any](name string, p func(*T) **int64) fieldCodec[T] {
 func floatField[T any](name string, p func(*T) **float64) fieldCodec[T] {
 	return fieldCodec[T]{
 		name: name,
-		read: func(d *decoder, t *T) error {
-			c := d.peekByte()
-			if c != '-' && !isDigit(c) {
+		read: func(d *Doc, i int, t *T) error {
+			if d.Nodes[i].Kind != KindNumber {
 				return errMismatch
 			}
-			num, err := d.number()
-			if err != nil {
-				return err
-			}
-			v, err := strconv.ParseFloat(string(num), 64)
+			v, err := strconv.ParseFloat(string(d.Bytes(i)), 64)
 			if err != nil {
 				return errMismatch // beyond float64: keep the text
 			}
@@ -252,18 +236,12 @@ func floatField[T any](name string, p func(*T) **float64) fieldCodec[T] {
 func boolField[T any](name string, p func(*T) **bool) fieldCodec[T] {
 	return fieldCodec[T]{
 		name: name,
-		read: func(d *decoder, t *T) error {
+		read: func(d *Doc, i int, t *T) error {
 			var v bool
-			switch d.peekByte() {
-			case 't':
+			switch d.Nodes[i].Kind {
+			case KindTrue:
 				v = true
-				if err := d.lit("true"); err != nil {
-					return err
-				}
-			case 'f':
-				if err := d.lit("false"); err != nil {
-					return err
-				}
+			case KindFalse:
 			default:
 				return errMismatch
 			}
@@ -284,15 +262,12 @@ func boolField[T any](name string, p func(*T) **bool) fieldCodec[T] {
 func mapField[T any](name string, p func(*T) *map[string]any) fieldCodec[T] {
 	return fieldCodec[T]{
 		name: name,
-		read: func(d *decoder, t *T) error {
-			if d.peekByte() != '{' {
+		read: func(d *Doc, i int, t *T) error {
+			if d.Nodes[i].Kind != KindObject {
 				return errMismatch
 			}
-			m, err := d.anyObject()
-			if err == nil {
-				*p(t) = m
-			}
-			return err
+			*p(t) = d.anyValue(i).(map[string]any)
+			return nil
 		},
 		write: func(b []byte, t *T) ([]byte, bool, error) {
 			m := *p(t)
@@ -309,12 +284,12 @@ func mapField[T any](name string, p func(*T) *map[string]any) fieldCodec[T] {
 func objField[T, U any](name string, c *structCodec[U], p func(*T) **U) fieldCodec[T] {
 	return fieldCodec[T]{
 		name: name,
-		read: func(d *decoder, t *T) error {
-			if d.peekByte() != '{' {
+		read: func(d *Doc, i int, t *T) error {
+			if d.Nodes[i].Kind != KindObject {
 				return errMismatch
 			}
 			u := new(U)
-			if err := c.read(d, u); err != nil {
+			if err := c.read(d, i, u); err != nil {
 				return err
 			}
 			*p(t) = u
@@ -337,21 +312,20 @@ func objField[T, U any](name string, c *structCodec[U], p func(*T) **U) fieldCod
 func arrField[T, U any](name string, c *structCodec[U], p func(*T) *[]U) fieldCodec[T] {
 	return fieldCodec[T]{
 		name: name,
-		read: func(d *decoder, t *T) error {
-			if d.peekByte() != '[' {
+		read: func(d *Doc, i int, t *T) error {
+			if d.Nodes[i].Kind != KindArray {
 				return errMismatch
 			}
 			s := []U{}
-			err := d.array(func() error {
+			for el, end := i+1, int(d.Nodes[i].Next); el < end; el = int(d.Nodes[el].Next) {
 				var u U
-				err := c.read(d, &u)
+				if err := c.read(d, el, &u); err != nil {
+					return err
+				}
 				s = append(s, u)
-				return err
-			})
-			if err == nil {
-				*p(t) = s
 			}
-			return err
+			*p(t) = s
+			return nil
 		},
 		write: func(b []byte, t *T) ([]byte, bool, error) {
 			s := *p(t)
@@ -377,23 +351,19 @@ func arrField[T, U any](name string, c *structCodec[U], p func(*T) *[]U) fieldCo
 func strsField[T any](name string, p func(*T) *[]string) fieldCodec[T] {
 	return fieldCodec[T]{
 		name: name,
-		read: func(d *decoder, t *T) error {
-			if d.peekByte() != '[' {
+		read: func(d *Doc, i int, t *T) error {
+			if d.Nodes[i].Kind != KindArray {
 				return errMismatch
 			}
 			s := []string{}
-			err := d.array(func() error {
-				if d.peekByte() != '"' {
+			for el, end := i+1, int(d.Nodes[i].Next); el < end; el = int(d.Nodes[el].Next) {
+				if d.Nodes[el].Kind != KindString {
 					return errMismatch
 				}
-				v, err := d.str()
-				s = append(s, v)
-				return err
-			})
-			if err == nil {
-				*p(t) = s
+				s = append(s, d.Str(el))
 			}
-			return err
+			*p(t) = s
+			return nil
 		},
 		write: func(b []byte, t *T) ([]byte, bool, error) {
 			s := *p(t)
@@ -485,8 +455,7 @@ func appendAny(b []byte, v any) ([]byte, error) {
 	case string:
 		return AppendString(b, v), nil
 	case json.Number:
-		d := decoder{b: []byte(v)}
-		if _, err := d.number(); err != nil || d.i != len(v) {
+		if !validNumber(string(v)) {
 			return nil, errors.New("invalid json.Number " + strconv.Quote(string(v)))
 		}
 		return append(b, v...), nil

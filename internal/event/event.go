@@ -30,9 +30,11 @@
 // changeDetails) are map[string]any holding json.Number for numbers, so they
 // keep their exact text.
 //
-// The reader (scan.go) validates and decodes in one pass over the bytes; it
-// accepts exactly the documents encoding/json accepts. Decoded events never
-// share memory with the input.
+// The walker (walk.go) is the one reader of an event's bytes: it validates
+// the text, accepting exactly what encoding/json accepts, and records every
+// value as a Node. Decode reads the model from those nodes (DecodeDoc, when
+// ingest has walked the event already), and so do the stores, so nothing
+// parses an event twice. Decoded events never share memory with the input.
 package event
 
 import (
@@ -266,6 +268,16 @@ type IPChainEntry struct {
 func Decode(raw []byte) (*LogEvent, error) {
 	e := new(LogEvent)
 	if err := eventCodec.unmarshal(raw, e); err != nil {
+		return nil, fmt.Errorf("event: %w", err)
+	}
+	return e, nil
+}
+
+// DecodeDoc is Decode for an event already walked (store.Event.Doc), so
+// that it is not read again.
+func DecodeDoc(d *Doc) (*LogEvent, error) {
+	e := new(LogEvent)
+	if err := eventCodec.readDoc(d, e); err != nil {
 		return nil, fmt.Errorf("event: %w", err)
 	}
 	return e, nil

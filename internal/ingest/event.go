@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/idlog/idlog/internal/event"
 	"github.com/idlog/idlog/internal/store"
 )
 
@@ -26,34 +27,82 @@ func ParseEvent(raw []byte) (store.Event, error) {
 
 // validator keeps the buffers that parse reuses from event to event.
 type validator struct {
-	c    compactor
+	c    event.Compactor
 	out  []byte
 	slab []byte // events' Raw are carved from it, to allocate per slab, not per event
+	// nslab is the same for the events' nodes: the walk writes them
+	// straight into it.
+	nslab []event.Node
 	// exact gives each event its own allocation: for one-off calls, where a
 	// slab would be mostly waste and would stay pinned by the event.
 	exact bool
 }
 
-const slabSize = 256 << 10
+const (
+	slabSize  = 256 << 10
+	nslabSize = 16 << 10 // nodes: about a hundred events' worth
+)
+
+// maxDepth bounds nesting; LogEvents nest about five deep, and the bound
+// keeps a hostile "[[[[…" from costing more than an error.
+const maxDepth = 512
 
 func (v *validator) parse(raw []byte) (store.Event, error) {
-	out, err := v.c.compact(v.out[:0], raw)
-	v.out = out
+	// Outside exact mode the compact text and its nodes are written where
+	// they are kept, in the slabs, when the slabs have room for the most
+	// the event can need (the compact text is at most the input; nodes at
+	// most one per two bytes, plus one).
+	dst, nodes := v.out[:0], []event.Node(nil)
+	inSlabs := !v.exact && len(raw) <= slabSize/4
+	if inSlabs {
+		if cap(v.slab)-len(v.slab) < len(raw) {
+			v.slab = make([]byte, 0, slabSize)
+		}
+		if cap(v.nslab)-len(v.nslab) < len(raw)/2+1 {
+			v.nslab = make([]event.Node, 0, max(nslabSize, len(raw)/2+1))
+		}
+		dst, nodes = v.slab[len(v.slab):len(v.slab)], v.nslab[len(v.nslab):len(v.nslab)]
+	}
+	var out []byte
+	var dup, plain bool
+	var err error
+	if inSlabs {
+		out, nodes, dup, plain, err = v.c.CompactTo(dst, nodes, raw, maxDepth)
+	} else {
+		out, nodes, dup, plain, err = v.c.Compact(dst, raw, maxDepth)
+		v.out = out
+	}
 	if err != nil {
 		return store.Event{}, err
 	}
 	if out[0] != '{' {
 		return store.Event{}, fmt.Errorf("event must be a JSON object, not %s", kind(out[0]))
 	}
-	if v.c.dupe >= 0 {
-		return store.Event{}, fmt.Errorf("%s appears twice", fieldNames[v.c.dupe])
-	}
-	var vals [3][]byte
-	for k, f := range v.c.fields {
-		if f[0] < 0 {
+	// The required fields: the top-level members named so (the last, if
+	// one repeats, which is an error anyway).
+	fields := [3]int{-1, -1, -1}
+	dupe := -1
+	for c, end := 1, int(nodes[0].Next); c < end; c = int(nodes[c].Next) {
+		n := &nodes[c]
+		key := out[n.KeyStart+1 : n.KeyEnd-1]
+		slot := fieldSlot(key, out[n.KeyStart:n.KeyEnd])
+		if slot < 0 {
 			continue
 		}
-		vals[k] = out[f[0]:f[1]]
+		if fields[slot] >= 0 && dupe < 0 {
+			dupe = slot
+		}
+		fields[slot] = c
+	}
+	if dupe >= 0 {
+		return store.Event{}, fmt.Errorf("%s appears twice", fieldNames[dupe])
+	}
+	var vals [3][]byte
+	for k, c := range fields {
+		if c < 0 {
+			continue
+		}
+		vals[k] = out[nodes[c].Start:nodes[c].End]
 		if vals[k][0] != '"' {
 			return store.Event{}, fmt.Errorf("%s must be a string, not %s", fieldNames[k], kind(vals[k][0]))
 		}
@@ -80,20 +129,17 @@ func (v *validator) parse(raw []byte) (store.Event, error) {
 	if err != nil {
 		return store.Event{}, fmt.Errorf("published %q is not an RFC 3339 time such as 2026-03-02T14:05:09.123Z", ps)
 	}
-	return store.Event{UUID: id, Published: t.UTC(), Raw: v.keep(out)}, nil
-}
-
-// keep copies the compacted event out of the reused buffer.
-func (v *validator) keep(c []byte) json.RawMessage {
-	if v.exact || len(c) > slabSize/4 {
-		return append(json.RawMessage(nil), c...)
+	if inSlabs && cap(out) == cap(v.slab)-len(v.slab) && cap(nodes) == cap(v.nslab)-len(v.nslab) {
+		// Both were written in place (neither outgrew the room checked
+		// above): take them out of the slabs.
+		v.slab = v.slab[:len(v.slab)+len(out)]
+		v.nslab = v.nslab[:len(v.nslab)+len(nodes)]
+		kept := json.RawMessage(out[:len(out):len(out)])
+		return store.Event{UUID: id, Published: t.UTC(), Raw: kept,
+			Doc: &event.Doc{Raw: kept, Nodes: nodes[:len(nodes):len(nodes)], Dup: dup, Plain: plain}}, nil
 	}
-	if len(v.slab)+len(c) > cap(v.slab) {
-		v.slab = make([]byte, 0, slabSize)
-	}
-	n := len(v.slab)
-	v.slab = append(v.slab, c...)
-	return v.slab[n:len(v.slab):len(v.slab)]
+	kept := append(json.RawMessage(nil), out...)
+	return store.Event{UUID: id, Published: t.UTC(), Raw: kept, Doc: event.Keep(kept, nodes, dup, plain)}, nil
 }
 
 var fieldNames = [...]string{"uuid", "published", "eventType"}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-	"unicode/utf8"
 )
 
 // FuzzDecode checks that the decoder never panics and accounts for every
@@ -84,64 +83,4 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("byte %d (%q) of %q is in no item", i, c, in)
 		}
 	})
-}
-
-// FuzzCompact checks the hand-written compactor against encoding/json: it
-// accepts exactly the valid UTF-8 JSON that json.Compact accepts, with the
-// same output.
-func FuzzCompact(f *testing.F) {
-	for _, s := range []string{
-		ev("a"), `{"a" : [1, -0.5e+3, "x\u00e9\n", true, false, null, {}]}`, `"\ud800"`, `01`, `1.`, `-`,
-		"[1,]", `{"a":1,}`, "\"\x01\"", `"\x"`, "\xff", " 1 ", `{"uuid":"a","uuid":"b"}`, "[[[[]]]]",
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, in []byte) {
-		var c compactor
-		got, err := c.compact(nil, in)
-		var want bytes.Buffer
-		werr := json.Compact(&want, in)
-		valid := werr == nil && utf8.Valid(in) && depth(in) <= maxDepth
-		switch {
-		case err == nil && !valid:
-			t.Fatalf("accepted %q; encoding/json says %v", in, werr)
-		case err != nil && valid:
-			t.Fatalf("rejected valid %q: %v", in, err)
-		case err == nil && !bytes.Equal(got, want.Bytes()):
-			t.Fatalf("compact(%q) = %q, want %q", in, got, want.Bytes())
-		case err != nil:
-			if ce, ok := err.(*compactError); !ok || ce.col < 0 || ce.col > len(in) {
-				t.Fatalf("error %v has no column inside the input", err)
-			}
-		}
-	})
-}
-
-// depth is the deepest nesting of valid JSON in.
-func depth(in []byte) int {
-	d, max, inStr, esc := 0, 0, false, false
-	for _, b := range in {
-		switch {
-		case esc:
-			esc = false
-		case inStr && b == '\\':
-			esc = true
-		case b == '"':
-			inStr = !inStr
-		case inStr:
-		case b == '{' || b == '[':
-			d++
-			max = maxInt(max, d)
-		case b == '}' || b == ']':
-			d--
-		}
-	}
-	return max
-}
-
-func maxInt(a, b int) int {
-	if a > b {
-		return a
-	}
-	return b
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/idlog/idlog/internal/event"
 	"github.com/idlog/idlog/internal/filter"
 )
 
@@ -24,6 +25,11 @@ type Event struct {
 	Published time.Time
 	// Raw is the LogEvent JSON as received (compact).
 	Raw json.RawMessage
+	// Doc is Raw walked (internal/event): set by ingest, which reads each
+	// event once, so that a store takes what it needs from the nodes
+	// instead of parsing Raw again. Nil when the caller did not walk the
+	// event; a store then walks Raw itself. Queries leave it nil.
+	Doc *event.Doc
 }
 
 // Order is the order of a page.

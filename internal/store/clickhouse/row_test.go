@@ -7,13 +7,14 @@ import (
 	"testing"
 	"time"
 
+	ev "github.com/idlog/idlog/internal/event"
 	"github.com/idlog/idlog/internal/simulate"
 	"github.com/idlog/idlog/internal/store"
 	"github.com/idlog/idlog/internal/store/storetest"
 )
 
-// sortedRow is a row with its array columns in a canonical order: the fast
-// path keeps document order, the tree path sorts each object's keys, and
+// sortedRow is a row with its array columns in a canonical order: the walk
+// keeps document order, the tree path sorts each object's keys, and
 // queries only test membership.
 func sortedRow(r row) row {
 	r.kv, r.present, r.tokens = slices.Sorted(slices.Values(r.kv)), slices.Sorted(slices.Values(r.present)), slices.Sorted(slices.Values(r.tokens))
@@ -39,16 +40,16 @@ func sortedRow(r row) row {
 	return r
 }
 
-func event(raw string) store.Event {
+func rawEvent(raw string) store.Event {
 	return store.Event{UUID: "u1", Published: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Raw: json.RawMessage(raw)}
 }
 
-// TestDeriveFastMatchesTree checks the one-pass derivation against the
+// TestDeriveMatchesTree checks the derivation from walked nodes against the
 // generic tree on the simulator's events, the conformance data and edge
 // cases chosen for each rule of the walk: unreachable keys, arrays at every
 // level, hot paths holding arrays and objects, escapes, invalid UTF-8, the
 // user key and outcome rules.
-func TestDeriveFastMatchesTree(t *testing.T) {
+func TestDeriveMatchesTree(t *testing.T) {
 	evs, err := storetest.Simulated(simulate.Config{Users: 40, Days: 3, Seed: 9, Attacks: true}, 3000)
 	if err != nil {
 		t.Fatal(err)
@@ -77,57 +78,52 @@ func TestDeriveFastMatchesTree(t *testing.T) {
 		`{"a":{"b":{"c":{"d":[[[{"e":"deep"}]]]}}}}`,
 		`{"target":{"target":{"type":"User","id":"nested"}},"actor":{"id":"x","type":"User"}}`,
 	} {
-		evs = append(evs, event(raw))
+		evs = append(evs, rawEvent(raw))
 	}
-	fast := 0
 	for i, e := range evs {
 		want, err := deriveTree(i, e)
 		if err != nil {
 			t.Fatalf("event %d: %v", i, err)
 		}
-		got, ok := deriveFast(e)
-		if !ok {
-			continue
+		// Walked here, and walked (compacted) the way ingest hands it down.
+		walked := e
+		var c ev.Compactor
+		if out, nodes, dup, plain, err := c.Compact(nil, e.Raw, 512); err == nil && string(out) == string(e.Raw) {
+			walked.Doc = ev.Keep(e.Raw, nodes, dup, plain)
 		}
-		fast++
-		if g, w := fmt.Sprintf("%#v", sortedRow(got)), fmt.Sprintf("%#v", sortedRow(want)); g != w {
-			t.Errorf("event %d %s:\nfast %s\ntree %s", i, e.Raw, g, w)
+		for _, e := range []store.Event{e, walked} {
+			got, err := deriveRow(i, e)
+			if err != nil {
+				t.Fatalf("event %d %s: %v", i, e.Raw, err)
+			}
+			if g, w := fmt.Sprintf("%#v", sortedRow(got)), fmt.Sprintf("%#v", sortedRow(want)); g != w {
+				t.Errorf("event %d %s:\nwalked %s\ntree   %s", i, e.Raw, g, w)
+			}
 		}
-	}
-	if fast < len(evs)*9/10 {
-		t.Errorf("the fast path took %d of %d events", fast, len(evs))
 	}
 }
 
-// TestDeriveFastGivesUp: what the fast path cannot do exactly as
-// encoding/json, it leaves to the tree path, which keeps the last of
-// repeated keys and reports malformed JSON.
-func TestDeriveFastGivesUp(t *testing.T) {
-	for _, raw := range []string{
-		`{"a":1,"a":2}`,
-		`{"o":{"k":"x","k":"y"}}`,
-		`[1]`,
-		`{"a":01}`,
-		`{"a":1.}`,
-		`{"a":-}`,
-		`{"a":tru}`,
-		`{"a":"x}`,
-		"{\"a\":\"tab\there\"}",
-		`{"a":1}x`,
-		`{"a":1,}`,
-		`{"a" 1}`,
-		`{"a":[1,]}`,
-		`{"a":"\x"}`,
-	} {
-		if _, ok := deriveFast(event(raw)); ok {
-			t.Errorf("%s: fast path took it", raw)
+// TestDeriveRepeatsAndErrors: repeated keys keep the last value, as the
+// tree does, and what is not JSON is an error.
+func TestDeriveRepeatsAndErrors(t *testing.T) {
+	for _, raw := range []string{`{"a":1,"a":2}`, `{"o":{"k":"x","k":"y"}}`, `{"a":"1","\u0061":"2","b":[{"c":1,"c":true}]}`} {
+		want, err := deriveTree(0, rawEvent(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := deriveRow(0, rawEvent(raw))
+		if g, w := fmt.Sprintf("%#v", sortedRow(got)), fmt.Sprintf("%#v", sortedRow(want)); err != nil || g != w {
+			t.Errorf("%s:\nwalked %s %v\ntree   %s", raw, g, err, w)
 		}
 	}
-	r, err := deriveRow(0, event(`{"a":"1","a":"2"}`))
+	r, err := deriveRow(0, rawEvent(`{"a":"1","a":"2"}`))
 	if err != nil || !slices.Equal(r.kv, []string{"a=2"}) {
 		t.Errorf("repeated key: kv %v %v, want the last value", r.kv, err)
 	}
-	if _, err := deriveRow(0, event(`{"a":01}`)); err == nil {
-		t.Error("malformed JSON accepted")
+	for _, raw := range []string{`[1]`, `{"a":01}`, `{"a":1.}`, `{"a":-}`, `{"a":tru}`, `{"a":"x}`, "{\"a\":\"tab\there\"}",
+		`{"a":1}x`, `{"a":1,}`, `{"a" 1}`, `{"a":[1,]}`, `{"a":"\x"}`} {
+		if _, err := deriveRow(0, rawEvent(raw)); err == nil {
+			t.Errorf("%s: accepted", raw)
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package duckdb
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -17,6 +16,7 @@ import (
 
 	duck "github.com/duckdb/duckdb-go/v2"
 
+	"github.com/idlog/idlog/internal/event"
 	"github.com/idlog/idlog/internal/filter"
 	"github.com/idlog/idlog/internal/store"
 )
@@ -38,11 +38,14 @@ type row struct {
 	targetIDs any      // target_ids as a JSON array text, or nil
 }
 
-// prepareInto decodes and projects events into rows (base is the index of
-// events[0] in the batch, for errors). Appends run it on the caller's
-// goroutine and one helper while the writer stores the chunks already done.
-// (Splitting whole batches over the CPUs before the writer started was
-// measured slower: the writer sat idle meanwhile.)
+// prepareInto projects events into rows (base is the index of events[0] in
+// the batch, for errors). Appends run it on the caller's goroutine and one
+// helper while the writer stores the chunks already done. (Splitting whole
+// batches over the CPUs before the writer started was measured slower: the
+// writer sat idle meanwhile.)
+//
+// Everything comes from the event's walked nodes (store.Event.Doc, which
+// ingest sets); an event without them is walked here, once.
 func prepareInto(rows []row, events []store.Event, base int) error {
 	for j, e := range events {
 		i := base + j
@@ -52,28 +55,31 @@ func prepareInto(rows []row, events []store.Event, base int) error {
 		if e.Published.IsZero() {
 			return fmt.Errorf("duckdb: event %d (%s): no published time", i, e.UUID)
 		}
-		raw := string(e.Raw)
-		doc, dup, oddKey, err := decodeEvent(e.Raw, raw)
-		if err != nil {
-			return fmt.Errorf("duckdb: event %d (%s): %w", i, e.UUID, err)
+		d := e.Doc
+		if d == nil || len(d.Raw) != len(e.Raw) {
+			var err error
+			if d, err = event.Walk(e.Raw); err != nil {
+				return fmt.Errorf("duckdb: event %d (%s): %w", i, e.UUID, err)
+			}
 		}
-		if _, ok := doc.(map[string]any); !ok {
+		if d.Nodes[0].Kind != event.KindObject {
 			return fmt.Errorf("duckdb: event %d (%s): not a JSON object", i, e.UUID)
 		}
-		cols, oddCols := project(doc)
+		raw := d.Text()
+		cols, oddCols := project(d)
 		odd := oddCols != 0
 		pub := ms(e.Published)
 		if !odd {
-			odd = !publishedAgrees(doc, pub) || oddKey || dup
+			odd = !publishedAgrees(d, pub) || oddKeys(d) || d.Dup
 		}
-		layout, mems, items, ok := split(e.Raw, e.UUID, pub, cols)
+		layout, mems, items, ok := split(d, e.UUID, pub, cols)
 		var rest any
 		if !ok {
 			// Kept whole; SQL cannot read members of it, so it is odd.
 			layout, rest, mems, odd = "", raw, make([]any, len(members)), true
 		}
 		set := map[string]struct{}{}
-		arrayPaths(doc, nil, set)
+		arrayPaths(d, 0, nil, set)
 		arrays := make([]string, 0, len(set))
 		for k := range set {
 			arrays = append(arrays, k)
@@ -87,7 +93,7 @@ func prepareInto(rows []row, events []store.Event, base int) error {
 			}
 			idsJSON = string(b)
 		}
-		rows[j] = row{targetIDs: idsJSON, uuid: e.UUID, published: pub, odd: odd, idxOdd: oddCols&indexedMask != 0 || dup, kwplain: plainText(raw), arrays: arrays, cols: cols,
+		rows[j] = row{targetIDs: idsJSON, uuid: e.UUID, published: pub, odd: odd, idxOdd: oddCols&indexedMask != 0 || d.Dup, kwplain: d.Plain, arrays: arrays, cols: cols,
 			layout: layout, rest: rest, members: mems, items: items}
 	}
 	return nil
@@ -95,16 +101,13 @@ func prepareInto(rows []row, events []store.Event, base int) error {
 
 // publishedAgrees: the published column answers filters on published, which
 // filter.Match reads from the document.
-func publishedAgrees(doc any, pub time.Time) bool {
-	rs := filter.Resolve(doc, filter.Path{"published"})
-	if len(rs) != 1 {
+func publishedAgrees(d *event.Doc, pub time.Time) bool {
+	var buf [2]int
+	rs := d.Resolve(0, filter.Path{"published"}, buf[:0])
+	if len(rs) != 1 || d.Nodes[rs[0]].Kind != event.KindString {
 		return false
 	}
-	s, ok := rs[0].(string)
-	if !ok {
-		return false
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
+	t, err := time.Parse(time.RFC3339Nano, d.Str(rs[0]))
 	return err == nil && t.UnixMilli() == pub.UnixMilli()
 }
 
@@ -112,101 +115,42 @@ func publishedAgrees(doc any, pub time.Time) bool {
 // array, with "[]" appended for an array inside an array: the compiler's
 // json_extract forms are exact only where it knows where the arrays are.
 // The path is built in key, a buffer shared down the recursion, and made a
-// string only when it is new to set.
-func arrayPaths(v any, key []byte, set map[string]struct{}) {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, el := range x {
-			switch el.(type) {
-			case map[string]any, []any:
-			default:
+// string only when it is new to set. Members that a later one of the same
+// key shadows are not in the document as filters read it.
+func arrayPaths(d *event.Doc, i int, key []byte, set map[string]struct{}) {
+	switch d.Nodes[i].Kind {
+	case event.KindObject:
+		for c, end := i+1, int(d.Nodes[i].Next); c < end; c = int(d.Nodes[c].Next) {
+			n := &d.Nodes[c]
+			if n.Flags&event.FlagShadowed != 0 || n.Kind != event.KindObject && n.Kind != event.KindArray {
 				continue // no array below
 			}
 			p := key
 			if len(p) != 0 {
 				p = append(p, '.')
 			}
-			arrayPaths(el, append(p, k...), set)
+			arrayPaths(d, c, append(p, d.Key(c)...), set)
 		}
-	case []any:
+	case event.KindArray:
 		if _, ok := set[string(key)]; !ok {
 			set[string(key)] = struct{}{}
 		}
-		for _, el := range x {
-			if _, ok := el.([]any); ok {
-				arrayPaths(el, append(key, "[]"...), set)
+		for c, end := i+1, int(d.Nodes[i].Next); c < end; c = int(d.Nodes[c].Next) {
+			if d.Nodes[c].Kind == event.KindArray {
+				arrayPaths(d, c, append(key, "[]"...), set)
 			} else {
-				arrayPaths(el, key, set)
+				arrayPaths(d, c, key, set)
 			}
 		}
 	}
-}
-
-// dupKeys reports an object with a repeated key anywhere in the (valid) JSON
-// text. filter.Match sees the last of the repeated values, DuckDB's
-// json_extract the first, so such an event is odd.
-func dupKeys(b []byte) bool {
-	var stack [][][]byte // keys (raw text) of each open object; nil for arrays
-	for i := 0; i < len(b); i++ {
-		switch b[i] {
-		case '{':
-			stack = append(stack, [][]byte{})
-		case '[':
-			stack = append(stack, nil)
-		case '}', ']':
-			if len(stack) > 0 {
-				stack = stack[:len(stack)-1]
-			}
-		case '"':
-			j := i + 1
-			for j < len(b) && b[j] != '"' {
-				if b[j] == '\\' {
-					j++
-				}
-				j++
-			}
-			k := j + 1
-			for k < len(b) && (b[k] == ' ' || b[k] == '\t' || b[k] == '\n' || b[k] == '\r') {
-				k++
-			}
-			if k < len(b) && b[k] == ':' && len(stack) > 0 && stack[len(stack)-1] != nil {
-				key := b[i+1 : min(j, len(b))]
-				if bytes.IndexByte(key, '\\') >= 0 {
-					// Escapes can spell one key two ways: compare decoded.
-					var u string
-					if json.Unmarshal(b[i:min(j+1, len(b))], &u) == nil {
-						key = []byte(u)
-					}
-				}
-				top := stack[len(stack)-1]
-				for _, seen := range top {
-					if bytes.Equal(seen, key) {
-						return true
-					}
-				}
-				stack[len(stack)-1] = append(top, key)
-			}
-			i = j
-		}
-	}
-	return false
 }
 
 // oddKeys reports object keys that the arrays column's dotted key paths
 // cannot spell unambiguously.
-func oddKeys(v any) bool {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, el := range x {
-			if oddKey(k) || oddKeys(el) {
-				return true
-			}
-		}
-	case []any:
-		for _, el := range x {
-			if oddKeys(el) {
-				return true
-			}
+func oddKeys(d *event.Doc) bool {
+	for i := range d.Nodes {
+		if d.Nodes[i].KeyEnd != 0 && oddKey(d.Key(i)) {
+			return true
 		}
 	}
 	return false
@@ -230,9 +174,10 @@ func oddKey(k string) bool {
 	return false
 }
 
-// plainText: the JSON text is ASCII without escapes, so every string value
+// plainText: the text is ASCII without escapes, so every string value
 // appears in it verbatim and ASCII lower-casing agrees with strings.ToLower.
-// The q prefilter relies on it (query.go).
+// The q prefilter relies on it (query.go); a stored row has it from its
+// walk (event.Doc.Plain).
 func plainText(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 || s[i] == '\\' {

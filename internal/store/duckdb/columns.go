@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/idlog/idlog/internal/event"
 	"github.com/idlog/idlog/internal/filter"
 )
 
@@ -77,31 +78,34 @@ var columnPaths = func() []filter.Path {
 	return out
 }()
 
-// project computes the typed column values of one decoded event. odd has
+// project computes the typed column values of one walked event. odd has
 // bit i set when the path of columns[i] cannot be held exactly by its
 // column; that column is then NULL and queries on it fall back to the JSON.
-func project(doc any) (vals []any, odd uint64) {
+func project(d *event.Doc) (vals []any, odd uint64) {
 	vals = make([]any, len(columns))
-	var buf [4]any
+	var buf [4]int
 	for i, c := range columns {
-		rs := resolveInto(doc, columnPaths[i], buf[:0])
+		rs := d.Resolve(0, columnPaths[i], buf[:0])
 		switch c.kind {
 		case kString:
 			if len(rs) == 0 {
 				continue
 			}
-			s, ok := rs[0].(string)
-			if len(rs) != 1 || !ok {
+			if len(rs) != 1 || d.Nodes[rs[0]].Kind != event.KindString {
 				odd |= 1 << i
 				continue
 			}
-			vals[i] = s
+			vals[i] = d.Str(rs[0])
 		case kNumber:
 			if len(rs) == 0 {
 				continue
 			}
-			f, ok := toFloat(rs[0])
-			if len(rs) != 1 || !ok {
+			if len(rs) != 1 || d.Nodes[rs[0]].Kind != event.KindNumber {
+				odd |= 1 << i
+				continue
+			}
+			f, ok := toFloat(json.Number(d.Bytes(rs[0])))
+			if !ok {
 				odd |= 1 << i
 				continue
 			}
@@ -109,13 +113,12 @@ func project(doc any) (vals []any, odd uint64) {
 		case kStringList:
 			list := make([]string, 0, len(rs))
 			for _, r := range rs {
-				s, ok := r.(string)
-				if !ok {
+				if d.Nodes[r].Kind != event.KindString {
 					odd |= 1 << i
 					list = nil
 					break
 				}
-				list = append(list, s)
+				list = append(list, d.Str(r))
 			}
 			if list != nil {
 				vals[i] = list

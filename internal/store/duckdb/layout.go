@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/idlog/idlog/internal/event"
 )
 
 // The kept JSON is not stored as one text. Each top-level member of the event
@@ -99,19 +101,19 @@ func plainValue(s string) bool {
 	return true
 }
 
-// split cuts a JSON object into its members. It returns ok false when the
-// event must be kept whole in rest instead: a top-level key that is not a
-// LogEvent field or repeats, or a text holding the marker escape.
-func split(raw []byte, uuid string, pub time.Time, cols []any) (layout string, vals []any, items []string, ok bool) {
-	if bytes.Contains(raw, []byte(`\u0001`)) {
+// split cuts a walked JSON object into its members. It returns ok false
+// when the event must be kept whole in rest instead: a top-level key that is
+// not a LogEvent field or repeats, or a text holding the marker escape.
+func split(d *event.Doc, uuid string, pub time.Time, cols []any) (layout string, vals []any, items []string, ok bool) {
+	if bytes.Contains(d.Raw, []byte(`\u0001`)) {
 		return "", nil, nil, false
 	}
 	vals = make([]any, len(members))
 	keys := make([]string, 0, len(members))
-	ok = objectMembers(raw, func(key []byte, v []byte) bool {
-		i, known := memberIndex[string(key)]
+	for c, end := 1, int(d.Nodes[0].Next); c < end; c = int(d.Nodes[c].Next) {
+		i, known := memberIndex[d.Key(c)]
 		if !known || vals[i] != nil {
-			return false
+			return "", nil, nil, false
 		}
 		k := members[i]
 		subs := substs[k]
@@ -129,33 +131,47 @@ func split(raw []byte, uuid string, pub time.Time, cols []any) (layout string, v
 			}
 			vs = append(vs, val)
 		}
-		text, replaced := substText(string(v), subs, vs)
-		if replaced && markerAsKey(text) {
-			return false
+		mtext, asKey := substMember(d, c, subs, vs)
+		if asKey {
+			return "", nil, nil, false
 		}
-		vals[i] = text
+		vals[i] = mtext
 		if k == "target" {
 			// Targets go one element a row of a list: the same app or
 			// policy target recurs in many events, and each element then
 			// falls into the dictionary of the list's strings.
-			if els, ok := arrayElements(v); ok {
-				items = substTargets(els, cols)
+			if els, ok := arrayElements(d, c); ok {
+				items = substTargets(d, els, cols)
 				vals[i] = nil
 				for _, el := range items {
 					if markerAsKey(el) {
-						return false
+						return "", nil, nil, false
 					}
 				}
 			}
 		}
 		keys = append(keys, k)
-		return true
-	})
-	if !ok {
-		return "", nil, nil, false
 	}
-	l, _ := json.Marshal(keys)
-	return string(l), vals, items, true
+	return layoutText(keys), vals, items, true
+}
+
+// layoutText is json.Marshal(keys) for member names, which are plain.
+func layoutText(keys []string) string {
+	n := 2
+	for _, k := range keys {
+		n += len(k) + 3
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '[')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, k...)
+		b = append(b, '"')
+	}
+	return string(append(b, ']'))
 }
 
 // targetMarker stands, in a target element, for that element's id (the
@@ -189,20 +205,20 @@ func colIndex(name string) int {
 	panic("duckdb: no column " + name)
 }
 
-// substTargets replaces the ids and actor values in target elements. An
-// element's id is replaced only when the elements and target_ids line up
-// one to one (every element has one string id).
-func substTargets(els []string, cols []any) []string {
+// substTargets replaces the ids and actor values in target elements (nodes
+// of d). An element's id is replaced only when the elements and target_ids
+// line up one to one (every element has one string id).
+func substTargets(d *event.Doc, els []int, cols []any) []string {
 	ids, _ := cols[targetIDs].([]string)
 	aligned := len(ids) == len(els)
 	for k := 0; aligned && k < len(els); k++ {
-		if idIs(els[k], ids[k]) {
+		if idIs(d, els[k], ids[k]) {
 			continue
 		}
 		var el struct {
 			ID any `json:"id"`
 		}
-		if json.Unmarshal([]byte(els[k]), &el) != nil || el.ID != ids[k] {
+		if json.Unmarshal(d.Bytes(els[k]), &el) != nil || el.ID != ids[k] {
 			aligned = false
 		}
 	}
@@ -216,9 +232,40 @@ func substTargets(els []string, cols []any) []string {
 		for n, s := range targetSubsts {
 			vals[1+n], _ = cols[s.col].(string)
 		}
-		out[k], _ = substText(el, targetElemSubsts, vals)
+		out[k], _ = substMember(d, el, targetElemSubsts, vals)
 	}
 	return out
+}
+
+// idIs is the quick yes of substTargets' test that target element el's id
+// is id: one key spelled exactly "id", no other key that encoding/json could
+// take for it (any case, any non-ASCII key), and the value id in quotes.
+// False means "ask encoding/json", not no.
+func idIs(d *event.Doc, el int, id string) bool {
+	if !plainValue(id) || d.Nodes[el].Kind != event.KindObject {
+		return false
+	}
+	n := 0
+	for c, end := el+1, int(d.Nodes[el].Next); c < end; c = int(d.Nodes[c].Next) {
+		k := d.Key(c)
+		if k == "id" {
+			n++
+			v := d.Bytes(c)
+			if len(v) != len(id)+2 || string(v[1:len(v)-1]) != id || v[0] != '"' {
+				return false
+			}
+			continue
+		}
+		for i := 0; i < len(k); i++ {
+			if k[i] >= 0x80 {
+				return false
+			}
+		}
+		if strings.EqualFold(k, "id") {
+			return false
+		}
+	}
+	return n == 1
 }
 
 // unsubstTargets undoes substTargets.
@@ -237,31 +284,27 @@ func unsubstTargets(els []string, ids []string, typed []string) []string {
 	return els
 }
 
-// arrayElements returns the texts of a compact JSON array's elements, or
-// false when the text is not an array that joining them gives back.
-func arrayElements(v []byte) ([]string, bool) {
-	if len(v) < 2 || v[0] != '[' {
+// arrayElements returns the element nodes of array node a of a compact
+// text, or false when a is not an array that joining its elements' texts
+// with commas gives back.
+func arrayElements(d *event.Doc, a int) ([]int, bool) {
+	n := &d.Nodes[a]
+	if n.Kind != event.KindArray {
 		return nil, false
 	}
-	els := []string{}
-	if len(v) == 2 {
-		return els, v[1] == ']'
-	}
-	for i := 1; ; {
-		end := skipValue(v, i)
-		if end < 0 || end >= len(v) {
+	els := []int{}
+	at := n.Start + 1 // where the next element must start
+	for c, end := a+1, int(n.Next); c < end; c = int(d.Nodes[c].Next) {
+		if d.Nodes[c].Start != at {
 			return nil, false
 		}
-		els = append(els, string(v[i:end]))
-		switch {
-		case v[end] == ',':
-			i = end + 1
-		case v[end] == ']' && end == len(v)-1:
-			return els, true
-		default:
-			return nil, false
-		}
+		els = append(els, c)
+		at = d.Nodes[c].End + 1 // past the ',' (or the ']')
 	}
+	if len(els) == 0 {
+		return els, n.End == n.Start+2
+	}
+	return els, at == n.End
 }
 
 // rawColumns is the select list that rebuild reads: layout, rest, uuid,
@@ -471,4 +514,129 @@ func unmarkSQL(member, s string) string {
 	}
 	b.WriteString(" ELSE " + s + " END) ELSE " + s + " END)")
 	return b.String()
+}
+
+// substMember is substText on the text of node m of d (a member, or a
+// target element), and reports whether a marker replaced an object key
+// rather than a value (see markerAsKey). It replaces the string tokens that
+// the nodes mark, without scanning the text again; where a match could lie
+// elsewhere than on a whole token (a text with an escaped quote, a value
+// made only of the characters between tokens) it takes substText's way.
+func substMember(d *event.Doc, m int, subs []subst, vals []string) (text string, asKey bool) {
+	all := d.Text()
+	nm := &d.Nodes[m]
+	v := all[nm.Start:nm.End]
+	any := false
+	for n, val := range vals {
+		if !plainValue(val) {
+			vals[n] = ""
+			continue
+		}
+		any = true
+		if strings.Trim(val, "{}[]:, \t\r\n") == "" {
+			any = false
+			break
+		}
+	}
+	if !any || strings.Contains(v, `\"`) {
+		t, replaced := substText(v, subs, vals)
+		return t, replaced && markerAsKey(t)
+	}
+	var out []byte
+	last := int(nm.Start) // all[:last] is in out already
+	match := func(start, end int32) bool {
+		tok := all[start+1 : end-1]
+		for n, val := range vals {
+			if len(val) == len(tok) && val != "" && val == tok {
+				if out == nil {
+					out = make([]byte, 0, len(v))
+				}
+				out = append(out, all[last:start]...)
+				out = append(out, subs[n].marker...)
+				last = int(end)
+				return true
+			}
+		}
+		return false
+	}
+	for c := m; c < int(nm.Next); c++ {
+		n := &d.Nodes[c]
+		if c != m && n.KeyEnd != 0 && match(n.KeyStart, n.KeyEnd) {
+			asKey = true
+		}
+		if n.Kind == event.KindString {
+			match(n.Start, n.End)
+		}
+	}
+	if out == nil {
+		return v, false
+	}
+	out = append(out, all[last:nm.End]...)
+	return string(out), asKey
+}
+
+// substText replaces, in a member's text, each string "val" of vals (one per
+// sub, skipped unless plainValue) by the sub's marker, and reports whether it
+// replaced any. It gives what replacing each in turn with strings.ReplaceAll
+// gives, in one pass over the string tokens: in a text without an escaped
+// quote, a quoted run holding neither ':' nor ',' can only be a whole string
+// token (between two tokens JSON puts a ':' or ','). Other texts take the
+// ReplaceAll way.
+func substText(v string, subs []subst, vals []string) (string, bool) {
+	tokenwise := !strings.Contains(v, `\"`)
+	any := false
+	for n, val := range vals {
+		if !plainValue(val) {
+			vals[n] = ""
+			continue
+		}
+		any = true
+		if strings.ContainsAny(val, ":,") {
+			tokenwise = false
+		}
+	}
+	if !any {
+		return v, false
+	}
+	if !tokenwise {
+		text := v
+		for n, s := range subs {
+			if vals[n] != "" {
+				text = strings.ReplaceAll(text, `"`+vals[n]+`"`, s.marker)
+			}
+		}
+		return text, text != v
+	}
+	var out []byte
+	last := 0 // v[:last] is in out already
+	for i := 0; i < len(v); {
+		q := strings.IndexByte(v[i:], '"')
+		if q < 0 {
+			break
+		}
+		open := i + q
+		e := strings.IndexByte(v[open+1:], '"')
+		if e < 0 {
+			break
+		}
+		end := open + 1 + e // the closing quote
+		tok := v[open+1 : end]
+		for n, val := range vals {
+			if val != "" && val == tok {
+				if out == nil {
+					out = make([]byte, 0, len(v))
+				}
+				out = append(out, v[last:open]...)
+				out = append(out, subs[n].marker...)
+				last = end + 1
+				break
+			}
+		}
+		i = end + 1
+	}
+	if out == nil {
+		return v, false
+	}
+	out = append(out, v[last:]...)
+	return string(out), true
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/idlog/idlog/internal/event"
 )
 
 // substText must give what strings.ReplaceAll in turn gives.
@@ -25,6 +27,18 @@ func checkSubstText(t *testing.T, text string, vals []string) {
 	if got != want || replaced != (got != text) {
 		t.Errorf("substText(%q, %q) = %q, want %q", text, vals, got, want)
 	}
+	// substMember gives the same on the walked text, and says when a marker
+	// took a key's place.
+	d, err := event.Walk([]byte(text))
+	if err != nil {
+		return
+	}
+	text = strings.Trim(text, " \t\r\n") // the node's text
+	want = replaceEach(text, testSubs, vals)
+	got, asKey := substMember(d, 0, testSubs, append([]string(nil), vals...))
+	if got != want || asKey != (got != text && markerAsKey(got)) {
+		t.Errorf("substMember(%q, %q) = %q, %v, want %q", text, vals, got, asKey, want)
+	}
 }
 
 func TestSubstText(t *testing.T) {
@@ -43,6 +57,10 @@ func TestSubstText(t *testing.T) {
 		{`{"a":"ab:cd","b":"ab:cd"}`, []string{"ab:cd", "", ""}},
 		{`{"a":"éèêë"}`, []string{"éèêë", "", ""}},
 		{`{}`, []string{"", "", ""}},
+		{`{"abcd":"abcd","x":{"abcd":1}}`, []string{"abcd", "", ""}},
+		{` { "a" : "wxyz" , "b" : [ "wxyz" ] } `, []string{"wxyz", "", ""}},
+		{`{"a":[{"b":"x"}],"c":"y"}`, []string{"}],", "", ""}},
+		{`{"a":"x\"wxyz\"","b":"wxyz"}`, []string{"wxyz", "", ""}},
 	}
 	for _, c := range cases {
 		checkSubstText(t, c.text, c.vals)
@@ -52,7 +70,7 @@ func TestSubstText(t *testing.T) {
 func FuzzSubstText(f *testing.F) {
 	f.Add(`{"id":"abcd","x":["abcd","efgh"]}`, "abcd", "efgh", "ab")
 	f.Fuzz(func(t *testing.T, text, a, b, c string) {
-		if _, _, _, err := decodeEvent([]byte(text), text); err != nil {
+		if _, err := event.Walk([]byte(text)); err != nil {
 			return // member texts are valid JSON
 		}
 		checkSubstText(t, text, []string{a, b, c})
@@ -72,9 +90,15 @@ func TestIDIs(t *testing.T) {
 		{`{"type":"x"}`, "abcd", false},
 		{`"abcd"`, "abcd", false},
 		{`{"id":"a\"b"}`, `a\"b`, false},
+		{`{"İd":"x","id":"abcd"}`, "abcd", false},
+		{`{"id" : "abcd"}`, "abcd", true},
 	}
 	for _, c := range cases {
-		if got := idIs(c.el, c.id); got != c.want {
+		d, err := event.Walk([]byte(c.el))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := idIs(d, 0, c.id); got != c.want {
 			t.Errorf("idIs(%s, %q) = %v, want %v", c.el, c.id, got, c.want)
 		}
 		// A yes must be encoding/json's yes.
