@@ -177,7 +177,7 @@ Flags:
 	lastTick := start
 	n := 0
 	err = b.query(ctx, eq, func(raw json.RawMessage) error {
-		ev, err := detect.DecodeEvent(raw)
+		ev, err := eng.Decode(raw)
 		if err != nil {
 			return err
 		}

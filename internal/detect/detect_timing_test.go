@@ -101,3 +101,28 @@ func BenchmarkReplay(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(evs))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
+
+// BenchmarkDecode decodes every event of the log for the built-in library:
+// whole (filter.DecodeJSON, what the engine used to do) and selected (only
+// the members the rules read, Engine.Decode).
+func BenchmarkDecode(b *testing.B) {
+	lines := bytes.Split(bytes.TrimSpace(benchLog(b)), []byte("\n"))
+	rules, _ := Builtin()
+	eng := NewEngine(rules)
+	for _, mode := range []string{"whole", "selected"} {
+		decode := DecodeEvent
+		if mode == "selected" {
+			decode = eng.Decode
+		}
+		b.Run(mode, func(b *testing.B) {
+			for b.Loop() {
+				for _, line := range lines {
+					if _, err := decode(line); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(len(lines))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}

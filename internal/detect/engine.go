@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/idlog/idlog/internal/event"
 	"github.com/idlog/idlog/internal/filter"
 )
 
@@ -57,8 +58,11 @@ type Engine struct {
 	mu    sync.Mutex
 	rules []*Rule
 	index *ruleIndex
-	st    engineState
-	since int // events since the last sweep
+	// sel is what Decode reads of an event; selAll: the whole event.
+	sel    event.Selection
+	selAll bool
+	st     engineState
+	since  int // events since the last sweep
 }
 
 // engineState is everything that must survive a restart (Snapshot).
@@ -86,7 +90,9 @@ type openAlert struct {
 
 // NewEngine returns an engine for rules (already loaded and checked).
 func NewEngine(rules []*Rule) *Engine {
-	return &Engine{rules: rules, index: newRuleIndex(rules), st: engineState{Groups: map[string]*groupState{}, Open: map[string]*openAlert{}}}
+	sel, all := selection(rules)
+	return &Engine{rules: rules, index: newRuleIndex(rules), sel: sel, selAll: all,
+		st: engineState{Groups: map[string]*groupState{}, Open: map[string]*openAlert{}}}
 }
 
 // Rules returns the engine's rules.
@@ -444,7 +450,8 @@ func (e *Engine) Restore(b []byte) error {
 	return nil
 }
 
-// DecodeEvent decodes one LogEvent for the engine.
+// DecodeEvent decodes the whole of one LogEvent (Engine.Decode decodes
+// only what the engine's rules read).
 func DecodeEvent(raw []byte) (Event, error) {
 	doc, err := filter.DecodeJSON(raw)
 	if err != nil {
@@ -454,11 +461,5 @@ func DecodeEvent(raw []byte) (Event, error) {
 	if !ok {
 		return Event{}, fmt.Errorf("detect: event is not a JSON object")
 	}
-	u, _ := m["uuid"].(string)
-	p, _ := m["published"].(string)
-	t, err := time.Parse(time.RFC3339Nano, p)
-	if err != nil {
-		return Event{}, fmt.Errorf("detect: event %s: published %q: %w", u, p, err)
-	}
-	return Event{UUID: u, Published: t, Doc: doc}, nil
+	return eventOf(m)
 }

@@ -72,6 +72,10 @@ type Rule struct {
 
 	match  func(doc any) bool
 	groups []filter.Path
+	// sigma is set for a Sigma rule, whose match is its own matcher;
+	// sigmaReads are the paths that matcher reads.
+	sigma      bool
+	sigmaReads []filter.Path
 }
 
 // Threshold: at least Count matching events of one group within Within,

@@ -96,6 +96,7 @@ func ParseSigma(raw []byte, source string) (*Rule, error) {
 	r := &Rule{
 		ID: "sigma-" + d.ID, Title: d.Title, Description: strings.TrimSpace(d.Description), Severity: sev,
 		FalsePositives: d.FalsePos, Source: "sigma:" + source, match: m,
+		sigma: true, sigmaReads: sigmaPaths(d.Detection),
 	}
 	for _, tag := range d.Tags {
 		if t, ok := strings.CutPrefix(tag, "attack.t"); ok {
@@ -111,6 +112,34 @@ func ParseSigma(raw []byte, source string) (*Rule, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// sigmaPaths are the fields a Sigma detection reads.
+func sigmaPaths(det map[string]any) []filter.Path {
+	var out []filter.Path
+	add := func(m map[string]any) {
+		for k := range m {
+			if p, err := fieldPath(strings.Split(k, "|")[0]); err == nil {
+				out = append(out, p)
+			}
+		}
+	}
+	for name, v := range det {
+		if name == "condition" {
+			continue
+		}
+		switch x := v.(type) {
+		case map[string]any:
+			add(x)
+		case []any:
+			for _, el := range x {
+				if m, ok := el.(map[string]any); ok {
+					add(m)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // sigmaSelection: a map is the and of its fields; a list of maps the or of
