@@ -285,7 +285,7 @@ func (e *Engine) sequence(r *Rule, ev Event, t int64) *Alert {
 	byKey := map[string]uint64{}
 	for i := range s.Steps {
 		st := &s.Steps[i]
-		if !filter.Match(st.expr, ev.Doc) {
+		if !st.match(ev.Doc) {
 			continue
 		}
 		if k := labeledKey(r.groups, st.by, ev.Doc); k != "" {
@@ -317,6 +317,9 @@ func sortedKeys(m map[string]uint64) []string {
 // matchSequence finds the steps in order within w, in a window that holds
 // t, and returns the hits it used (nil when there is none).
 func matchSequence(s *Sequence, hits []hit, t, w int64) []hit {
+	if s.AnyOrder {
+		return matchUnordered(s, hits, t, w)
+	}
 	for i, x := range hits {
 		if x.T < t-w || x.Steps&1 == 0 {
 			continue
@@ -462,4 +465,39 @@ func DecodeEvent(raw []byte) (Event, error) {
 		return Event{}, fmt.Errorf("detect: event is not a JSON object")
 	}
 	return eventOf(m)
+}
+
+// matchUnordered is matchSequence for steps in any order: a window of w
+// that holds t and each step at least its count of times.
+func matchUnordered(s *Sequence, hits []hit, t, w int64) []hit {
+	counts := make([]int, len(s.Steps))
+	for i, x := range hits {
+		if x.T < t-w {
+			continue
+		}
+		if x.T > t {
+			break
+		}
+		clear(counts)
+		var used []hit
+		missing := len(s.Steps)
+		for j := i; j < len(hits) && hits[j].T <= x.T+w && missing > 0; j++ {
+			took := false
+			for k := range s.Steps {
+				if hits[j].Steps&(1<<k) != 0 && counts[k] < s.Steps[k].Count {
+					if counts[k]++; counts[k] == s.Steps[k].Count {
+						missing--
+					}
+					took = true
+				}
+			}
+			if took {
+				used = append(used, hits[j])
+			}
+		}
+		if missing == 0 && used[len(used)-1].T >= t-w {
+			return used
+		}
+	}
+	return nil
 }

@@ -165,7 +165,7 @@ func ruleView(r *Rule, doc any) string {
 	if r.Sequence != nil {
 		for i := range r.Sequence.Steps {
 			st := &r.Sequence.Steps[i]
-			fmt.Fprintf(&b, " step%d=%v/%q", i, filter.Match(st.expr, doc), labeledKey(r.groups, st.by, doc))
+			fmt.Fprintf(&b, " step%d=%v/%q", i, st.match(doc), labeledKey(r.groups, st.by, doc))
 		}
 	}
 	for _, f := range r.Fields {
