@@ -1,5 +1,7 @@
 package event
 
+import "unicode/utf8"
+
 // Selection names the members of a JSON object to decode. A member whose
 // Selection is nil is decoded whole; a member with a non-nil Selection
 // keeps only the members that Selection names, in itself and, when it is
@@ -29,18 +31,69 @@ func DecodeSelected(raw []byte, sel Selection) (map[string]any, error) {
 }
 
 func (d *decoder) selectedObject(sel Selection) (map[string]any, error) {
-	m := map[string]any{}
-	err := d.object(func(k string) error {
-		sub, ok := sel[k]
-		if !ok {
-			_, err := d.skip()
-			return err
+	if err := d.enter(); err != nil {
+		return nil, err
+	}
+	m := make(map[string]any, len(sel))
+	d.i++ // '{'
+	if d.peek() == '}' {
+		d.i++
+		d.depth--
+		return m, nil
+	}
+	for {
+		if d.peek() != '"' {
+			return m, d.fail("want a member name")
 		}
-		v, err := d.selected(sub)
-		m[k] = v
-		return err
-	})
-	return m, err
+		start := d.i
+		escaped, ascii, err := d.strEnd()
+		if err != nil {
+			return m, err
+		}
+		raw := d.b[start+1 : d.i-1]
+		plain := !escaped && (ascii || utf8.Valid(raw))
+		var key string
+		if !plain {
+			key = unquote(raw)
+		}
+		var sub Selection
+		var ok bool
+		if plain {
+			// Looked up without allocating: most members are skipped.
+			sub, ok = sel[string(raw)]
+		} else {
+			sub, ok = sel[key]
+		}
+		if d.peek() != ':' {
+			return m, d.fail("want ':' after a member name")
+		}
+		d.i++
+		d.ws()
+		if !ok {
+			if _, err := d.skip(); err != nil {
+				return m, err
+			}
+		} else {
+			if plain {
+				key = string(raw)
+			}
+			v, err := d.selected(sub)
+			m[key] = v
+			if err != nil {
+				return m, err
+			}
+		}
+		switch d.peek() {
+		case ',':
+			d.i++
+		case '}':
+			d.i++
+			d.depth--
+			return m, nil
+		default:
+			return m, d.fail("want ',' or '}' in an object")
+		}
+	}
 }
 
 // selected reads one value, keeping in objects only what sel names.

@@ -61,6 +61,10 @@ func TestDecodeSelected(t *testing.T) {
 		[]byte(`{"client":null,"outcome":"flat","eventType":"a","eventType":"b"}`),
 		[]byte(` {"actor":{"alternateId":"\u00e9\ud83d\ude80","id":1.5e3}} `),
 		[]byte(`{}`),
+		// Escaped member names, one repeating another (the last wins),
+		// and a name that is not UTF-8.
+		[]byte(`{"event\u0054ype":"x","outcome":{"res\u0075lt":"A","result":"B"},"actor":{"alternateId":"a"},"act\u006fr":{"id":"b"}}`),
+		[]byte("{\"eventType\xff\":\"bad\",\"eventType\":\"good\",\"client\":{\"ip\xffAddress\":1}}"),
 	)
 	sels := []Selection{
 		{},
@@ -69,6 +73,7 @@ func TestDecodeSelected(t *testing.T) {
 		{"actor": {"alternateId": nil}, "client": {"ipAddress": nil, "geographicalContext": {"country": nil}}},
 		{"target": {"id": nil, "detailEntry": nil}, "debugContext": {"debugData": {"behaviors": nil, "risk": nil}}},
 		{"outcome": {"result": nil}, "client": {"nothere": nil}, "missing": nil},
+		{"eventType\ufffd": nil, "client": {"ip\ufffdAddress": nil}, "actor": {"id": nil}},
 	}
 	for i, raw := range docs {
 		whole, err := decodeAny(t, raw)
@@ -94,7 +99,8 @@ func TestDecodeSelectedRefuses(t *testing.T) {
 	for _, in := range []string{
 		``, `[]`, `"x"`, `{"eventType":"a"} {}`, `{"eventType":"a"}x`, `{"eventType":"a","b":tru}`,
 		`{"eventType":"a","b":{"c":[1,}}`, `{"eventType":"a","b":"\x"}`, `{"eventType":"a"`, "{\"b\":\"\x01\"}",
-		`{"eventType":"a","b":01}`, "{\"eventType\":\"a\"}\x00",
+		`{"eventType":"a","b":01}`, "{\"eventType\":\"a\"}\x00", `{"eventType":"a","\x":1}`, "{\"ev\x01\":1}",
+		`{"eventType" "a"}`, `{"eventType":"a",}`, `{"eventType":"a";"b":1}`, `{"client":{"ip":1,}}`,
 	} {
 		if m, err := DecodeSelected([]byte(in), sel); err == nil {
 			t.Errorf("%q: accepted as %v", in, m)
