@@ -104,6 +104,7 @@ func BenchmarkReplay(b *testing.B) {
 	rules, _ := Builtin()
 	for _, mode := range []string{"whole", "selected"} {
 		b.Run(mode, func(b *testing.B) {
+			c0 := processCPU()
 			for b.Loop() {
 				e := NewEngine(rules)
 				decode := e.Decode
@@ -119,6 +120,7 @@ func BenchmarkReplay(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(len(lines))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(float64((processCPU()-c0).Microseconds())/float64(len(lines)*b.N), "cpu-µs/event")
 		})
 	}
 }
