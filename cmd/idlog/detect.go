@@ -112,8 +112,11 @@ Replays detection rules over the stored events of a time range, oldest
 first, and prints the alerts they raise: one JSON object per line with at
 least rule, title, severity, group, first, last, count and uuids (the events
 that made the alert; at most 1000, count goes on). The built-in library runs
-unless --builtin=false; --rules DIR adds idlog YAML rules and Sigma rules.
-A rule file that cannot run is reported with its reason on stderr.
+unless --builtin=false; --rules DIR adds idlog YAML rules, Sigma rules and
+Sigma correlation rules. A rule file that cannot run is reported with its
+reason on stderr. When every rule names the event types it can match, only
+events of those types are read (--rule password-spray reads only
+user.session.start events, not the whole range).
 
 `+storeFlagsHelp+`
 Examples:

@@ -98,6 +98,14 @@ func TestDetectCommand(t *testing.T) {
 }
 
 func TestRulesCommands(t *testing.T) {
+	// Sigma correlation rules load with the rules they name.
+	corr := filepath.Join("..", "..", "internal", "detect", "testdata", "sigma-correlation")
+	if r := idlog(t, nil, "", "rules", "check", filepath.Join(corr, "good")); r.code != 0 || !strings.Contains(r.stdout, "6 rules can run, 0 cannot") {
+		t.Errorf("check correlations: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if r := idlog(t, nil, "", "rules", "check", filepath.Join(corr, "bad")); r.code != 2 || !strings.Contains(r.stdout, "no_group.yml#2: cannot run: sigma correlation: group-by is required") {
+		t.Errorf("check refused correlations: %d %q %q", r.code, r.stdout, r.stderr)
+	}
 	dir := t.TempDir()
 	good := "id: t1\ntitle: Token\nseverity: low\nquery: eventType eq \"system.api_token.create\"\n"
 	bad := "id: t2\ntitle: Bad\nquery: result eq \"FAILURE\"\n"
