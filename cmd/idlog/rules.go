@@ -23,9 +23,10 @@ func runRules(ctx context.Context, e *env, args []string) error {
 
 list prints every rule that would run (the built-in library and the rules in
 DIR): id, kind, severity, MITRE ATT&CK techniques, title and source.
-check loads every .yml/.yaml file under DIR (idlog rules and Sigma rules)
-and prints, for each file that cannot run, the reason; it exits with status 2
-when there is one.
+check loads every .yml/.yaml file under DIR (idlog rules, Sigma rules and
+Sigma correlation rules, which name other Sigma rules of DIR; every YAML
+document of a file) and prints, for each file or document that cannot run,
+the reason; it exits with status 2 when there is one.
 `)
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/idlog/idlog/internal/event"
 	"github.com/idlog/idlog/internal/filter"
 )
 
@@ -57,8 +58,11 @@ type Engine struct {
 	mu    sync.Mutex
 	rules []*Rule
 	index *ruleIndex
-	st    engineState
-	since int // events since the last sweep
+	// sel is what Decode reads of an event; selAll: the whole event.
+	sel    event.Selection
+	selAll bool
+	st     engineState
+	since  int // events since the last sweep
 }
 
 // engineState is everything that must survive a restart (Snapshot).
@@ -86,7 +90,9 @@ type openAlert struct {
 
 // NewEngine returns an engine for rules (already loaded and checked).
 func NewEngine(rules []*Rule) *Engine {
-	return &Engine{rules: rules, index: newRuleIndex(rules), st: engineState{Groups: map[string]*groupState{}, Open: map[string]*openAlert{}}}
+	sel, all := selection(rules)
+	return &Engine{rules: rules, index: newRuleIndex(rules), sel: sel, selAll: all,
+		st: engineState{Groups: map[string]*groupState{}, Open: map[string]*openAlert{}}}
 }
 
 // Rules returns the engine's rules.
@@ -279,7 +285,7 @@ func (e *Engine) sequence(r *Rule, ev Event, t int64) *Alert {
 	byKey := map[string]uint64{}
 	for i := range s.Steps {
 		st := &s.Steps[i]
-		if !filter.Match(st.expr, ev.Doc) {
+		if !st.match(ev.Doc) {
 			continue
 		}
 		if k := labeledKey(r.groups, st.by, ev.Doc); k != "" {
@@ -311,6 +317,9 @@ func sortedKeys(m map[string]uint64) []string {
 // matchSequence finds the steps in order within w, in a window that holds
 // t, and returns the hits it used (nil when there is none).
 func matchSequence(s *Sequence, hits []hit, t, w int64) []hit {
+	if s.AnyOrder {
+		return matchUnordered(s, hits, t, w)
+	}
 	for i, x := range hits {
 		if x.T < t-w || x.Steps&1 == 0 {
 			continue
@@ -444,7 +453,8 @@ func (e *Engine) Restore(b []byte) error {
 	return nil
 }
 
-// DecodeEvent decodes one LogEvent for the engine.
+// DecodeEvent decodes the whole of one LogEvent (Engine.Decode decodes
+// only what the engine's rules read).
 func DecodeEvent(raw []byte) (Event, error) {
 	doc, err := filter.DecodeJSON(raw)
 	if err != nil {
@@ -454,11 +464,40 @@ func DecodeEvent(raw []byte) (Event, error) {
 	if !ok {
 		return Event{}, fmt.Errorf("detect: event is not a JSON object")
 	}
-	u, _ := m["uuid"].(string)
-	p, _ := m["published"].(string)
-	t, err := time.Parse(time.RFC3339Nano, p)
-	if err != nil {
-		return Event{}, fmt.Errorf("detect: event %s: published %q: %w", u, p, err)
+	return eventOf(m)
+}
+
+// matchUnordered is matchSequence for steps in any order: a window of w
+// that holds t and each step at least its count of times.
+func matchUnordered(s *Sequence, hits []hit, t, w int64) []hit {
+	counts := make([]int, len(s.Steps))
+	for i, x := range hits {
+		if x.T < t-w {
+			continue
+		}
+		if x.T > t {
+			break
+		}
+		clear(counts)
+		var used []hit
+		missing := len(s.Steps)
+		for j := i; j < len(hits) && hits[j].T <= x.T+w && missing > 0; j++ {
+			took := false
+			for k := range s.Steps {
+				if hits[j].Steps&(1<<k) != 0 && counts[k] < s.Steps[k].Count {
+					if counts[k]++; counts[k] == s.Steps[k].Count {
+						missing--
+					}
+					took = true
+				}
+			}
+			if took {
+				used = append(used, hits[j])
+			}
+		}
+		if missing == 0 && used[len(used)-1].T >= t-w {
+			return used
+		}
 	}
-	return Event{UUID: u, Published: t, Doc: doc}, nil
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -72,6 +73,12 @@ type Rule struct {
 
 	match  func(doc any) bool
 	groups []filter.Path
+	// sigma is set for a Sigma rule, whose match is its own matcher;
+	// sigmaReads are the paths that matcher reads; sigmaRefs the id and
+	// name a correlation may call it by.
+	sigma      bool
+	sigmaReads []filter.Path
+	sigmaRefs  []string
 }
 
 // Threshold: at least Count matching events of one group within Within,
@@ -91,6 +98,9 @@ type Threshold struct {
 type Sequence struct {
 	Within Duration `yaml:"within" json:"within"`
 	Steps  []Step   `yaml:"steps" json:"steps"`
+	// AnyOrder: the steps may come in any order, each at least Count
+	// times within Within (Sigma's temporal correlation).
+	AnyOrder bool `yaml:"any_order" json:"any_order,omitempty"`
 }
 
 // Step is one stage of a sequence. By overrides the rule's group for this
@@ -101,8 +111,9 @@ type Step struct {
 	Count int      `yaml:"count" json:"count,omitempty"`
 	By    []string `yaml:"by" json:"by,omitempty"`
 
-	expr filter.Expr
-	by   []filter.Path
+	expr  filter.Expr
+	match func(doc any) bool // expr's, or a Sigma rule's matcher
+	by    []filter.Path
 }
 
 // DefaultDedup is how long an alert keeps absorbing new events of its rule
@@ -203,14 +214,17 @@ func (r *Rule) compile() error {
 			if st.Count < 0 {
 				return fmt.Errorf("sequence step %d: count must be positive", i+1)
 			}
-			e, err := filter.Parse(st.Query)
-			if err != nil {
-				return queryError(fmt.Sprintf("sequence step %d query", i+1), st.Query, err)
+			if st.match == nil {
+				e, err := filter.Parse(st.Query)
+				if err != nil {
+					return queryError(fmt.Sprintf("sequence step %d query", i+1), st.Query, err)
+				}
+				if base != nil {
+					e = &filter.Logical{And: true, Left: base, Right: e}
+				}
+				st.expr = e
+				st.match = func(doc any) bool { return filter.Match(e, doc) }
 			}
-			if base != nil {
-				e = &filter.Logical{And: true, Left: base, Right: e}
-			}
-			st.expr = e
 			st.by = r.groups
 			if len(st.By) > 0 {
 				st.by = nil
@@ -227,7 +241,7 @@ func (r *Rule) compile() error {
 			steps := s.Steps
 			r.match = func(doc any) bool {
 				for i := range steps {
-					if filter.Match(steps[i].expr, doc) {
+					if steps[i].match(doc) {
 						return true
 					}
 				}
@@ -348,18 +362,61 @@ func LoadDir(dir string) ([]*Rule, []*LoadError, error) {
 	sort.Strings(files)
 	var rules []*Rule
 	var bad []*LoadError
+	type pending struct {
+		source string
+		raw    []byte
+	}
+	var correlations []pending
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
 		if err != nil {
 			return nil, nil, err
 		}
-		r, err := ParseRule(raw, f)
+		docs, err := splitDocuments(raw)
 		if err != nil {
 			bad = append(bad, &LoadError{File: f, Err: err})
 			continue
 		}
+		for i, doc := range docs {
+			source := f
+			if len(docs) > 1 {
+				source = fmt.Sprintf("%s#%d", f, i+1) // the i+1th YAML document
+			}
+			if isCorrelation(doc) {
+				correlations = append(correlations, pending{source, doc})
+				continue
+			}
+			r, err := ParseRule(doc, source)
+			if err != nil {
+				bad = append(bad, &LoadError{File: source, Err: err})
+				continue
+			}
+			rules = append(rules, r)
+		}
+	}
+	// Correlations name Sigma rules of any file; the rules they use run
+	// as their parts only (unless a correlation says generate: true).
+	find := func(ref string) *Rule {
+		for _, r := range rules {
+			if r.sigma && contains(r.sigmaRefs, ref) {
+				return r
+			}
+		}
+		return nil
+	}
+	parts := map[*Rule]bool{}
+	for _, c := range correlations {
+		r, used, err := parseSigmaCorrelation(c.raw, c.source, find)
+		if err != nil {
+			bad = append(bad, &LoadError{File: c.source, Err: err})
+			continue
+		}
+		for _, u := range used {
+			parts[u] = true
+		}
 		rules = append(rules, r)
 	}
+	rules = slices.DeleteFunc(rules, func(r *Rule) bool { return parts[r] })
 	if err := checkUnique(rules); err != nil {
 		return nil, nil, err
 	}

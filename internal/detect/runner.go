@@ -166,7 +166,7 @@ func (f flushedAlerts) Close() error { return nil }
 func (r *Runner) Observe(ctx context.Context, events []store.Event) error {
 	changed := map[string]Alert{}
 	for _, se := range events {
-		ev, err := DecodeEvent(se.Raw)
+		ev, err := r.eng.Decode(se.Raw)
 		if err != nil {
 			continue // ingest validated it; nothing a rule could match
 		}

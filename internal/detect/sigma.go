@@ -31,6 +31,7 @@ import (
 type sigmaDoc struct {
 	Title       string         `yaml:"title"`
 	ID          string         `yaml:"id"`
+	Name        string         `yaml:"name"`
 	Status      string         `yaml:"status"`
 	Description string         `yaml:"description"`
 	Tags        []string       `yaml:"tags"`
@@ -52,7 +53,7 @@ func ParseSigma(raw []byte, source string) (*Rule, error) {
 		return nil, fmt.Errorf("sigma: %w", err)
 	}
 	if d.Correlation != nil {
-		return nil, errors.New("sigma: correlation rules are not supported yet (write an idlog rule with threshold or sequence)")
+		return nil, errors.New("sigma: a correlation rule names other rules: load it with them from a rules directory (--rules DIR, idlog rules check DIR)")
 	}
 	if p, _ := d.Logsource["product"].(string); !strings.EqualFold(p, "okta") {
 		return nil, fmt.Errorf("sigma: logsource product %q: only okta is supported", p)
@@ -86,21 +87,13 @@ func ParseSigma(raw []byte, source string) (*Rule, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sigma: condition %q: %w", condStr, err)
 	}
-	sev := strings.ToLower(d.Level)
-	if sev == "informational" {
-		sev = "info"
-	}
-	if !contains(Severities, sev) {
-		sev = "medium"
-	}
 	r := &Rule{
-		ID: "sigma-" + d.ID, Title: d.Title, Description: strings.TrimSpace(d.Description), Severity: sev,
-		FalsePositives: d.FalsePos, Source: "sigma:" + source, match: m,
+		ID: "sigma-" + d.ID, Title: d.Title, Description: strings.TrimSpace(d.Description), Severity: sigmaLevel(d.Level),
+		FalsePositives: d.FalsePos, Source: "sigma:" + source, match: m, Technique: sigmaTechniques(d.Tags),
+		sigma: true, sigmaReads: sigmaPaths(d.Detection), sigmaRefs: []string{d.ID},
 	}
-	for _, tag := range d.Tags {
-		if t, ok := strings.CutPrefix(tag, "attack.t"); ok {
-			r.Technique = append(r.Technique, "T"+strings.ToUpper(t))
-		}
+	if d.Name != "" {
+		r.sigmaRefs = append(r.sigmaRefs, d.Name)
 	}
 	for _, f := range d.Fields {
 		if _, err := fieldPath(f); err == nil {
@@ -111,6 +104,57 @@ func ParseSigma(raw []byte, source string) (*Rule, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// sigmaLevel is the severity of a Sigma level.
+func sigmaLevel(level string) string {
+	sev := strings.ToLower(level)
+	if sev == "informational" {
+		sev = "info"
+	}
+	if !contains(Severities, sev) {
+		sev = "medium"
+	}
+	return sev
+}
+
+// sigmaTechniques are the ATT&CK techniques of Sigma tags (attack.t1110.003).
+func sigmaTechniques(tags []string) []string {
+	var out []string
+	for _, tag := range tags {
+		if t, ok := strings.CutPrefix(tag, "attack.t"); ok {
+			out = append(out, "T"+strings.ToUpper(t))
+		}
+	}
+	return out
+}
+
+// sigmaPaths are the fields a Sigma detection reads.
+func sigmaPaths(det map[string]any) []filter.Path {
+	var out []filter.Path
+	add := func(m map[string]any) {
+		for k := range m {
+			if p, err := fieldPath(strings.Split(k, "|")[0]); err == nil {
+				out = append(out, p)
+			}
+		}
+	}
+	for name, v := range det {
+		if name == "condition" {
+			continue
+		}
+		switch x := v.(type) {
+		case map[string]any:
+			add(x)
+		case []any:
+			for _, el := range x {
+				if m, ok := el.(map[string]any); ok {
+					add(m)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // sigmaSelection: a map is the and of its fields; a list of maps the or of
