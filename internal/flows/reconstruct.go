@@ -3,6 +3,7 @@ package flows
 import (
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/idlog/idlog/internal/flowdef"
@@ -29,8 +30,8 @@ type cand struct {
 
 // group is an open instance: its events and the flows that fit them.
 type group struct {
-	key   string
-	dev   string // device(first event)
+	key   groupKey
+	dev   deviceKey // device(first event)
 	evs   []Event
 	cands []cand
 	last  int64
@@ -39,6 +40,35 @@ type group struct {
 	// attempt, 0 for none.
 	restart int
 	done    bool // emitted
+
+	// Room for what most groups hold, so that beginning one is a single
+	// allocation: most instances are one event (an app's SSO) followed
+	// by one to three flows, each for a few steps. evs, cands and the
+	// cands' steps start in these arrays and move out when they outgrow
+	// them. A group is only used through its pointer; copies (breaks)
+	// clone the slices first.
+	evBuf   [1]Event
+	candBuf [groupCands]cand
+	stepBuf [groupCands * groupSteps]int
+}
+
+const (
+	groupCands = 3 // flows a group's first event starts, in the arrays
+	groupSteps = 6 // events each flow follows in the arrays
+)
+
+// groupKey is what groups events (see key): the session id, "" for none,
+// and the user. A struct rather than a joined string: building the string
+// was an allocation per event.
+type groupKey struct{ session, user string }
+
+// deviceKey tells devices apart (see device); the zero value is "any".
+type deviceKey struct{ ip, client string }
+
+// heldKey is where a held event waits: its group key and device.
+type heldKey struct {
+	groupKey
+	dev deviceKey
 }
 
 // Reconstructor groups a stream of events into flow instances. Feed it
@@ -47,9 +77,12 @@ type group struct {
 // for concurrent use.
 type Reconstructor struct {
 	emit      func(*Instance)
-	open      map[string][]*group        // by key; more than one for flows of one user on several devices
-	held      map[string]Event           // by key and device: an event no open group took, waiting for the next (see Add)
+	open      map[groupKey][]*group      // more than one for flows of one user on several devices
+	held      map[heldKey]int            // an event no open group took, waiting for the next (see Add): its slot in heldEvs
+	heldEvs   []Event                    // the held events' slots; a map holding them would allocate each
+	freeSlots []int                      // slots of heldEvs not in use
 	queue     []heldRef                  // held events in published order
+	closedBuf []*group                   // begin's closed groups, reused (start emits them at once)
 	finals    []*group                   // groups that reached a final end, in the order they did
 	flowType  map[string]bool            // event types some flow names
 	starters  map[string][]*flowdef.Flow // by event type: the flows whose steps name it
@@ -63,8 +96,8 @@ type Reconstructor struct {
 
 // NewReconstructor returns a Reconstructor that passes instances to emit.
 func NewReconstructor(emit func(*Instance)) *Reconstructor {
-	r := &Reconstructor{emit: emit, open: map[string][]*group{}, rank: map[string]int{},
-		held: map[string]Event{}, flowType: map[string]bool{}, starters: map[string][]*flowdef.Flow{},
+	r := &Reconstructor{emit: emit, open: map[groupKey][]*group{}, rank: map[string]int{},
+		held: map[heldKey]int{}, flowType: map[string]bool{}, starters: map[string][]*flowdef.Flow{},
 		startable: map[string]bool{}}
 	all := flowdef.All()
 	for i := range all {
@@ -158,11 +191,13 @@ func cmpInt(a, b int64) int {
 	return 0
 }
 
-func key(e *Event) string {
-	if e.Session != "" {
-		return e.Session + "\x00" + e.User
+func key(e *Event) groupKey { return groupKey{e.Session, e.User} }
+
+func cmpKey(a, b groupKey) int {
+	if c := strings.Compare(a.session, b.session); c != 0 {
+		return c
 	}
-	return "\x00" + e.User
+	return strings.Compare(a.user, b.user)
 }
 
 // Add takes the next event.
@@ -185,12 +220,9 @@ func (r *Reconstructor) Add(e Event) {
 		r.lastSweep = r.now
 	}
 	k := key(&e)
-	hk := k // a held event waits for its own device's next
-	if dev := device(&e); dev != "" {
-		hk += "\x00" + dev
-	}
-	if h, ok := r.held[hk]; ok {
-		delete(r.held, hk)
+	hk := heldKey{k, device(&e)} // a held event waits for its own device's next
+	if slot, ok := r.held[hk]; ok {
+		h := r.unhold(hk, slot)
 		if e.Published-h.Published <= flowdef.OrderTolerance.Milliseconds() && r.swapBetter(k, &h, &e) {
 			r.commit(k, &e)
 			r.commit(k, &h)
@@ -203,28 +235,62 @@ func (r *Reconstructor) Add(e Event) {
 		return
 	}
 	if r.flowType[e.Type] {
-		r.held[hk] = e
-		r.queue = append(r.queue, heldRef{hk, k, e.UUID, e.Published})
+		r.hold(hk, &e)
 		return
 	}
 	r.start(k, &e)
 }
 
 // heldRef is a held event in the order it was held: its place in held
-// (key and device) and its key.
+// (key and device).
 type heldRef struct {
-	hk, key, uuid string
-	published     int64
+	hk        heldKey
+	uuid      string
+	published int64
+}
+
+// hold keeps e at hk until the key's next event or the order tolerance.
+func (r *Reconstructor) hold(hk heldKey, e *Event) {
+	var slot int
+	if n := len(r.freeSlots); n > 0 {
+		slot = r.freeSlots[n-1]
+		r.freeSlots = r.freeSlots[:n-1]
+		r.heldEvs[slot] = *e
+	} else {
+		slot = len(r.heldEvs)
+		r.heldEvs = append(r.heldEvs, *e)
+	}
+	r.held[hk] = slot
+	r.queue = append(r.queue, heldRef{hk, e.UUID, e.Published})
+}
+
+// heldAt returns the event held at hk if it is the one q refers to.
+func (r *Reconstructor) heldAt(q *heldRef) (*Event, int, bool) {
+	slot, ok := r.held[q.hk]
+	if !ok {
+		return nil, 0, false
+	}
+	h := &r.heldEvs[slot]
+	return h, slot, h.UUID == q.uuid && h.Published == q.published
+}
+
+// unhold takes the event held at hk, in slot, out of held.
+func (r *Reconstructor) unhold(hk heldKey, slot int) Event {
+	delete(r.held, hk)
+	h := r.heldEvs[slot]
+	r.heldEvs[slot] = Event{} // let its strings go
+	r.freeSlots = append(r.freeSlots, slot)
+	return h
 }
 
 // release commits the held events published before until.
 func (r *Reconstructor) release(until int64) {
 	n := 0
 	for ; n < len(r.queue) && r.queue[n].published < until; n++ {
-		q := r.queue[n]
-		if h, ok := r.held[q.hk]; ok && h.UUID == q.uuid && h.Published == q.published {
-			delete(r.held, q.hk)
-			r.commit(q.key, &h)
+		q := &r.queue[n]
+		if _, slot, ok := r.heldAt(q); ok {
+			h := r.unhold(q.hk, slot)
+			r.commit(q.hk.groupKey, &h)
 		}
 	}
 	if n > 0 {
@@ -252,7 +318,7 @@ func (r *Reconstructor) joins(gs []*group, e *Event) bool {
 // group takes e either, each order starts a fresh instance with its first
 // event, and only whether that instance takes the second event decides;
 // otherwise both orders are tried on copies of the groups.
-func (r *Reconstructor) swapBetter(k string, h, e *Event) bool {
+func (r *Reconstructor) swapBetter(k groupKey, h, e *Event) bool {
 	if !r.joins(r.open[k], e) {
 		return r.startTakes(e, h) && !r.startTakes(h, e)
 	}
@@ -278,7 +344,7 @@ func (r *Reconstructor) startTakes(a, b *Event) bool {
 
 // breaks counts the events of a, b (placed in that order on copies of the
 // key's open groups) that would not continue an open group.
-func (r *Reconstructor) breaks(k string, a, b *Event) int {
+func (r *Reconstructor) breaks(k groupKey, a, b *Event) int {
 	gs := make([]*group, len(r.open[k]))
 	for i, g := range r.open[k] {
 		c := *g
@@ -301,7 +367,7 @@ func (r *Reconstructor) breaks(k string, a, b *Event) int {
 }
 
 // commit places e among its key's open groups and emits what closes.
-func (r *Reconstructor) commit(k string, e *Event) {
+func (r *Reconstructor) commit(k groupKey, e *Event) {
 	if g := r.join(r.open[k], e); g != nil {
 		r.noteFinal(g)
 		return
@@ -333,7 +399,7 @@ func (r *Reconstructor) closeFinals(until int64) {
 
 // start begins a group with e, closing the groups of its key on its
 // device (what e cannot continue is over).
-func (r *Reconstructor) start(k string, e *Event) {
+func (r *Reconstructor) start(k groupKey, e *Event) {
 	open, closed := r.begin(r.open[k], k, e)
 	if len(open) == 0 {
 		delete(r.open, k)
@@ -344,6 +410,7 @@ func (r *Reconstructor) start(k string, e *Event) {
 		g.done = true
 		r.emit(r.finish(g))
 	}
+	clear(closed)
 	if len(open) > 0 {
 		r.noteFinal(open[len(open)-1])
 	}
@@ -351,8 +418,9 @@ func (r *Reconstructor) start(k string, e *Event) {
 
 // place puts e among gs, the open groups of key k. It returns the groups
 // still open, those e closed, and whether e continued an open group. It
-// changes the groups of gs but not gs itself.
-func (r *Reconstructor) place(gs []*group, k string, e *Event) (open, closed []*group, joined bool) {
+// changes the groups of gs and may reuse gs's array for open: callers
+// replace gs with open. closed is valid until the next call.
+func (r *Reconstructor) place(gs []*group, k groupKey, e *Event) (open, closed []*group, joined bool) {
 	if r.join(gs, e) != nil {
 		return gs, nil, true
 	}
@@ -389,9 +457,11 @@ func (r *Reconstructor) join(gs []*group, e *Event) *group {
 
 // begin starts a group with e among gs, the open groups of key k. It
 // returns the groups still open and those closed: the groups on e's device,
-// and e's own if it fits no flow.
-func (r *Reconstructor) begin(gs []*group, k string, e *Event) (open, closed []*group) {
+// and e's own if it fits no flow. open reuses gs's array (callers replace
+// gs with it); closed is valid until the next call.
+func (r *Reconstructor) begin(gs []*group, k groupKey, e *Event) (open, closed []*group) {
 	dev := device(e)
+	open, closed = gs[:0], r.closedBuf[:0]
 	for _, g := range gs {
 		if sameDevice(g.dev, dev) {
 			closed = append(closed, g)
@@ -399,74 +469,105 @@ func (r *Reconstructor) begin(gs []*group, k string, e *Event) (open, closed []*
 			open = append(open, g)
 		}
 	}
+	clear(gs[len(open):]) // what moved to closed
 	g := &group{key: k, dev: dev}
+	g.cands = g.candBuf[:0]
 	de := e.def()
 	for _, f := range r.starters[e.Type] {
 		c := f.Cursor()
 		if j := c.Fits(de); j >= 0 {
 			c.Next(de)
-			g.cands = append(g.cands, cand{c: c, steps: []int{j}})
+			var steps []int
+			if n := len(g.cands); n < groupCands {
+				steps = g.stepBuf[n*groupSteps : n*groupSteps+1 : (n+1)*groupSteps]
+				steps[0] = j
+			} else {
+				steps = []int{j}
+			}
+			g.cands = append(g.cands, cand{c: c, steps: steps})
 		}
 	}
-	g.evs = append(g.evs, *e)
+	g.evs = append(g.evBuf[:0], *e)
 	g.last = e.Published
 	if len(g.cands) == 0 {
-		return open, append(closed, g)
+		closed = append(closed, g)
+	} else {
+		open = append(open, g)
 	}
-	return append(open, g), closed
+	r.closedBuf = closed
+	return open, closed
 }
 
 // device tells apart the devices of one user's events without a session id
 // (failed sign-ins, and recovery in orgs that log none): the client's
-// address and browser. Events with a session id need no more than it: ""
-// (one device as far as grouping goes).
-func device(e *Event) string {
+// address and browser. Events with a session id need no more than it: the
+// zero deviceKey (one device as far as grouping goes).
+func device(e *Event) deviceKey {
 	if e.Session != "" || (e.IP == "" && e.Client == "") {
-		return ""
+		return deviceKey{}
 	}
-	return e.IP + "\x00" + e.Client
+	return deviceKey{e.IP, e.Client}
 }
 
-func sameDevice(a, b string) bool { return a == "" || b == "" || a == b }
+func sameDevice(a, b deviceKey) bool { return a == deviceKey{} || b == deviceKey{} || a == b }
 
 // extend adds e to g if any flow g may be takes it; flows that do not are
 // dropped. When none takes it, e may still be an event logged a moment out
 // of order: see reorder.
-func (r *Reconstructor) extend(g *group, e *Event, dev string) bool {
+func (r *Reconstructor) extend(g *group, e *Event, dev deviceKey) bool {
 	gap := e.Published - g.last
 	if gap > flowdef.OrderTolerance.Milliseconds() && allFinal(g.cands) {
 		return false // finished, and too long ago for e to be one of its events logged late
 	}
 	de := e.def()
-	keep := g.cands[:0:0]
-	restart := false
-	for _, cd := range g.cands {
+	// The step each flow would take e at, -1 for none: decided for all
+	// before any moves, since g must stay as it is if none takes e.
+	var buf [8]int
+	fits := buf[:0]
+	if len(g.cands) > len(buf) {
+		fits = make([]int, 0, len(g.cands))
+	}
+	restart, n := false, 0
+	for i := range g.cands {
+		cd := &g.cands[i]
 		f := cd.c.Flow()
-		if gap > f.MaxGap.Milliseconds() {
-			continue
+		j := -1
+		if gap <= f.MaxGap.Milliseconds() {
+			j = cd.c.Fits(de)
 		}
-		j := cd.c.Fits(de)
-		if j < 0 {
-			continue
-		}
-		if j == cd.c.Step() && f.Steps[j].Restartable && e.Session == "" {
+		if j >= 0 && j == cd.c.Step() && f.Steps[j].Restartable && e.Session == "" {
 			// Asked again from another device is another attempt:
 			// "send again" is on the screen that sent the first.
 			if !sameDevice(g.dev, dev) {
-				continue
+				j = -1
+			} else {
+				restart = true
 			}
-			restart = true
 		}
-		cd.c.Next(de)
-		cd.steps = append(slices.Clip(cd.steps), j)
-		keep = append(keep, cd)
+		fits = append(fits, j)
+		if j >= 0 {
+			n++
+		}
 	}
-	if len(keep) == 0 {
+	if n == 0 {
 		return r.reorder(g, e)
 	}
 	if restart && g.restart == 0 {
 		g.restart = len(g.evs)
 	}
+	// The flows that take e, in place: no other slice shares g's cands
+	// or their steps (breaks clones both).
+	keep := g.cands[:0]
+	for i, j := range fits {
+		if j < 0 {
+			continue
+		}
+		cd := g.cands[i]
+		cd.c.Next(de)
+		cd.steps = append(cd.steps, j)
+		keep = append(keep, cd)
+	}
+	clear(g.cands[len(keep):])
 	g.cands = keep
 	g.evs = append(g.evs, *e)
 	g.last = e.Published
@@ -581,11 +682,11 @@ func (r *Reconstructor) Flush() {
 // openGroups lists the open groups by key, then age: map order would make
 // the emit order vary from run to run.
 func (r *Reconstructor) openGroups() []*group {
-	keys := make([]string, 0, len(r.open))
+	keys := make([]groupKey, 0, len(r.open))
 	for k := range r.open {
 		keys = append(keys, k)
 	}
-	slices.Sort(keys)
+	slices.SortFunc(keys, cmpKey)
 	var out []*group
 	for _, k := range keys {
 		out = append(out, r.open[k]...)
