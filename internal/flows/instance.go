@@ -107,6 +107,22 @@ type Link struct {
 	UUID      string         `json:"uuid"`
 }
 
+// oneEvent holds an instance of one event (most are: an app's SSO, a
+// sign-out) with its event, uuid and step index, in one allocation.
+type oneEvent struct {
+	in   Instance
+	ev   [1]InstanceEvent
+	uuid [1]string
+	idx  [1]int
+}
+
+// oneEventSteps is oneEvent with room for the steps of a flow of up to
+// len(steps) steps (an app access has 7).
+type oneEventSteps struct {
+	oneEvent
+	steps [8]Step
+}
+
 // newInstance builds the instance of events that followed flow f (nil for
 // Other) through steps, ending in the cursor's state.
 func newInstance(f *flowdef.Flow, evs []Event, steps []int, c *flowdef.Cursor) *Instance {
@@ -115,11 +131,32 @@ func newInstance(f *flowdef.Flow, evs []Event, steps []int, c *flowdef.Cursor) *
 	for i := range evs {
 		lo, hi = min(lo, evs[i].Published), max(hi, evs[i].Published)
 	}
-	in := &Instance{
+	// The instance, its events, uuids, step event indexes and (for one
+	// event) steps in as few allocations as their types allow.
+	var (
+		in       *Instance
+		events   []InstanceEvent
+		uuids    []string
+		idx      []int
+		stepsBuf []Step
+	)
+	switch {
+	case len(evs) == 1 && f != nil && len(f.Steps) <= len(oneEventSteps{}.steps):
+		b := new(oneEventSteps)
+		in, events, uuids, idx = &b.in, b.ev[:], b.uuid[:], b.idx[:0]
+		stepsBuf = b.steps[:len(f.Steps):len(f.Steps)]
+	case len(evs) == 1:
+		b := new(oneEvent)
+		in, events, uuids, idx = &b.in, b.ev[:], b.uuid[:], b.idx[:0]
+	default:
+		in = new(Instance)
+		events, uuids = make([]InstanceEvent, len(evs)), make([]string, len(evs))
+	}
+	*in = Instance{
 		Kind: Other, Title: "Other", Status: flowdef.Completed,
 		User: first.User, UserLogin: first.UserLogin, Session: first.Session,
 		Start: time.UnixMilli(lo).UTC(), End: time.UnixMilli(hi).UTC(), DurationMS: hi - lo,
-		Events: make([]InstanceEvent, len(evs)), UUIDs: make([]string, len(evs)),
+		Events: events, UUIDs: uuids,
 		Steps: []Step{},
 	}
 	for i := range evs {
@@ -148,26 +185,29 @@ func newInstance(f *flowdef.Flow, evs []Event, steps []int, c *flowdef.Cursor) *
 	in.Kind, in.Title = f.Kind, f.Title
 	in.Status, in.StoppedAt = c.Outcome()
 	cur := c.Step()
-	in.Steps = make([]Step, len(f.Steps))
+	in.Steps = stepsBuf
+	if in.Steps == nil {
+		in.Steps = make([]Step, len(f.Steps))
+	}
 	for i, s := range f.Steps {
 		in.Steps[i] = Step{Name: s.Name, Optional: s.Optional, State: StepSkipped}
 		if i > cur {
 			in.Steps[i].State = StepNotReached
 		}
 	}
-	// One allocation each for the steps' times and event indexes, most
-	// instances being a few events: a step's events are one run of idx
-	// unless the flow came back to the step later.
-	times := make([]time.Time, 0, len(evs))
-	idx := make([]int, 0, len(evs))
+	// One allocation for the steps' event indexes, most instances being
+	// a few events: a step's events are one run of idx unless the flow
+	// came back to the step later. A step's time is its first event's.
+	if idx == nil {
+		idx = make([]int, 0, len(evs))
+	}
 	prevEnd, tail := int64(-1), -1 // tail: the step whose events end idx
 	for i, j := range steps {
 		in.Events[i].Step = f.Steps[j].Name
 		st := &in.Steps[j]
 		switch {
 		case len(st.Events) == 0:
-			times = append(times, evs[i].Time())
-			st.At = &times[len(times)-1]
+			st.At = &in.Events[i].Time
 			if prevEnd >= 0 {
 				st.AfterMS = max(0, evs[i].Published-prevEnd)
 			}

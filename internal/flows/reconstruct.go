@@ -83,6 +83,7 @@ type Reconstructor struct {
 	freeSlots []int                      // slots of heldEvs not in use
 	queue     []heldRef                  // held events in published order
 	closedBuf []*group                   // begin's closed groups, reused (start emits them at once)
+	freeOpen  [][]*group                 // arrays of open's values whose key closed, for reuse
 	finals    []*group                   // groups that reached a final end, in the order they did
 	flowType  map[string]bool            // event types some flow names
 	starters  map[string][]*flowdef.Flow // by event type: the flows whose steps name it
@@ -403,6 +404,7 @@ func (r *Reconstructor) start(k groupKey, e *Event) {
 	open, closed := r.begin(r.open[k], k, e)
 	if len(open) == 0 {
 		delete(r.open, k)
+		r.recycle(open)
 	} else {
 		r.open[k] = open
 	}
@@ -462,6 +464,9 @@ func (r *Reconstructor) join(gs []*group, e *Event) *group {
 func (r *Reconstructor) begin(gs []*group, k groupKey, e *Event) (open, closed []*group) {
 	dev := device(e)
 	open, closed = gs[:0], r.closedBuf[:0]
+	if n := len(r.freeOpen); cap(open) == 0 && n > 0 {
+		open, r.freeOpen = r.freeOpen[n-1], r.freeOpen[:n-1]
+	}
 	for _, g := range gs {
 		if sameDevice(g.dev, dev) {
 			closed = append(closed, g)
@@ -569,6 +574,11 @@ func (r *Reconstructor) extend(g *group, e *Event, dev deviceKey) bool {
 	}
 	clear(g.cands[len(keep):])
 	g.cands = keep
+	if len(g.evs) == cap(g.evs) {
+		// Out of evBuf: room for a whole sign-in at once rather than
+		// growing 2, 4, 8.
+		g.evs = append(make([]Event, 0, max(groupSteps, 2*cap(g.evs))), g.evs...)
+	}
 	g.evs = append(g.evs, *e)
 	g.last = e.Published
 	return true
@@ -665,10 +675,18 @@ func (r *Reconstructor) close(g *group) {
 	}
 	if len(gs) == 0 {
 		delete(r.open, g.key)
+		r.recycle(gs)
 	} else {
 		r.open[g.key] = gs
 	}
 	r.emit(r.finish(g))
+}
+
+// recycle keeps the array of an empty value of open for begin.
+func (r *Reconstructor) recycle(gs []*group) {
+	if cap(gs) > 0 && cap(gs) <= 4 {
+		r.freeOpen = append(r.freeOpen, gs[:0])
+	}
 }
 
 // Flush closes every open instance.
