@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/idlog/idlog/internal/flowdef"
@@ -85,34 +86,49 @@ type Reconstructor struct {
 	closedBuf []*group                   // begin's closed groups, reused (start emits them at once)
 	freeOpen  [][]*group                 // arrays of open's values whose key closed, for reuse
 	finals    []*group                   // groups that reached a final end, in the order they did
-	flowType  map[string]bool            // event types some flow names
-	starters  map[string][]*flowdef.Flow // by event type: the flows whose steps name it
-	startable map[string]bool            // event types some flow may begin with
-	flows     []*flowdef.Flow
+	*tables
 	rank      map[string]int
-	maxGap    int64
 	now       int64
 	lastSweep int64
 }
 
+// tables are what reconstruction looks up in the flow definitions, built
+// once: the definitions do not change.
+type tables struct {
+	flows  []*flowdef.Flow
+	types  map[string]typeInfo // by event type, for the types some flow names
+	maxGap int64
+}
+
+// typeInfo is what the definitions say of one event type.
+type typeInfo struct {
+	starters  []*flowdef.Flow // the flows whose steps name it
+	startable bool            // some flow may begin with it
+}
+
+var sharedTables = sync.OnceValue(func() *tables {
+	t := &tables{types: map[string]typeInfo{}}
+	all := flowdef.All()
+	for i := range all {
+		t.flows = append(t.flows, &all[i])
+		for _, typ := range all[i].EventTypes() {
+			ti := t.types[typ]
+			ti.starters = append(ti.starters, &all[i])
+			c := all[i].Cursor()
+			if c.Fits(flowdef.Event{Type: typ}) >= 0 {
+				ti.startable = true
+			}
+			t.types[typ] = ti
+		}
+		t.maxGap = max(t.maxGap, all[i].MaxGap.Milliseconds())
+	}
+	return t
+})
+
 // NewReconstructor returns a Reconstructor that passes instances to emit.
 func NewReconstructor(emit func(*Instance)) *Reconstructor {
 	r := &Reconstructor{emit: emit, open: map[groupKey][]*group{}, rank: map[string]int{},
-		held: map[heldKey]int{}, flowType: map[string]bool{}, starters: map[string][]*flowdef.Flow{},
-		startable: map[string]bool{}}
-	all := flowdef.All()
-	for i := range all {
-		r.flows = append(r.flows, &all[i])
-		for _, t := range all[i].EventTypes() {
-			r.flowType[t] = true
-			r.starters[t] = append(r.starters[t], &all[i])
-			c := all[i].Cursor()
-			if c.Fits(flowdef.Event{Type: t}) >= 0 {
-				r.startable[t] = true
-			}
-		}
-		r.maxGap = max(r.maxGap, all[i].MaxGap.Milliseconds())
-	}
+		held: map[heldKey]int{}, tables: sharedTables()}
 	for i, k := range Preference {
 		r.rank[k] = i
 	}
@@ -235,7 +251,7 @@ func (r *Reconstructor) Add(e Event) {
 		r.noteFinal(g)
 		return
 	}
-	if r.flowType[e.Type] {
+	if _, ok := r.types[e.Type]; ok {
 		r.hold(hk, &e)
 		return
 	}
@@ -440,7 +456,7 @@ func (r *Reconstructor) place(gs []*group, k groupKey, e *Event) (open, closed [
 func (r *Reconstructor) join(gs []*group, e *Event) *group {
 	dev := device(e)
 	passes := 2
-	if r.startable[e.Type] {
+	if r.types[e.Type].startable {
 		passes = 1
 	}
 	for pass := 0; pass < passes; pass++ {
@@ -478,7 +494,7 @@ func (r *Reconstructor) begin(gs []*group, k groupKey, e *Event) (open, closed [
 	g := &group{key: k, dev: dev}
 	g.cands = g.candBuf[:0]
 	de := e.def()
-	for _, f := range r.starters[e.Type] {
+	for _, f := range r.types[e.Type].starters {
 		c := f.Cursor()
 		if j := c.Fits(de); j >= 0 {
 			c.Next(de)
