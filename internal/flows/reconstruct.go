@@ -78,14 +78,14 @@ type heldKey struct {
 // for concurrent use.
 type Reconstructor struct {
 	emit      func(*Instance)
-	open      map[groupKey][]*group      // more than one for flows of one user on several devices
-	held      map[heldKey]int            // an event no open group took, waiting for the next (see Add): its slot in heldEvs
-	heldEvs   []Event                    // the held events' slots; a map holding them would allocate each
-	freeSlots []int                      // slots of heldEvs not in use
-	queue     []heldRef                  // held events in published order
-	closedBuf []*group                   // begin's closed groups, reused (start emits them at once)
-	freeOpen  [][]*group                 // arrays of open's values whose key closed, for reuse
-	finals    []*group                   // groups that reached a final end, in the order they did
+	open      map[groupKey][]*group // more than one for flows of one user on several devices
+	held      map[heldKey]int       // an event no open group took, waiting for the next (see Add): its slot in heldEvs
+	heldEvs   []Event               // the held events' slots; a map holding them would allocate each
+	freeSlots []int                 // slots of heldEvs not in use
+	queue     []heldRef             // held events in published order
+	closedBuf []*group              // begin's closed groups, reused (start emits them at once)
+	freeOpen  [][]*group            // arrays of open's values whose key closed, for reuse
+	finals    []*group              // groups that reached a final end, in the order they did
 	*tables
 	rank      map[string]int
 	now       int64
