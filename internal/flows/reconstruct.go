@@ -26,8 +26,12 @@ var Preference = []string{
 // cand is one flow an open group may still be.
 type cand struct {
 	c     flowdef.Cursor
-	steps []int // step of each event
+	steps []stepIndex // step of each event
 }
+
+// stepIndex is a step's index in its flow: small, to keep groups small
+// (sharedTables checks that every flow's steps fit).
+type stepIndex int8
 
 // group is an open instance: its events and the flows that fit them.
 type group struct {
@@ -41,6 +45,9 @@ type group struct {
 	// attempt, 0 for none.
 	restart int
 	done    bool // emitted
+	// finals counts g's entries in Reconstructor.finals: a group is
+	// reused (free) only once emitted and out of finals.
+	finals int32
 
 	// Room for what most groups hold, so that beginning one is a single
 	// allocation: most instances are one event (an app's SSO) followed
@@ -50,11 +57,11 @@ type group struct {
 	// clone the slices first.
 	evBuf   [1]Event
 	candBuf [groupCands]cand
-	stepBuf [groupCands * groupSteps]int
+	stepBuf [groupCands * groupSteps]stepIndex
 }
 
 const (
-	groupCands = 3 // flows a group's first event starts, in the arrays
+	groupCands = 2 // flows a group's first event starts, in the arrays
 	groupSteps = 6 // events each flow follows in the arrays
 )
 
@@ -85,6 +92,7 @@ type Reconstructor struct {
 	queue     []heldRef             // held events in published order
 	closedBuf []*group              // begin's closed groups, reused (start emits them at once)
 	freeOpen  [][]*group            // arrays of open's values whose key closed, for reuse
+	free      []*group              // groups emitted and referred to by nothing, for reuse
 	finals    []*group              // groups that reached a final end, in the order they did
 	*tables
 	rank      map[string]int
@@ -110,6 +118,9 @@ var sharedTables = sync.OnceValue(func() *tables {
 	t := &tables{types: map[string]typeInfo{}}
 	all := flowdef.All()
 	for i := range all {
+		if len(all[i].Steps) > math.MaxInt8 {
+			panic("flows: flow " + all[i].Kind + " has more steps than a stepIndex holds")
+		}
 		t.flows = append(t.flows, &all[i])
 		for _, typ := range all[i].EventTypes() {
 			ti := t.types[typ]
@@ -398,6 +409,7 @@ func (r *Reconstructor) commit(k groupKey, e *Event) {
 func (r *Reconstructor) noteFinal(g *group) {
 	if allFinal(g.cands) {
 		r.finals = append(r.finals, g)
+		g.finals++
 	}
 }
 
@@ -405,8 +417,12 @@ func (r *Reconstructor) noteFinal(g *group) {
 func (r *Reconstructor) closeFinals(until int64) {
 	n := 0
 	for ; n < len(r.finals) && r.finals[n].last < until; n++ {
-		if g := r.finals[n]; !g.done && allFinal(g.cands) {
+		g := r.finals[n]
+		g.finals--
+		if !g.done && allFinal(g.cands) {
 			r.close(g)
+		} else {
+			r.reuse(g)
 		}
 	}
 	if n > 0 {
@@ -427,6 +443,7 @@ func (r *Reconstructor) start(k groupKey, e *Event) {
 	for _, g := range closed {
 		g.done = true
 		r.emit(r.finish(g))
+		r.reuse(g)
 	}
 	clear(closed)
 	if len(open) > 0 {
@@ -491,24 +508,23 @@ func (r *Reconstructor) begin(gs []*group, k groupKey, e *Event) (open, closed [
 		}
 	}
 	clear(gs[len(open):]) // what moved to closed
-	g := &group{key: k, dev: dev}
-	g.cands = g.candBuf[:0]
+	g := r.newGroup(k, dev)
 	de := e.def()
 	for _, f := range r.types[e.Type].starters {
 		c := f.Cursor()
 		if j := c.Fits(de); j >= 0 {
 			c.Next(de)
-			var steps []int
+			var steps []stepIndex
 			if n := len(g.cands); n < groupCands {
 				steps = g.stepBuf[n*groupSteps : n*groupSteps+1 : (n+1)*groupSteps]
-				steps[0] = j
+				steps[0] = stepIndex(j)
 			} else {
-				steps = []int{j}
+				steps = []stepIndex{stepIndex(j)}
 			}
 			g.cands = append(g.cands, cand{c: c, steps: steps})
 		}
 	}
-	g.evs = append(g.evBuf[:0], *e)
+	g.evs = append(g.evs, *e)
 	g.last = e.Published
 	if len(g.cands) == 0 {
 		closed = append(closed, g)
@@ -585,7 +601,7 @@ func (r *Reconstructor) extend(g *group, e *Event, dev deviceKey) bool {
 		}
 		cd := g.cands[i]
 		cd.c.Next(de)
-		cd.steps = append(cd.steps, j)
+		cd.steps = append(cd.steps, stepIndex(j))
 		keep = append(keep, cd)
 	}
 	clear(g.cands[len(keep):])
@@ -625,16 +641,19 @@ func (r *Reconstructor) follow(evs []Event) []cand {
 	var out []cand
 next:
 	for _, f := range r.flows {
-		cd := cand{c: f.Cursor(), steps: make([]int, 0, len(evs))}
+		cd := cand{c: f.Cursor(), steps: make([]stepIndex, 0, len(evs))}
 		for i := range evs {
 			if i > 0 && evs[i].Published-evs[i-1].Published > f.MaxGap.Milliseconds() {
 				continue next
 			}
-			j, err := cd.c.Next(evs[i].def())
-			if err != nil {
+			// Fits first: Next's refusal builds a message.
+			de := evs[i].def()
+			j := cd.c.Fits(de)
+			if j < 0 {
 				continue next
 			}
-			cd.steps = append(cd.steps, j)
+			cd.c.Next(de)
+			cd.steps = append(cd.steps, stepIndex(j))
 		}
 		out = append(out, cd)
 	}
@@ -696,6 +715,38 @@ func (r *Reconstructor) close(g *group) {
 		r.open[g.key] = gs
 	}
 	r.emit(r.finish(g))
+	r.reuse(g)
+}
+
+// reuse keeps g for begin if it was emitted and nothing refers to it any
+// more: its instance holds copies of everything in it.
+func (r *Reconstructor) reuse(g *group) {
+	if !g.done || g.finals > 0 {
+		return
+	}
+	clear(g.evs) // let the events' strings go
+	g.evBuf = [1]Event{}
+	r.free = append(r.free, g)
+}
+
+// newGroup is a group for begin, reused if one is free.
+func (r *Reconstructor) newGroup(k groupKey, dev deviceKey) *group {
+	n := len(r.free)
+	if n == 0 {
+		g := &group{key: k, dev: dev}
+		g.evs, g.cands = g.evBuf[:0], g.candBuf[:0]
+		return g
+	}
+	g := r.free[n-1]
+	r.free[n-1] = nil
+	r.free = r.free[:n-1]
+	evs := g.evs[:0]
+	if cap(evs) <= len(g.evBuf) {
+		evs = g.evBuf[:0]
+	}
+	g.key, g.dev, g.evs, g.cands = k, dev, evs, g.candBuf[:0]
+	g.last, g.restart, g.done = 0, 0, false
+	return g
 }
 
 // recycle keeps the array of an empty value of open for begin.
