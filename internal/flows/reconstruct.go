@@ -95,7 +95,12 @@ type Reconstructor struct {
 	free      []*group              // groups emitted and referred to by nothing, for reuse
 	finals    []*group              // groups that reached a final end, in the order they did
 	*tables
-	rank      map[string]int
+	rank map[string]int
+	// The last type looked up: one event's type is looked up two or
+	// three times in a row (hold, join, begin), each time the same string.
+	lastType  string
+	lastInfo  typeInfo
+	lastOK    bool
 	now       int64
 	lastSweep int64
 }
@@ -135,6 +140,16 @@ var sharedTables = sync.OnceValue(func() *tables {
 	}
 	return t
 })
+
+// typeOf is what the definitions say of event type t, and whether some
+// flow names it.
+func (r *Reconstructor) typeOf(t string) (typeInfo, bool) {
+	if t != r.lastType {
+		r.lastInfo, r.lastOK = r.types[t]
+		r.lastType = t
+	}
+	return r.lastInfo, r.lastOK
+}
 
 // NewReconstructor returns a Reconstructor that passes instances to emit.
 func NewReconstructor(emit func(*Instance)) *Reconstructor {
@@ -262,7 +277,7 @@ func (r *Reconstructor) Add(e Event) {
 		r.noteFinal(g)
 		return
 	}
-	if _, ok := r.types[e.Type]; ok {
+	if _, ok := r.typeOf(e.Type); ok {
 		r.hold(hk, &e)
 		return
 	}
@@ -359,10 +374,9 @@ func (r *Reconstructor) startTakes(a, b *Event) bool {
 	gap := b.Published - a.Published
 	for _, f := range r.flows {
 		c := f.Cursor()
-		if gap > f.MaxGap.Milliseconds() || c.Fits(da) < 0 {
+		if gap > f.MaxGap.Milliseconds() || c.Take(da) < 0 {
 			continue
 		}
-		c.Next(da)
 		if c.Fits(db) >= 0 {
 			return true
 		}
@@ -473,7 +487,7 @@ func (r *Reconstructor) place(gs []*group, k groupKey, e *Event) (open, closed [
 func (r *Reconstructor) join(gs []*group, e *Event) *group {
 	dev := device(e)
 	passes := 2
-	if r.types[e.Type].startable {
+	if ti, _ := r.typeOf(e.Type); ti.startable {
 		passes = 1
 	}
 	for pass := 0; pass < passes; pass++ {
@@ -510,10 +524,10 @@ func (r *Reconstructor) begin(gs []*group, k groupKey, e *Event) (open, closed [
 	clear(gs[len(open):]) // what moved to closed
 	g := r.newGroup(k, dev)
 	de := e.def()
-	for _, f := range r.types[e.Type].starters {
+	ti, _ := r.typeOf(e.Type)
+	for _, f := range ti.starters {
 		c := f.Cursor()
-		if j := c.Fits(de); j >= 0 {
-			c.Next(de)
+		if j := c.Take(de); j >= 0 {
 			var steps []stepIndex
 			if n := len(g.cands); n < groupCands {
 				steps = g.stepBuf[n*groupSteps : n*groupSteps+1 : (n+1)*groupSteps]
@@ -557,20 +571,22 @@ func (r *Reconstructor) extend(g *group, e *Event, dev deviceKey) bool {
 		return false // finished, and too long ago for e to be one of its events logged late
 	}
 	de := e.def()
-	// The step each flow would take e at, -1 for none: decided for all
-	// before any moves, since g must stay as it is if none takes e.
+	// The step each flow would take e at, -1 for none, and its cursor
+	// moved over e: decided for all before any changes, since g must stay
+	// as it is if none takes e.
 	var buf [8]int
-	fits := buf[:0]
+	var moved [8]flowdef.Cursor
+	fits, next := buf[:0], moved[:0]
 	if len(g.cands) > len(buf) {
-		fits = make([]int, 0, len(g.cands))
+		fits, next = make([]int, 0, len(g.cands)), make([]flowdef.Cursor, 0, len(g.cands))
 	}
 	restart, n := false, 0
 	for i := range g.cands {
 		cd := &g.cands[i]
 		f := cd.c.Flow()
-		j := -1
+		j, c := -1, cd.c
 		if gap <= f.MaxGap.Milliseconds() {
-			j = cd.c.Fits(de)
+			j = c.Take(de)
 		}
 		if j >= 0 && j == cd.c.Step() && f.Steps[j].Restartable && e.Session == "" {
 			// Asked again from another device is another attempt:
@@ -581,7 +597,7 @@ func (r *Reconstructor) extend(g *group, e *Event, dev deviceKey) bool {
 				restart = true
 			}
 		}
-		fits = append(fits, j)
+		fits, next = append(fits, j), append(next, c)
 		if j >= 0 {
 			n++
 		}
@@ -600,7 +616,7 @@ func (r *Reconstructor) extend(g *group, e *Event, dev deviceKey) bool {
 			continue
 		}
 		cd := g.cands[i]
-		cd.c.Next(de)
+		cd.c = next[i]
 		cd.steps = append(cd.steps, stepIndex(j))
 		keep = append(keep, cd)
 	}
@@ -646,13 +662,11 @@ next:
 			if i > 0 && evs[i].Published-evs[i-1].Published > f.MaxGap.Milliseconds() {
 				continue next
 			}
-			// Fits first: Next's refusal builds a message.
-			de := evs[i].def()
-			j := cd.c.Fits(de)
+			// Take, not Next: Next's refusal builds a message.
+			j := cd.c.Take(evs[i].def())
 			if j < 0 {
 				continue next
 			}
-			cd.c.Next(de)
 			cd.steps = append(cd.steps, stepIndex(j))
 		}
 		out = append(out, cd)
