@@ -200,8 +200,8 @@ func (r *Reconstructor) Peek(fn func(*Instance)) {
 	}
 	for i := range r.queue {
 		q := &r.queue[i]
-		if h, _, ok := r.heldAt(q); ok {
-			open, closed := r.begin(nil, q.hk.groupKey, h)
+		if h, _, ok := q.heldFor(); ok {
+			open, closed := r.begin(nil, q.ks, h)
 			fn(r.finish(append(open, closed...)[0]))
 		}
 	}

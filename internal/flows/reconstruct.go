@@ -35,7 +35,7 @@ type stepIndex int8
 
 // group is an open instance: its events and the flows that fit them.
 type group struct {
-	key   groupKey
+	ks    *keyState // its key's
 	dev   deviceKey // device(first event)
 	evs   []Event
 	cands []cand
@@ -73,10 +73,24 @@ type groupKey struct{ session, user string }
 // deviceKey tells devices apart (see device); the zero value is "any".
 type deviceKey struct{ ip, client string }
 
-// heldKey is where a held event waits: its group key and device.
-type heldKey struct {
-	groupKey
+// keyState is what the Reconstructor keeps for one key: its open groups,
+// and the events no open group took, waiting (see Add), at most one per
+// device. Looking a key up once per event and keeping a pointer to it
+// spares hashing the key's strings for each step of the way.
+type keyState struct {
+	key    groupKey
+	groups []*group // more than one for flows of one user on several devices
+	held   []heldEvent
+	queued int // entries of Reconstructor.queue that refer to it
+	// Room for the usual one group and one held event.
+	groupBuf [1]*group
+	heldBuf  [1]heldEvent
+}
+
+// heldEvent is an event held back for its device's next.
+type heldEvent struct {
 	dev deviceKey
+	ev  Event
 }
 
 // Reconstructor groups a stream of events into flow instances. Feed it
@@ -84,16 +98,15 @@ type heldKey struct {
 // each instance is passed to emit once it can grow no more. It is not safe
 // for concurrent use.
 type Reconstructor struct {
-	emit      func(*Instance)
-	open      map[groupKey][]*group // more than one for flows of one user on several devices
-	held      map[heldKey]int       // an event no open group took, waiting for the next (see Add): its slot in heldEvs
-	heldEvs   []Event               // the held events' slots; a map holding them would allocate each
-	freeSlots []int                 // slots of heldEvs not in use
-	queue     []heldRef             // held events in published order
-	closedBuf []*group              // begin's closed groups, reused (start emits them at once)
-	freeOpen  [][]*group            // arrays of open's values whose key closed, for reuse
-	free      []*group              // groups emitted and referred to by nothing, for reuse
-	finals    []*group              // groups that reached a final end, in the order they did
+	emit func(*Instance)
+	// open holds the keys of open groups and held events; a key left
+	// with neither stays until the next sweep.
+	open      map[groupKey]*keyState
+	queue     []heldRef   // held events in published order
+	freeKeys  []*keyState // keys swept and referred to by nothing, for reuse
+	closedBuf []*group    // begin's closed groups, reused (start emits them at once)
+	free      []*group    // groups emitted and referred to by nothing, for reuse
+	finals    []*group    // groups that reached a final end, in the order they did
 	*tables
 	rank map[string]int
 	// The last type looked up: one event's type is looked up two or
@@ -153,8 +166,8 @@ func (r *Reconstructor) typeOf(t string) (typeInfo, bool) {
 
 // NewReconstructor returns a Reconstructor that passes instances to emit.
 func NewReconstructor(emit func(*Instance)) *Reconstructor {
-	r := &Reconstructor{emit: emit, open: map[groupKey][]*group{}, rank: map[string]int{},
-		held: map[heldKey]int{}, tables: sharedTables()}
+	r := &Reconstructor{emit: emit, open: map[groupKey]*keyState{}, rank: map[string]int{},
+		tables: sharedTables()}
 	for i, k := range Preference {
 		r.rank[k] = i
 	}
@@ -262,67 +275,92 @@ func (r *Reconstructor) Add(e Event) {
 		r.sweep(r.now)
 		r.lastSweep = r.now
 	}
-	k := key(&e)
-	hk := heldKey{k, device(&e)} // a held event waits for its own device's next
-	if slot, ok := r.held[hk]; ok {
-		h := r.unhold(hk, slot)
-		if e.Published-h.Published <= flowdef.OrderTolerance.Milliseconds() && r.swapBetter(k, &h, &e) {
-			r.commit(k, &e)
-			r.commit(k, &h)
+	ks := r.state(key(&e))
+	dev := device(&e) // a held event waits for its own device's next
+	if i := ks.heldAt(dev); i >= 0 {
+		h := ks.unhold(i)
+		if e.Published-h.Published <= flowdef.OrderTolerance.Milliseconds() && r.swapBetter(ks, &h, &e) {
+			r.commit(ks, &e)
+			r.commit(ks, &h)
 			return
 		}
-		r.commit(k, &h)
+		r.commit(ks, &h)
 	}
-	if g := r.join(r.open[k], &e); g != nil {
+	if g := r.join(ks.groups, &e); g != nil {
 		r.noteFinal(g)
 		return
 	}
 	if _, ok := r.typeOf(e.Type); ok {
-		r.hold(hk, &e)
+		r.hold(ks, dev, &e)
 		return
 	}
-	r.start(k, &e)
+	r.start(ks, &e)
 }
 
-// heldRef is a held event in the order it was held: its place in held
-// (key and device).
+// state is key k's state, new if it has none.
+func (r *Reconstructor) state(k groupKey) *keyState {
+	ks := r.open[k]
+	if ks == nil {
+		if n := len(r.freeKeys); n > 0 {
+			ks = r.freeKeys[n-1]
+			r.freeKeys[n-1] = nil
+			r.freeKeys = r.freeKeys[:n-1]
+		} else {
+			ks = &keyState{}
+		}
+		ks.key, ks.groups, ks.held = k, ks.groupBuf[:0], ks.heldBuf[:0]
+		r.open[k] = ks
+	}
+	return ks
+}
+
+// heldRef is a held event in the order it was held: its key and device.
 type heldRef struct {
-	hk        heldKey
+	ks        *keyState
+	dev       deviceKey
 	uuid      string
 	published int64
 }
 
-// hold keeps e at hk until the key's next event or the order tolerance.
-func (r *Reconstructor) hold(hk heldKey, e *Event) {
-	var slot int
-	if n := len(r.freeSlots); n > 0 {
-		slot = r.freeSlots[n-1]
-		r.freeSlots = r.freeSlots[:n-1]
-		r.heldEvs[slot] = *e
+// hold keeps e for its device's next event or the order tolerance.
+func (r *Reconstructor) hold(ks *keyState, dev deviceKey, e *Event) {
+	if i := ks.heldAt(dev); i >= 0 {
+		ks.held[i].ev = *e
 	} else {
-		slot = len(r.heldEvs)
-		r.heldEvs = append(r.heldEvs, *e)
+		ks.held = append(ks.held, heldEvent{dev, *e})
 	}
-	r.held[hk] = slot
-	r.queue = append(r.queue, heldRef{hk, e.UUID, e.Published})
+	r.queue = append(r.queue, heldRef{ks, dev, e.UUID, e.Published})
+	ks.queued++
 }
 
-// heldAt returns the event held at hk if it is the one q refers to.
-func (r *Reconstructor) heldAt(q *heldRef) (*Event, int, bool) {
-	slot, ok := r.held[q.hk]
-	if !ok {
-		return nil, 0, false
+// heldAt is the index in held of the event held for device dev, -1 for
+// none.
+func (ks *keyState) heldAt(dev deviceKey) int {
+	for i := range ks.held {
+		if ks.held[i].dev == dev {
+			return i
+		}
 	}
-	h := &r.heldEvs[slot]
-	return h, slot, h.UUID == q.uuid && h.Published == q.published
+	return -1
 }
 
-// unhold takes the event held at hk, in slot, out of held.
-func (r *Reconstructor) unhold(hk heldKey, slot int) Event {
-	delete(r.held, hk)
-	h := r.heldEvs[slot]
-	r.heldEvs[slot] = Event{} // let its strings go
-	r.freeSlots = append(r.freeSlots, slot)
+// heldFor returns the event q refers to if it is still held.
+func (q *heldRef) heldFor() (*Event, int, bool) {
+	i := q.ks.heldAt(q.dev)
+	if i < 0 {
+		return nil, -1, false
+	}
+	h := &q.ks.held[i].ev
+	return h, i, h.UUID == q.uuid && h.Published == q.published
+}
+
+// unhold takes the i'th held event out of held.
+func (ks *keyState) unhold(i int) Event {
+	h := ks.held[i].ev
+	last := len(ks.held) - 1
+	ks.held[i] = ks.held[last]
+	ks.held[last] = heldEvent{} // let its strings go
+	ks.held = ks.held[:last]
 	return h
 }
 
@@ -331,9 +369,10 @@ func (r *Reconstructor) release(until int64) {
 	n := 0
 	for ; n < len(r.queue) && r.queue[n].published < until; n++ {
 		q := &r.queue[n]
-		if _, slot, ok := r.heldAt(q); ok {
-			h := r.unhold(q.hk, slot)
-			r.commit(q.hk.groupKey, &h)
+		q.ks.queued--
+		if _, i, ok := q.heldFor(); ok {
+			h := q.ks.unhold(i)
+			r.commit(q.ks, &h)
 		}
 	}
 	if n > 0 {
@@ -361,11 +400,11 @@ func (r *Reconstructor) joins(gs []*group, e *Event) bool {
 // group takes e either, each order starts a fresh instance with its first
 // event, and only whether that instance takes the second event decides;
 // otherwise both orders are tried on copies of the groups.
-func (r *Reconstructor) swapBetter(k groupKey, h, e *Event) bool {
-	if !r.joins(r.open[k], e) {
+func (r *Reconstructor) swapBetter(ks *keyState, h, e *Event) bool {
+	if !r.joins(ks.groups, e) {
 		return r.startTakes(e, h) && !r.startTakes(h, e)
 	}
-	return r.breaks(k, e, h) < r.breaks(k, h, e)
+	return r.breaks(ks, e, h) < r.breaks(ks, h, e)
 }
 
 // startTakes reports whether some flow that begins with a takes b next.
@@ -386,9 +425,9 @@ func (r *Reconstructor) startTakes(a, b *Event) bool {
 
 // breaks counts the events of a, b (placed in that order on copies of the
 // key's open groups) that would not continue an open group.
-func (r *Reconstructor) breaks(k groupKey, a, b *Event) int {
-	gs := make([]*group, len(r.open[k]))
-	for i, g := range r.open[k] {
+func (r *Reconstructor) breaks(ks *keyState, a, b *Event) int {
+	gs := make([]*group, len(ks.groups))
+	for i, g := range ks.groups {
 		c := *g
 		c.evs = slices.Clone(g.evs)
 		c.cands = slices.Clone(g.cands)
@@ -400,7 +439,7 @@ func (r *Reconstructor) breaks(k groupKey, a, b *Event) int {
 	n := 0
 	for _, e := range []*Event{a, b} {
 		var joined bool
-		gs, _, joined = r.place(gs, k, e)
+		gs, _, joined = r.place(gs, ks, e)
 		if !joined {
 			n++
 		}
@@ -409,12 +448,12 @@ func (r *Reconstructor) breaks(k groupKey, a, b *Event) int {
 }
 
 // commit places e among its key's open groups and emits what closes.
-func (r *Reconstructor) commit(k groupKey, e *Event) {
-	if g := r.join(r.open[k], e); g != nil {
+func (r *Reconstructor) commit(ks *keyState, e *Event) {
+	if g := r.join(ks.groups, e); g != nil {
 		r.noteFinal(g)
 		return
 	}
-	r.start(k, e)
+	r.start(ks, e)
 }
 
 // noteFinal queues g to be closed once flowdef.OrderTolerance has passed if
@@ -446,14 +485,9 @@ func (r *Reconstructor) closeFinals(until int64) {
 
 // start begins a group with e, closing the groups of its key on its
 // device (what e cannot continue is over).
-func (r *Reconstructor) start(k groupKey, e *Event) {
-	open, closed := r.begin(r.open[k], k, e)
-	if len(open) == 0 {
-		delete(r.open, k)
-		r.recycle(open)
-	} else {
-		r.open[k] = open
-	}
+func (r *Reconstructor) start(ks *keyState, e *Event) {
+	open, closed := r.begin(ks.groups, ks, e)
+	ks.groups = open
 	for _, g := range closed {
 		g.done = true
 		r.emit(r.finish(g))
@@ -469,11 +503,11 @@ func (r *Reconstructor) start(k groupKey, e *Event) {
 // still open, those e closed, and whether e continued an open group. It
 // changes the groups of gs and may reuse gs's array for open: callers
 // replace gs with open. closed is valid until the next call.
-func (r *Reconstructor) place(gs []*group, k groupKey, e *Event) (open, closed []*group, joined bool) {
+func (r *Reconstructor) place(gs []*group, ks *keyState, e *Event) (open, closed []*group, joined bool) {
 	if r.join(gs, e) != nil {
 		return gs, nil, true
 	}
-	open, closed = r.begin(gs, k, e)
+	open, closed = r.begin(gs, ks, e)
 	return open, closed, false
 }
 
@@ -508,12 +542,9 @@ func (r *Reconstructor) join(gs []*group, e *Event) *group {
 // returns the groups still open and those closed: the groups on e's device,
 // and e's own if it fits no flow. open reuses gs's array (callers replace
 // gs with it); closed is valid until the next call.
-func (r *Reconstructor) begin(gs []*group, k groupKey, e *Event) (open, closed []*group) {
+func (r *Reconstructor) begin(gs []*group, ks *keyState, e *Event) (open, closed []*group) {
 	dev := device(e)
 	open, closed = gs[:0], r.closedBuf[:0]
-	if n := len(r.freeOpen); cap(open) == 0 && n > 0 {
-		open, r.freeOpen = r.freeOpen[n-1], r.freeOpen[:n-1]
-	}
 	for _, g := range gs {
 		if sameDevice(g.dev, dev) {
 			closed = append(closed, g)
@@ -522,7 +553,7 @@ func (r *Reconstructor) begin(gs []*group, k groupKey, e *Event) (open, closed [
 		}
 	}
 	clear(gs[len(open):]) // what moved to closed
-	g := r.newGroup(k, dev)
+	g := r.newGroup(ks, dev)
 	de := e.def()
 	ti, _ := r.typeOf(e.Type)
 	for _, f := range ti.starters {
@@ -692,8 +723,16 @@ const sweepEvery = 60000
 // end more than flowdef.OrderTolerance ago.
 func (r *Reconstructor) sweep(now int64) {
 	var done []*group
-	for _, gs := range r.open {
-		for _, g := range gs {
+	for k, ks := range r.open {
+		if len(ks.groups) == 0 && len(ks.held) == 0 {
+			delete(r.open, k)
+			if ks.queued == 0 { // else an entry of queue still looks at it
+				clear(ks.groups[:cap(ks.groups)])
+				r.freeKeys = append(r.freeKeys, ks)
+			}
+			continue
+		}
+		for _, g := range ks.groups {
 			limit := r.gapOf(g)
 			if allFinal(g.cands) {
 				limit = flowdef.OrderTolerance.Milliseconds()
@@ -718,15 +757,9 @@ func (r *Reconstructor) gapOf(g *group) int64 {
 
 func (r *Reconstructor) close(g *group) {
 	g.done = true
-	gs := r.open[g.key]
-	if i := slices.Index(gs, g); i >= 0 {
-		gs = slices.Delete(gs, i, i+1)
-	}
-	if len(gs) == 0 {
-		delete(r.open, g.key)
-		r.recycle(gs)
-	} else {
-		r.open[g.key] = gs
+	ks := g.ks
+	if i := slices.Index(ks.groups, g); i >= 0 {
+		ks.groups = slices.Delete(ks.groups, i, i+1)
 	}
 	r.emit(r.finish(g))
 	r.reuse(g)
@@ -744,10 +777,10 @@ func (r *Reconstructor) reuse(g *group) {
 }
 
 // newGroup is a group for begin, reused if one is free.
-func (r *Reconstructor) newGroup(k groupKey, dev deviceKey) *group {
+func (r *Reconstructor) newGroup(ks *keyState, dev deviceKey) *group {
 	n := len(r.free)
 	if n == 0 {
-		g := &group{key: k, dev: dev}
+		g := &group{ks: ks, dev: dev}
 		g.evs, g.cands = g.evBuf[:0], g.candBuf[:0]
 		return g
 	}
@@ -758,16 +791,9 @@ func (r *Reconstructor) newGroup(k groupKey, dev deviceKey) *group {
 	if cap(evs) <= len(g.evBuf) {
 		evs = g.evBuf[:0]
 	}
-	g.key, g.dev, g.evs, g.cands = k, dev, evs, g.candBuf[:0]
+	g.ks, g.dev, g.evs, g.cands = ks, dev, evs, g.candBuf[:0]
 	g.last, g.restart, g.done = 0, 0, false
 	return g
-}
-
-// recycle keeps the array of an empty value of open for begin.
-func (r *Reconstructor) recycle(gs []*group) {
-	if cap(gs) > 0 && cap(gs) <= 4 {
-		r.freeOpen = append(r.freeOpen, gs[:0])
-	}
 }
 
 // Flush closes every open instance.
@@ -782,13 +808,15 @@ func (r *Reconstructor) Flush() {
 // the emit order vary from run to run.
 func (r *Reconstructor) openGroups() []*group {
 	keys := make([]groupKey, 0, len(r.open))
-	for k := range r.open {
-		keys = append(keys, k)
+	for k, ks := range r.open {
+		if len(ks.groups) > 0 {
+			keys = append(keys, k)
+		}
 	}
 	slices.SortFunc(keys, cmpKey)
 	var out []*group
 	for _, k := range keys {
-		out = append(out, r.open[k]...)
+		out = append(out, r.open[k].groups...)
 	}
 	return out
 }
