@@ -133,6 +133,24 @@ func (c *Cursor) Next(e Event) (int, error) {
 	if j < 0 {
 		return c.Try(e)
 	}
+	c.move(e, j)
+	return j, nil
+}
+
+// Take is Next without the error, for callers that try many cursors: it
+// moves the cursor over e and returns the step e satisfied, or returns -1
+// and leaves the cursor unchanged when e cannot be the instance's next
+// event. Fits then Next would look for the step twice.
+func (c *Cursor) Take(e Event) int {
+	j := c.Fits(e)
+	if j >= 0 {
+		c.move(e, j)
+	}
+	return j
+}
+
+// move moves the cursor over e, which satisfies step j.
+func (c *Cursor) move(e Event, j int) {
 	c.cur, c.end, c.n = j, nil, c.n+1
 	for k := range c.flow.Steps[j].Ends {
 		en := &c.flow.Steps[j].Ends[k]
@@ -141,7 +159,6 @@ func (c *Cursor) Next(e Event) (int, error) {
 			break
 		}
 	}
-	return j, nil
 }
 
 // Step is the step of the last event accepted, -1 before any.

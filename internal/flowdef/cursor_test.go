@@ -24,10 +24,17 @@ func TestCursorAgreesWithCheck(t *testing.T) {
 				}
 			}
 			want, werr := f.Check(seq)
-			c := f.Cursor()
+			c, tc := f.Cursor(), f.Cursor()
 			var cerr error
 			for _, e := range seq {
-				if _, cerr = c.Next(e); cerr != nil {
+				j, err := c.Next(e)
+				before := tc
+				// Take agrees with Next, and leaves the cursor as it
+				// was when it refuses.
+				if tj := tc.Take(e); tj != j || (err == nil) != (tj >= 0) || tc != c || (tj < 0 && tc != before) {
+					t.Fatalf("%s %v at %v: Next %d %v, Take %d", f.Kind, seq, e, j, err, tj)
+				}
+				if cerr = err; cerr != nil {
 					break
 				}
 			}

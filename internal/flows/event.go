@@ -55,6 +55,7 @@ package flows
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/idlog/idlog/internal/event"
@@ -97,6 +98,35 @@ func FromRaw(raw []byte) (Event, error) {
 	return FromLogEvent(le)
 }
 
+// canonicalStrings maps each event type and outcome result the flow
+// definitions name to the definitions' own string.
+var canonicalStrings = sync.OnceValue(func() map[string]string {
+	m := map[string]string{}
+	for _, f := range flowdef.All() {
+		for _, s := range f.Steps {
+			for _, t := range s.EventTypes {
+				m[t] = t
+			}
+			for _, en := range s.Ends {
+				m[en.EventType], m[en.Result] = en.EventType, en.Result
+			}
+		}
+	}
+	delete(m, "")
+	return m
+})
+
+// canonical returns the flow definitions' copy of s if they name it, else
+// s. Reconstruction compares each event's type and result with the
+// definitions' many times; equal strings that share their bytes compare
+// without reading them, and the events of a store share one copy of each.
+func canonical(s string) string {
+	if c, ok := canonicalStrings()[s]; ok {
+		return c
+	}
+	return s
+}
+
 // FromLogEvent keeps what flow analysis needs of le. It fails only when the
 // published time is missing or malformed.
 func FromLogEvent(le *event.LogEvent) (Event, error) {
@@ -107,10 +137,10 @@ func FromLogEvent(le *event.LogEvent) (Event, error) {
 	e := Event{
 		UUID:      event.Str(le.UUID),
 		Published: t.UnixMilli(),
-		Type:      event.Str(le.EventType),
+		Type:      canonical(event.Str(le.EventType)),
 	}
 	if o := le.Outcome; o != nil {
-		e.Result, e.Reason = event.Str(o.Result), event.Str(o.Reason)
+		e.Result, e.Reason = canonical(event.Str(o.Result)), event.Str(o.Reason)
 	}
 	actorType := ""
 	if a := le.Actor; a != nil {

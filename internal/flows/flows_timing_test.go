@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -92,8 +93,14 @@ func benchCfg(days int) simulate.Config {
 }
 
 // BenchmarkReconstruct is the in-memory pass over events already decoded.
+// Besides wall time it reports the CPU time per pass (every thread's, so
+// the collector's too: cpu-ms/op) and the collections per pass (gc/op).
 func BenchmarkReconstruct(b *testing.B) {
 	evs, _ := simulated(b, benchCfg(envInt("IDLOG_FLOWS_BENCH_DAYS", 7)))
+	var m0, m1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	cpu0 := cpuTime()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
@@ -104,7 +111,12 @@ func BenchmarkReconstruct(b *testing.B) {
 		}
 		r.Flush()
 	}
+	b.StopTimer()
+	cpu := cpuTime() - cpu0
+	runtime.ReadMemStats(&m1)
 	b.ReportMetric(float64(len(evs))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(cpu.Seconds()*1000/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(float64(m1.NumGC-m0.NumGC)/float64(b.N), "gc/op")
 }
 
 // BenchmarkFromRaw is decoding one simulated event for flow analysis.

@@ -107,21 +107,58 @@ type Link struct {
 	UUID      string         `json:"uuid"`
 }
 
+// oneEvent holds an instance of one event (most are: an app's SSO, a
+// sign-out) with its event and uuid, in one allocation.
+type oneEvent struct {
+	in   Instance
+	ev   [1]InstanceEvent
+	uuid [1]string
+}
+
+// oneEventSteps is oneEvent with room for the steps of a flow of up to
+// len(steps) steps: an app access has 7, and 7 make the whole 1,280
+// bytes, one of the allocator's size classes.
+type oneEventSteps struct {
+	oneEvent
+	steps [7]Step
+}
+
+// firstEvent is the Step.Events of the step of a one-event instance: the
+// same array for all of them, never written.
+var firstEvent = [1]int{0}
+
 // newInstance builds the instance of events that followed flow f (nil for
 // Other) through steps, ending in the cursor's state.
-func newInstance(f *flowdef.Flow, evs []Event, steps []int, c *flowdef.Cursor) *Instance {
+func newInstance(f *flowdef.Flow, evs []Event, steps []stepIndex, c *flowdef.Cursor) *Instance {
 	first, last := &evs[0], &evs[len(evs)-1]
 	lo, hi := first.Published, first.Published
 	for i := range evs {
 		lo, hi = min(lo, evs[i].Published), max(hi, evs[i].Published)
 	}
-	in := &Instance{
-		Kind: Other, Title: "Other", Status: flowdef.Completed,
-		User: first.User, UserLogin: first.UserLogin, Session: first.Session,
-		Start: time.UnixMilli(lo).UTC(), End: time.UnixMilli(hi).UTC(), DurationMS: hi - lo,
-		Events: make([]InstanceEvent, len(evs)), UUIDs: make([]string, len(evs)),
-		Steps: []Step{},
+	// The instance, its events, uuids and (for one event) steps in as
+	// few allocations as their types allow. Fields are set one by one:
+	// the memory is fresh and zero, and assigning whole structs makes
+	// the runtime scan each for pointers while the collector runs.
+	var in *Instance
+	var stepsBuf []Step
+	switch {
+	case len(evs) == 1 && f != nil && len(f.Steps) <= len(oneEventSteps{}.steps):
+		b := new(oneEventSteps)
+		in = &b.in
+		in.Events, in.UUIDs = b.ev[:], b.uuid[:]
+		stepsBuf = b.steps[:len(f.Steps):len(f.Steps)]
+	case len(evs) == 1:
+		b := new(oneEvent)
+		in = &b.in
+		in.Events, in.UUIDs = b.ev[:], b.uuid[:]
+	default:
+		in = new(Instance)
+		in.Events, in.UUIDs = make([]InstanceEvent, len(evs)), make([]string, len(evs))
 	}
+	in.Kind, in.Title, in.Status = Other, "Other", flowdef.Completed
+	in.User, in.UserLogin, in.Session = first.User, first.UserLogin, first.Session
+	in.Start, in.End, in.DurationMS = time.UnixMilli(lo).UTC(), time.UnixMilli(hi).UTC(), hi-lo
+	in.Steps = []Step{}
 	for i := range evs {
 		e := &evs[i]
 		in.Events[i] = InstanceEvent{Event: *e, Time: e.Time()}
@@ -148,26 +185,35 @@ func newInstance(f *flowdef.Flow, evs []Event, steps []int, c *flowdef.Cursor) *
 	in.Kind, in.Title = f.Kind, f.Title
 	in.Status, in.StoppedAt = c.Outcome()
 	cur := c.Step()
-	in.Steps = make([]Step, len(f.Steps))
-	for i, s := range f.Steps {
-		in.Steps[i] = Step{Name: s.Name, Optional: s.Optional, State: StepSkipped}
+	in.Steps = stepsBuf
+	if in.Steps == nil {
+		in.Steps = make([]Step, len(f.Steps))
+	}
+	for i := range f.Steps {
+		st, s := &in.Steps[i], &f.Steps[i]
+		st.Name, st.Optional, st.State = s.Name, s.Optional, StepSkipped
 		if i > cur {
-			in.Steps[i].State = StepNotReached
+			st.State = StepNotReached
 		}
 	}
-	// One allocation each for the steps' times and event indexes, most
-	// instances being a few events: a step's events are one run of idx
-	// unless the flow came back to the step later.
-	times := make([]time.Time, 0, len(evs))
-	idx := make([]int, 0, len(evs))
+	// One allocation for the steps' event indexes, most instances being
+	// a few events: a step's events are one run of idx unless the flow
+	// came back to the step later. A step's time is its first event's.
+	var idx []int
+	if len(evs) > 1 {
+		idx = make([]int, 0, len(evs))
+	}
 	prevEnd, tail := int64(-1), -1 // tail: the step whose events end idx
-	for i, j := range steps {
+	for i, sj := range steps {
+		j := int(sj)
 		in.Events[i].Step = f.Steps[j].Name
 		st := &in.Steps[j]
 		switch {
+		case len(evs) == 1:
+			st.At = &in.Events[i].Time
+			st.Events = firstEvent[:1:1]
 		case len(st.Events) == 0:
-			times = append(times, evs[i].Time())
-			st.At = &times[len(times)-1]
+			st.At = &in.Events[i].Time
 			if prevEnd >= 0 {
 				st.AfterMS = max(0, evs[i].Published-prevEnd)
 			}

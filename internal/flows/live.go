@@ -198,9 +198,10 @@ func (r *Reconstructor) Peek(fn func(*Instance)) {
 	for _, g := range r.openGroups() {
 		fn(r.finish(g))
 	}
-	for _, q := range r.queue {
-		if h, ok := r.held[q.hk]; ok && h.UUID == q.uuid && h.Published == q.published {
-			open, closed := r.begin(nil, q.key, &h)
+	for i := range r.queue {
+		q := &r.queue[i]
+		if h, _, ok := q.heldFor(); ok {
+			open, closed := r.begin(nil, q.ks, h)
 			fn(r.finish(append(open, closed...)[0]))
 		}
 	}

@@ -3,6 +3,8 @@ package flows
 import (
 	"math"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/idlog/idlog/internal/flowdef"
@@ -24,13 +26,17 @@ var Preference = []string{
 // cand is one flow an open group may still be.
 type cand struct {
 	c     flowdef.Cursor
-	steps []int // step of each event
+	steps []stepIndex // step of each event
 }
+
+// stepIndex is a step's index in its flow: small, to keep groups small
+// (sharedTables checks that every flow's steps fit).
+type stepIndex int8
 
 // group is an open instance: its events and the flows that fit them.
 type group struct {
-	key   string
-	dev   string // device(first event)
+	ks    *keyState // its key's
+	dev   deviceKey // device(first event)
 	evs   []Event
 	cands []cand
 	last  int64
@@ -39,6 +45,52 @@ type group struct {
 	// attempt, 0 for none.
 	restart int
 	done    bool // emitted
+	// finals counts g's entries in Reconstructor.finals: a group is
+	// reused (free) only once emitted and out of finals.
+	finals int32
+
+	// Room for what most groups hold, so that beginning one is a single
+	// allocation: most instances are one event (an app's SSO) followed
+	// by one to three flows, each for a few steps. evs, cands and the
+	// cands' steps start in these arrays and move out when they outgrow
+	// them. A group is only used through its pointer; copies (breaks)
+	// clone the slices first.
+	evBuf   [1]Event
+	candBuf [groupCands]cand
+	stepBuf [groupCands * groupSteps]stepIndex
+}
+
+const (
+	groupCands = 2 // flows a group's first event starts, in the arrays
+	groupSteps = 6 // events each flow follows in the arrays
+)
+
+// groupKey is what groups events (see key): the session id, "" for none,
+// and the user. A struct rather than a joined string: building the string
+// was an allocation per event.
+type groupKey struct{ session, user string }
+
+// deviceKey tells devices apart (see device); the zero value is "any".
+type deviceKey struct{ ip, client string }
+
+// keyState is what the Reconstructor keeps for one key: its open groups,
+// and the events no open group took, waiting (see Add), at most one per
+// device. Looking a key up once per event and keeping a pointer to it
+// spares hashing the key's strings for each step of the way.
+type keyState struct {
+	key    groupKey
+	groups []*group // more than one for flows of one user on several devices
+	held   []heldEvent
+	queued int // entries of Reconstructor.queue that refer to it
+	// Room for the usual one group and one held event.
+	groupBuf [1]*group
+	heldBuf  [1]heldEvent
+}
+
+// heldEvent is an event held back for its device's next.
+type heldEvent struct {
+	dev deviceKey
+	ev  Event
 }
 
 // Reconstructor groups a stream of events into flow instances. Feed it
@@ -46,39 +98,76 @@ type group struct {
 // each instance is passed to emit once it can grow no more. It is not safe
 // for concurrent use.
 type Reconstructor struct {
-	emit      func(*Instance)
-	open      map[string][]*group        // by key; more than one for flows of one user on several devices
-	held      map[string]Event           // by key and device: an event no open group took, waiting for the next (see Add)
-	queue     []heldRef                  // held events in published order
-	finals    []*group                   // groups that reached a final end, in the order they did
-	flowType  map[string]bool            // event types some flow names
-	starters  map[string][]*flowdef.Flow // by event type: the flows whose steps name it
-	startable map[string]bool            // event types some flow may begin with
-	flows     []*flowdef.Flow
-	rank      map[string]int
-	maxGap    int64
+	emit func(*Instance)
+	// open holds the keys of open groups and held events; a key left
+	// with neither stays until the next sweep.
+	open      map[groupKey]*keyState
+	queue     []heldRef   // held events in published order
+	freeKeys  []*keyState // keys swept and referred to by nothing, for reuse
+	closedBuf []*group    // begin's closed groups, reused (start emits them at once)
+	free      []*group    // groups emitted and referred to by nothing, for reuse
+	finals    []*group    // groups that reached a final end, in the order they did
+	*tables
+	rank map[string]int
+	// The last type looked up: one event's type is looked up two or
+	// three times in a row (hold, join, begin), each time the same string.
+	lastType  string
+	lastInfo  typeInfo
+	lastOK    bool
 	now       int64
 	lastSweep int64
 }
 
-// NewReconstructor returns a Reconstructor that passes instances to emit.
-func NewReconstructor(emit func(*Instance)) *Reconstructor {
-	r := &Reconstructor{emit: emit, open: map[string][]*group{}, rank: map[string]int{},
-		held: map[string]Event{}, flowType: map[string]bool{}, starters: map[string][]*flowdef.Flow{},
-		startable: map[string]bool{}}
+// tables are what reconstruction looks up in the flow definitions, built
+// once: the definitions do not change.
+type tables struct {
+	flows  []*flowdef.Flow
+	types  map[string]typeInfo // by event type, for the types some flow names
+	maxGap int64
+}
+
+// typeInfo is what the definitions say of one event type.
+type typeInfo struct {
+	starters  []*flowdef.Flow // the flows whose steps name it
+	startable bool            // some flow may begin with it
+}
+
+var sharedTables = sync.OnceValue(func() *tables {
+	t := &tables{types: map[string]typeInfo{}}
 	all := flowdef.All()
 	for i := range all {
-		r.flows = append(r.flows, &all[i])
-		for _, t := range all[i].EventTypes() {
-			r.flowType[t] = true
-			r.starters[t] = append(r.starters[t], &all[i])
-			c := all[i].Cursor()
-			if c.Fits(flowdef.Event{Type: t}) >= 0 {
-				r.startable[t] = true
-			}
+		if len(all[i].Steps) > math.MaxInt8 {
+			panic("flows: flow " + all[i].Kind + " has more steps than a stepIndex holds")
 		}
-		r.maxGap = max(r.maxGap, all[i].MaxGap.Milliseconds())
+		t.flows = append(t.flows, &all[i])
+		for _, typ := range all[i].EventTypes() {
+			ti := t.types[typ]
+			ti.starters = append(ti.starters, &all[i])
+			c := all[i].Cursor()
+			if c.Fits(flowdef.Event{Type: typ}) >= 0 {
+				ti.startable = true
+			}
+			t.types[typ] = ti
+		}
+		t.maxGap = max(t.maxGap, all[i].MaxGap.Milliseconds())
 	}
+	return t
+})
+
+// typeOf is what the definitions say of event type t, and whether some
+// flow names it.
+func (r *Reconstructor) typeOf(t string) (typeInfo, bool) {
+	if t != r.lastType {
+		r.lastInfo, r.lastOK = r.types[t]
+		r.lastType = t
+	}
+	return r.lastInfo, r.lastOK
+}
+
+// NewReconstructor returns a Reconstructor that passes instances to emit.
+func NewReconstructor(emit func(*Instance)) *Reconstructor {
+	r := &Reconstructor{emit: emit, open: map[groupKey]*keyState{}, rank: map[string]int{},
+		tables: sharedTables()}
 	for i, k := range Preference {
 		r.rank[k] = i
 	}
@@ -158,11 +247,13 @@ func cmpInt(a, b int64) int {
 	return 0
 }
 
-func key(e *Event) string {
-	if e.Session != "" {
-		return e.Session + "\x00" + e.User
+func key(e *Event) groupKey { return groupKey{e.Session, e.User} }
+
+func cmpKey(a, b groupKey) int {
+	if c := strings.Compare(a.session, b.session); c != 0 {
+		return c
 	}
-	return "\x00" + e.User
+	return strings.Compare(a.user, b.user)
 }
 
 // Add takes the next event.
@@ -184,47 +275,104 @@ func (r *Reconstructor) Add(e Event) {
 		r.sweep(r.now)
 		r.lastSweep = r.now
 	}
-	k := key(&e)
-	hk := k // a held event waits for its own device's next
-	if dev := device(&e); dev != "" {
-		hk += "\x00" + dev
-	}
-	if h, ok := r.held[hk]; ok {
-		delete(r.held, hk)
-		if e.Published-h.Published <= flowdef.OrderTolerance.Milliseconds() && r.swapBetter(k, &h, &e) {
-			r.commit(k, &e)
-			r.commit(k, &h)
+	ks := r.state(key(&e))
+	dev := device(&e) // a held event waits for its own device's next
+	if i := ks.heldAt(dev); i >= 0 {
+		h := ks.unhold(i)
+		if e.Published-h.Published <= flowdef.OrderTolerance.Milliseconds() && r.swapBetter(ks, &h, &e) {
+			r.commit(ks, &e)
+			r.commit(ks, &h)
 			return
 		}
-		r.commit(k, &h)
+		r.commit(ks, &h)
 	}
-	if g := r.join(r.open[k], &e); g != nil {
+	if g := r.join(ks.groups, &e); g != nil {
 		r.noteFinal(g)
 		return
 	}
-	if r.flowType[e.Type] {
-		r.held[hk] = e
-		r.queue = append(r.queue, heldRef{hk, k, e.UUID, e.Published})
+	if _, ok := r.typeOf(e.Type); ok {
+		r.hold(ks, dev, &e)
 		return
 	}
-	r.start(k, &e)
+	r.start(ks, &e)
 }
 
-// heldRef is a held event in the order it was held: its place in held
-// (key and device) and its key.
+// state is key k's state, new if it has none.
+func (r *Reconstructor) state(k groupKey) *keyState {
+	ks := r.open[k]
+	if ks == nil {
+		if n := len(r.freeKeys); n > 0 {
+			ks = r.freeKeys[n-1]
+			r.freeKeys[n-1] = nil
+			r.freeKeys = r.freeKeys[:n-1]
+		} else {
+			ks = &keyState{}
+		}
+		ks.key, ks.groups, ks.held = k, ks.groupBuf[:0], ks.heldBuf[:0]
+		r.open[k] = ks
+	}
+	return ks
+}
+
+// heldRef is a held event in the order it was held: its key and device.
 type heldRef struct {
-	hk, key, uuid string
-	published     int64
+	ks        *keyState
+	dev       deviceKey
+	uuid      string
+	published int64
+}
+
+// hold keeps e for its device's next event or the order tolerance.
+func (r *Reconstructor) hold(ks *keyState, dev deviceKey, e *Event) {
+	if i := ks.heldAt(dev); i >= 0 {
+		ks.held[i].ev = *e
+	} else {
+		ks.held = append(ks.held, heldEvent{dev, *e})
+	}
+	r.queue = append(r.queue, heldRef{ks, dev, e.UUID, e.Published})
+	ks.queued++
+}
+
+// heldAt is the index in held of the event held for device dev, -1 for
+// none.
+func (ks *keyState) heldAt(dev deviceKey) int {
+	for i := range ks.held {
+		if ks.held[i].dev == dev {
+			return i
+		}
+	}
+	return -1
+}
+
+// heldFor returns the event q refers to if it is still held.
+func (q *heldRef) heldFor() (*Event, int, bool) {
+	i := q.ks.heldAt(q.dev)
+	if i < 0 {
+		return nil, -1, false
+	}
+	h := &q.ks.held[i].ev
+	return h, i, h.UUID == q.uuid && h.Published == q.published
+}
+
+// unhold takes the i'th held event out of held.
+func (ks *keyState) unhold(i int) Event {
+	h := ks.held[i].ev
+	last := len(ks.held) - 1
+	ks.held[i] = ks.held[last]
+	ks.held[last] = heldEvent{} // let its strings go
+	ks.held = ks.held[:last]
+	return h
 }
 
 // release commits the held events published before until.
 func (r *Reconstructor) release(until int64) {
 	n := 0
 	for ; n < len(r.queue) && r.queue[n].published < until; n++ {
-		q := r.queue[n]
-		if h, ok := r.held[q.hk]; ok && h.UUID == q.uuid && h.Published == q.published {
-			delete(r.held, q.hk)
-			r.commit(q.key, &h)
+		q := &r.queue[n]
+		q.ks.queued--
+		if _, i, ok := q.heldFor(); ok {
+			h := q.ks.unhold(i)
+			r.commit(q.ks, &h)
 		}
 	}
 	if n > 0 {
@@ -252,11 +400,11 @@ func (r *Reconstructor) joins(gs []*group, e *Event) bool {
 // group takes e either, each order starts a fresh instance with its first
 // event, and only whether that instance takes the second event decides;
 // otherwise both orders are tried on copies of the groups.
-func (r *Reconstructor) swapBetter(k string, h, e *Event) bool {
-	if !r.joins(r.open[k], e) {
+func (r *Reconstructor) swapBetter(ks *keyState, h, e *Event) bool {
+	if !r.joins(ks.groups, e) {
 		return r.startTakes(e, h) && !r.startTakes(h, e)
 	}
-	return r.breaks(k, e, h) < r.breaks(k, h, e)
+	return r.breaks(ks, e, h) < r.breaks(ks, h, e)
 }
 
 // startTakes reports whether some flow that begins with a takes b next.
@@ -265,10 +413,9 @@ func (r *Reconstructor) startTakes(a, b *Event) bool {
 	gap := b.Published - a.Published
 	for _, f := range r.flows {
 		c := f.Cursor()
-		if gap > f.MaxGap.Milliseconds() || c.Fits(da) < 0 {
+		if gap > f.MaxGap.Milliseconds() || c.Take(da) < 0 {
 			continue
 		}
-		c.Next(da)
 		if c.Fits(db) >= 0 {
 			return true
 		}
@@ -278,9 +425,9 @@ func (r *Reconstructor) startTakes(a, b *Event) bool {
 
 // breaks counts the events of a, b (placed in that order on copies of the
 // key's open groups) that would not continue an open group.
-func (r *Reconstructor) breaks(k string, a, b *Event) int {
-	gs := make([]*group, len(r.open[k]))
-	for i, g := range r.open[k] {
+func (r *Reconstructor) breaks(ks *keyState, a, b *Event) int {
+	gs := make([]*group, len(ks.groups))
+	for i, g := range ks.groups {
 		c := *g
 		c.evs = slices.Clone(g.evs)
 		c.cands = slices.Clone(g.cands)
@@ -292,7 +439,7 @@ func (r *Reconstructor) breaks(k string, a, b *Event) int {
 	n := 0
 	for _, e := range []*Event{a, b} {
 		var joined bool
-		gs, _, joined = r.place(gs, k, e)
+		gs, _, joined = r.place(gs, ks, e)
 		if !joined {
 			n++
 		}
@@ -301,12 +448,12 @@ func (r *Reconstructor) breaks(k string, a, b *Event) int {
 }
 
 // commit places e among its key's open groups and emits what closes.
-func (r *Reconstructor) commit(k string, e *Event) {
-	if g := r.join(r.open[k], e); g != nil {
+func (r *Reconstructor) commit(ks *keyState, e *Event) {
+	if g := r.join(ks.groups, e); g != nil {
 		r.noteFinal(g)
 		return
 	}
-	r.start(k, e)
+	r.start(ks, e)
 }
 
 // noteFinal queues g to be closed once flowdef.OrderTolerance has passed if
@@ -315,6 +462,7 @@ func (r *Reconstructor) commit(k string, e *Event) {
 func (r *Reconstructor) noteFinal(g *group) {
 	if allFinal(g.cands) {
 		r.finals = append(r.finals, g)
+		g.finals++
 	}
 }
 
@@ -322,8 +470,12 @@ func (r *Reconstructor) noteFinal(g *group) {
 func (r *Reconstructor) closeFinals(until int64) {
 	n := 0
 	for ; n < len(r.finals) && r.finals[n].last < until; n++ {
-		if g := r.finals[n]; !g.done && allFinal(g.cands) {
+		g := r.finals[n]
+		g.finals--
+		if !g.done && allFinal(g.cands) {
 			r.close(g)
+		} else {
+			r.reuse(g)
 		}
 	}
 	if n > 0 {
@@ -333,17 +485,15 @@ func (r *Reconstructor) closeFinals(until int64) {
 
 // start begins a group with e, closing the groups of its key on its
 // device (what e cannot continue is over).
-func (r *Reconstructor) start(k string, e *Event) {
-	open, closed := r.begin(r.open[k], k, e)
-	if len(open) == 0 {
-		delete(r.open, k)
-	} else {
-		r.open[k] = open
-	}
+func (r *Reconstructor) start(ks *keyState, e *Event) {
+	open, closed := r.begin(ks.groups, ks, e)
+	ks.groups = open
 	for _, g := range closed {
 		g.done = true
 		r.emit(r.finish(g))
+		r.reuse(g)
 	}
+	clear(closed)
 	if len(open) > 0 {
 		r.noteFinal(open[len(open)-1])
 	}
@@ -351,12 +501,13 @@ func (r *Reconstructor) start(k string, e *Event) {
 
 // place puts e among gs, the open groups of key k. It returns the groups
 // still open, those e closed, and whether e continued an open group. It
-// changes the groups of gs but not gs itself.
-func (r *Reconstructor) place(gs []*group, k string, e *Event) (open, closed []*group, joined bool) {
+// changes the groups of gs and may reuse gs's array for open: callers
+// replace gs with open. closed is valid until the next call.
+func (r *Reconstructor) place(gs []*group, ks *keyState, e *Event) (open, closed []*group, joined bool) {
 	if r.join(gs, e) != nil {
 		return gs, nil, true
 	}
-	open, closed = r.begin(gs, k, e)
+	open, closed = r.begin(gs, ks, e)
 	return open, closed, false
 }
 
@@ -370,7 +521,7 @@ func (r *Reconstructor) place(gs []*group, k string, e *Event) (open, closed []*
 func (r *Reconstructor) join(gs []*group, e *Event) *group {
 	dev := device(e)
 	passes := 2
-	if r.startable[e.Type] {
+	if ti, _ := r.typeOf(e.Type); ti.startable {
 		passes = 1
 	}
 	for pass := 0; pass < passes; pass++ {
@@ -389,9 +540,11 @@ func (r *Reconstructor) join(gs []*group, e *Event) *group {
 
 // begin starts a group with e among gs, the open groups of key k. It
 // returns the groups still open and those closed: the groups on e's device,
-// and e's own if it fits no flow.
-func (r *Reconstructor) begin(gs []*group, k string, e *Event) (open, closed []*group) {
+// and e's own if it fits no flow. open reuses gs's array (callers replace
+// gs with it); closed is valid until the next call.
+func (r *Reconstructor) begin(gs []*group, ks *keyState, e *Event) (open, closed []*group) {
 	dev := device(e)
+	open, closed = gs[:0], r.closedBuf[:0]
 	for _, g := range gs {
 		if sameDevice(g.dev, dev) {
 			closed = append(closed, g)
@@ -399,75 +552,112 @@ func (r *Reconstructor) begin(gs []*group, k string, e *Event) (open, closed []*
 			open = append(open, g)
 		}
 	}
-	g := &group{key: k, dev: dev}
+	clear(gs[len(open):]) // what moved to closed
+	g := r.newGroup(ks, dev)
 	de := e.def()
-	for _, f := range r.starters[e.Type] {
+	ti, _ := r.typeOf(e.Type)
+	for _, f := range ti.starters {
 		c := f.Cursor()
-		if j := c.Fits(de); j >= 0 {
-			c.Next(de)
-			g.cands = append(g.cands, cand{c: c, steps: []int{j}})
+		if j := c.Take(de); j >= 0 {
+			var steps []stepIndex
+			if n := len(g.cands); n < groupCands {
+				steps = g.stepBuf[n*groupSteps : n*groupSteps+1 : (n+1)*groupSteps]
+				steps[0] = stepIndex(j)
+			} else {
+				steps = []stepIndex{stepIndex(j)}
+			}
+			g.cands = append(g.cands, cand{c: c, steps: steps})
 		}
 	}
 	g.evs = append(g.evs, *e)
 	g.last = e.Published
 	if len(g.cands) == 0 {
-		return open, append(closed, g)
+		closed = append(closed, g)
+	} else {
+		open = append(open, g)
 	}
-	return append(open, g), closed
+	r.closedBuf = closed
+	return open, closed
 }
 
 // device tells apart the devices of one user's events without a session id
 // (failed sign-ins, and recovery in orgs that log none): the client's
-// address and browser. Events with a session id need no more than it: ""
-// (one device as far as grouping goes).
-func device(e *Event) string {
+// address and browser. Events with a session id need no more than it: the
+// zero deviceKey (one device as far as grouping goes).
+func device(e *Event) deviceKey {
 	if e.Session != "" || (e.IP == "" && e.Client == "") {
-		return ""
+		return deviceKey{}
 	}
-	return e.IP + "\x00" + e.Client
+	return deviceKey{e.IP, e.Client}
 }
 
-func sameDevice(a, b string) bool { return a == "" || b == "" || a == b }
+func sameDevice(a, b deviceKey) bool { return a == deviceKey{} || b == deviceKey{} || a == b }
 
 // extend adds e to g if any flow g may be takes it; flows that do not are
 // dropped. When none takes it, e may still be an event logged a moment out
 // of order: see reorder.
-func (r *Reconstructor) extend(g *group, e *Event, dev string) bool {
+func (r *Reconstructor) extend(g *group, e *Event, dev deviceKey) bool {
 	gap := e.Published - g.last
 	if gap > flowdef.OrderTolerance.Milliseconds() && allFinal(g.cands) {
 		return false // finished, and too long ago for e to be one of its events logged late
 	}
 	de := e.def()
-	keep := g.cands[:0:0]
-	restart := false
-	for _, cd := range g.cands {
+	// The step each flow would take e at, -1 for none, and its cursor
+	// moved over e: decided for all before any changes, since g must stay
+	// as it is if none takes e.
+	var buf [8]int
+	var moved [8]flowdef.Cursor
+	fits, next := buf[:0], moved[:0]
+	if len(g.cands) > len(buf) {
+		fits, next = make([]int, 0, len(g.cands)), make([]flowdef.Cursor, 0, len(g.cands))
+	}
+	restart, n := false, 0
+	for i := range g.cands {
+		cd := &g.cands[i]
 		f := cd.c.Flow()
-		if gap > f.MaxGap.Milliseconds() {
-			continue
+		j, c := -1, cd.c
+		if gap <= f.MaxGap.Milliseconds() {
+			j = c.Take(de)
 		}
-		j := cd.c.Fits(de)
-		if j < 0 {
-			continue
-		}
-		if j == cd.c.Step() && f.Steps[j].Restartable && e.Session == "" {
+		if j >= 0 && j == cd.c.Step() && f.Steps[j].Restartable && e.Session == "" {
 			// Asked again from another device is another attempt:
 			// "send again" is on the screen that sent the first.
 			if !sameDevice(g.dev, dev) {
-				continue
+				j = -1
+			} else {
+				restart = true
 			}
-			restart = true
 		}
-		cd.c.Next(de)
-		cd.steps = append(slices.Clip(cd.steps), j)
-		keep = append(keep, cd)
+		fits, next = append(fits, j), append(next, c)
+		if j >= 0 {
+			n++
+		}
 	}
-	if len(keep) == 0 {
+	if n == 0 {
 		return r.reorder(g, e)
 	}
 	if restart && g.restart == 0 {
 		g.restart = len(g.evs)
 	}
+	// The flows that take e, in place: no other slice shares g's cands
+	// or their steps (breaks clones both).
+	keep := g.cands[:0]
+	for i, j := range fits {
+		if j < 0 {
+			continue
+		}
+		cd := g.cands[i]
+		cd.c = next[i]
+		cd.steps = append(cd.steps, stepIndex(j))
+		keep = append(keep, cd)
+	}
+	clear(g.cands[len(keep):])
 	g.cands = keep
+	if len(g.evs) == cap(g.evs) {
+		// Out of evBuf: room for a whole sign-in at once rather than
+		// growing 2, 4, 8.
+		g.evs = append(make([]Event, 0, max(groupSteps, 2*cap(g.evs))), g.evs...)
+	}
 	g.evs = append(g.evs, *e)
 	g.last = e.Published
 	return true
@@ -498,16 +688,17 @@ func (r *Reconstructor) follow(evs []Event) []cand {
 	var out []cand
 next:
 	for _, f := range r.flows {
-		cd := cand{c: f.Cursor(), steps: make([]int, 0, len(evs))}
+		cd := cand{c: f.Cursor(), steps: make([]stepIndex, 0, len(evs))}
 		for i := range evs {
 			if i > 0 && evs[i].Published-evs[i-1].Published > f.MaxGap.Milliseconds() {
 				continue next
 			}
-			j, err := cd.c.Next(evs[i].def())
-			if err != nil {
+			// Take, not Next: Next's refusal builds a message.
+			j := cd.c.Take(evs[i].def())
+			if j < 0 {
 				continue next
 			}
-			cd.steps = append(cd.steps, j)
+			cd.steps = append(cd.steps, stepIndex(j))
 		}
 		out = append(out, cd)
 	}
@@ -532,8 +723,16 @@ const sweepEvery = 60000
 // end more than flowdef.OrderTolerance ago.
 func (r *Reconstructor) sweep(now int64) {
 	var done []*group
-	for _, gs := range r.open {
-		for _, g := range gs {
+	for k, ks := range r.open {
+		if len(ks.groups) == 0 && len(ks.held) == 0 {
+			delete(r.open, k)
+			if ks.queued == 0 { // else an entry of queue still looks at it
+				clear(ks.groups[:cap(ks.groups)])
+				r.freeKeys = append(r.freeKeys, ks)
+			}
+			continue
+		}
+		for _, g := range ks.groups {
 			limit := r.gapOf(g)
 			if allFinal(g.cands) {
 				limit = flowdef.OrderTolerance.Milliseconds()
@@ -558,16 +757,43 @@ func (r *Reconstructor) gapOf(g *group) int64 {
 
 func (r *Reconstructor) close(g *group) {
 	g.done = true
-	gs := r.open[g.key]
-	if i := slices.Index(gs, g); i >= 0 {
-		gs = slices.Delete(gs, i, i+1)
-	}
-	if len(gs) == 0 {
-		delete(r.open, g.key)
-	} else {
-		r.open[g.key] = gs
+	ks := g.ks
+	if i := slices.Index(ks.groups, g); i >= 0 {
+		ks.groups = slices.Delete(ks.groups, i, i+1)
 	}
 	r.emit(r.finish(g))
+	r.reuse(g)
+}
+
+// reuse keeps g for begin if it was emitted and nothing refers to it any
+// more: its instance holds copies of everything in it.
+func (r *Reconstructor) reuse(g *group) {
+	if !g.done || g.finals > 0 {
+		return
+	}
+	clear(g.evs) // let the events' strings go
+	g.evBuf = [1]Event{}
+	r.free = append(r.free, g)
+}
+
+// newGroup is a group for begin, reused if one is free.
+func (r *Reconstructor) newGroup(ks *keyState, dev deviceKey) *group {
+	n := len(r.free)
+	if n == 0 {
+		g := &group{ks: ks, dev: dev}
+		g.evs, g.cands = g.evBuf[:0], g.candBuf[:0]
+		return g
+	}
+	g := r.free[n-1]
+	r.free[n-1] = nil
+	r.free = r.free[:n-1]
+	evs := g.evs[:0]
+	if cap(evs) <= len(g.evBuf) {
+		evs = g.evBuf[:0]
+	}
+	g.ks, g.dev, g.evs, g.cands = ks, dev, evs, g.candBuf[:0]
+	g.last, g.restart, g.done = 0, 0, false
+	return g
 }
 
 // Flush closes every open instance.
@@ -581,14 +807,16 @@ func (r *Reconstructor) Flush() {
 // openGroups lists the open groups by key, then age: map order would make
 // the emit order vary from run to run.
 func (r *Reconstructor) openGroups() []*group {
-	keys := make([]string, 0, len(r.open))
-	for k := range r.open {
-		keys = append(keys, k)
+	keys := make([]groupKey, 0, len(r.open))
+	for k, ks := range r.open {
+		if len(ks.groups) > 0 {
+			keys = append(keys, k)
+		}
 	}
-	slices.Sort(keys)
+	slices.SortFunc(keys, cmpKey)
 	var out []*group
 	for _, k := range keys {
-		out = append(out, r.open[k]...)
+		out = append(out, r.open[k].groups...)
 	}
 	return out
 }
