@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"io/fs"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"time"
 )
@@ -52,9 +53,19 @@ func (s *Store) openIndex(cache int64) (*postings, error) {
 	f.idxMu.Lock()
 	defer f.idxMu.Unlock()
 	if f.idx == nil {
-		p, err := openPostings(indexDir(s.path), cache, s.log)
+		dir := indexDir(s.path)
+		p, err := openPostings(dir, cache, s.log)
 		if err != nil {
-			return nil, err
+			// The postings are derived from the table: a directory
+			// Pebble cannot open (damaged, or copied while written) is
+			// built again rather than keep the store shut.
+			s.log.Error("store: the postings cannot be opened; building them again from the table", "store", s.path, "dir", dir, "err", err)
+			if rerr := os.RemoveAll(dir); rerr != nil {
+				return nil, err
+			}
+			if p, err = openPostings(dir, cache, s.log); err != nil {
+				return nil, err
+			}
 		}
 		f.idx = p
 	}

@@ -297,3 +297,35 @@ func TestCheckIndexEntries(t *testing.T) {
 	sound(t, s)
 	agreeWithScan(t, s, evs)
 }
+
+// TestIndexDamagedDirectory: a postings directory Pebble cannot open (a
+// torn copy, say) is built again instead of keeping the store shut.
+func TestIndexDamagedDirectory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "e.duckdb")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := storetest.Synthetic(100, 16)
+	if _, err := s.Append(context.Background(), evs); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	files, err := filepath.Glob(filepath.Join(indexDir(path), "MANIFEST-*"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no manifest in the index directory: %v", err)
+	}
+	if err := os.WriteFile(files[0], []byte("torn"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	if s, err = OpenWith(path, Options{Log: logTo(&log)}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if !strings.Contains(log.String(), "building them again") {
+		t.Errorf("the open did not say that it rebuilt the postings:\n%s", log.String())
+	}
+	sound(t, s)
+	agreeWithScan(t, s, evs)
+}
