@@ -280,7 +280,7 @@ func TestCheckIndexEntries(t *testing.T) {
 	pub := evs[4].Published.UnixMilli()
 	b.Set(suffix(listPrefix(nil, 0, "00unobody"), pub, 5), []byte{0, 1}, nil)
 	b.Set(suffix(listPrefix(nil, 0, "00unobody"), pub, 100000), []byte{0, 1}, nil)
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := b.Commit(pebble.NoSync); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := s.Check(ctx, false)

@@ -17,5 +17,5 @@ func dropEntry(p *postings, kind byte) error {
 	if !it.First() {
 		return fmt.Errorf("no entry of kind %c", kind)
 	}
-	return p.db.Delete(it.Key(), pebble.Sync)
+	return p.db.Delete(it.Key(), pebble.NoSync)
 }
