@@ -32,7 +32,8 @@ themselves and prints one line per structure:
               asked of it, in the forms the page reader uses
   counters    the ingest sequence is past every stored seq; seqs and uuids
               are unique
-  postings    the in-memory key lists match lists built afresh from the table
+  postings    the per-user/IP/session lists and dedupe uuids on disk
+              (PATH.idx/) hold every row's entries and none other
   row cache   every cached event is its row's event
 
 Reads never trust these structures blindly (a row a structure fails to

@@ -147,6 +147,9 @@ func testCrash(t *testing.T, bin, url string, exactCounts bool) {
 			t.Fatalf("stored event %s is not the input's", id)
 		}
 	}
+	if exactCounts { // the DuckDB store: its postings on disk agree with its rows
+		checkPostings(t, bin, url, len(got))
+	}
 
 	out, err := exec.Command(bin, "import", "--store", url, file).Output()
 	if err != nil {
@@ -163,6 +166,9 @@ func testCrash(t *testing.T, bin, url string, exactCounts bool) {
 		if !bytes.Equal(final[id], raw) {
 			t.Fatalf("event %s missing or changed after re-import", id)
 		}
+	}
+	if exactCounts {
+		checkPostings(t, bin, url, len(final))
 	}
 }
 

@@ -9,7 +9,8 @@ package main
 // the reference evaluator answers over the events stored; and those must
 // include every event the run was told was stored. The server itself is
 // SIGKILLed after its reads, so the next process meets a WAL to replay
-// again, as a host that keeps crashing would leave it.
+// again, as a host that keeps crashing would leave it; then 'idlog check'
+// compares the postings on disk with the table, row for row.
 //
 // IDLOG_CRASH_KILLS sets the kills per command: 6 by default (CI), 50 for
 // the full run (docs/reliability.md):
@@ -353,7 +354,32 @@ func checkAfterKill(t *testing.T, bin, storeURL, dataDir, token string, ref *cra
 	t.Helper()
 	srv := startCrashServer(t, bin, storeURL, dataDir)
 	defer srv.kill()
-	return verifyReads(t, srv.url, token, ref, rng)
+	got := verifyReads(t, srv.url, token, ref, rng)
+	srv.kill()
+	checkPostings(t, bin, storeURL, len(got))
+	return got
+}
+
+// checkPostings runs 'idlog check' on the store (left by a killed
+// process) and fails unless the postings on disk agree with the table
+// row for row.
+func checkPostings(t *testing.T, bin, storeURL string, stored int) {
+	t.Helper()
+	out, err := exec.Command(bin, "check", "--json", "--store", storeURL).Output()
+	var rep store.CheckReport
+	if jerr := json.Unmarshal(out, &rep); jerr != nil {
+		t.Fatalf("idlog check: %v %v\n%s", err, jerr, out)
+	}
+	for _, f := range rep.Findings {
+		if f.Structure != "postings" {
+			continue
+		}
+		if f.Problems != 0 || f.Checked != int64(stored) {
+			t.Fatalf("after the kill the postings disagree with the table: %+v (%d events stored)", f, stored)
+		}
+		return
+	}
+	t.Fatalf("idlog check reported no postings: %s", out)
 }
 
 func parsedEvents(t *testing.T, data []byte) []store.Event {

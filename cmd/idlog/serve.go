@@ -98,9 +98,11 @@ Examples:
   idlog serve --demo                      # try it: generated data and a token
   idlog serve --addr :8443 --tls-cert cert.pem --tls-key key.pem
   IDLOG_STORE=duckdb:/var/lib/idlog/events.duckdb idlog serve --retention 90d
-  idlog serve --store 'duckdb:/var/lib/idlog/events.duckdb?row_cache=1GiB&memory_limit=4GiB'
+  idlog serve --store 'duckdb:/var/lib/idlog/events.duckdb?row_cache=1GiB&memory_limit=4GiB&index_cache=256MiB'
                                           # keep 1 GiB of events already read (default 128MiB),
-                                          # and at most 4 GiB in DuckDB (default 80% of RAM)
+                                          # at most 4 GiB in DuckDB (default 1GiB), and 256 MiB
+                                          # of the postings' blocks (default 64MiB); nothing else
+                                          # in memory grows with the events stored
   OKTA_API_TOKEN=… idlog serve --pull-org https://ORG.okta.com   # and mirror an org (docs/collector.md)
   IDLOG_OIDC_SECRET=… idlog serve --oidc-issuer https://ORG.okta.com --oidc-client-id 0oa… \
       --oidc-client-secret-env IDLOG_OIDC_SECRET --oidc-role-map 'SecOps=analyst,IdentityAdmins=admin'

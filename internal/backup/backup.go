@@ -137,7 +137,8 @@ func copyDataDir(src, dst string, skip []string) error {
 		abs, _ := filepath.Abs(p)
 		name := d.Name()
 		if p != src && (skipped[abs] || strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".partial") ||
-			strings.HasSuffix(name, ".duckdb") || strings.HasSuffix(name, ".duckdb.wal") || strings.HasSuffix(name, ".tmp")) {
+			strings.HasSuffix(name, ".duckdb") || strings.HasSuffix(name, ".duckdb.wal") || strings.HasSuffix(name, ".tmp") ||
+			strings.HasSuffix(name, ".duckdb.idx")) { // the store's postings: rebuilt from the store file on first open
 			if d.IsDir() {
 				return fs.SkipDir
 			}

@@ -56,6 +56,12 @@ func Restore(dir string, o RestoreOptions) (Manifest, error) {
 		os.Remove(tmp)
 		return m, err
 	}
+	// The postings of the file being replaced (the DuckDB store would
+	// notice they are not the copy's and build them again).
+	if err := os.RemoveAll(o.StoreFile + ".idx"); err != nil {
+		os.Remove(tmp)
+		return m, err
+	}
 	if err := os.Rename(tmp, o.StoreFile); err != nil {
 		os.Remove(tmp)
 		return m, err

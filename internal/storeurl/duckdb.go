@@ -19,7 +19,9 @@ import (
 //
 //	row_cache=SIZE     memory kept for events already read (default 128MiB;
 //	                   0 turns it off, to measure reads from the file)
-//	memory_limit=SIZE  DuckDB's own memory (default: DuckDB's, 80% of RAM)
+//	memory_limit=SIZE  DuckDB's own memory (default 1GiB for a file;
+//	                   "default" leaves DuckDB's own, 80% of RAM)
+//	index_cache=SIZE   block cache of the postings on disk (default 64MiB)
 //	repair=false       never rebuild a damaged index by itself (reads stay
 //	                   complete); 'idlog check' opens stores so
 func init() {
@@ -77,11 +79,21 @@ func duckdbURL(u string) (string, duckdb.Options, error) {
 				o.RowCache = -1
 			}
 		case "memory_limit":
+			if v[len(v)-1] == "default" {
+				o.MemoryLimit = -1
+				continue
+			}
 			n, err := bytesize.Parse(v[len(v)-1])
 			if err != nil || n < 1<<20 {
 				return "", o, fmt.Errorf("store %q: memory_limit: want a size of at least 1MiB, such as 2GiB", u)
 			}
 			o.MemoryLimit = n
+		case "index_cache":
+			n, err := bytesize.Parse(v[len(v)-1])
+			if err != nil || n < 1<<20 {
+				return "", o, fmt.Errorf("store %q: index_cache: want a size of at least 1MiB, such as 256MiB", u)
+			}
+			o.IndexCache = n
 		case "repair":
 			switch v[len(v)-1] {
 			case "true":
@@ -91,7 +103,7 @@ func duckdbURL(u string) (string, duckdb.Options, error) {
 				return "", o, fmt.Errorf("store %q: repair: want true or false", u)
 			}
 		default:
-			return "", o, fmt.Errorf("store %q: unknown setting %q (the embedded store knows row_cache, memory_limit and repair)", u, k)
+			return "", o, fmt.Errorf("store %q: unknown setting %q (the embedded store knows row_cache, memory_limit, index_cache and repair)", u, k)
 		}
 	}
 	return path, o, nil

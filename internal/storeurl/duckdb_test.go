@@ -18,6 +18,7 @@ func TestDuckDBURL(t *testing.T) {
 		{url: "duckdb:/x/e.duckdb?row_cache=0", path: "/x/e.duckdb", o: duckdb.Options{RowCache: -1}},
 		{url: "duckdb:/x/e.duckdb?row_cache=1GiB", path: "/x/e.duckdb", o: duckdb.Options{RowCache: 1 << 30}},
 		{url: "duckdb:/x/e.duckdb?row_cache=64MiB&memory_limit=2GiB", path: "/x/e.duckdb", o: duckdb.Options{RowCache: 64 << 20, MemoryLimit: 2 << 30}},
+		{url: "duckdb:/x/e.duckdb?memory_limit=default&index_cache=256MiB", path: "/x/e.duckdb", o: duckdb.Options{MemoryLimit: -1, IndexCache: 256 << 20}},
 		{url: "duckdb:e.duckdb?row_cache=lots", err: "row_cache: want a size"},
 		{url: "duckdb:e.duckdb?memory_limit=10", err: "memory_limit: want a size of at least 1MiB"},
 		{url: "duckdb:e.duckdb?rowcache=1MiB", err: `unknown setting "rowcache"`},

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"runtime"
 	"slices"
@@ -289,13 +288,11 @@ type writer struct {
 	quit    chan struct{}
 	stopped chan struct{}
 	lastSeq int64
-	// known holds a 64-bit hash of every uuid stored since Open (and of some
-	// since deleted). A uuid whose hash is not there is new without asking
-	// DuckDB, which has no index to find a uuid by; only hash hits (real
-	// duplicates, mostly) cost a scan of the uuid column.
-	seed  maphash.Seed
-	known map[uint64]struct{}
 	// idx is updated after each commit, before the appends are answered.
+	// It also maps each stored uuid to its seq: a uuid it does not hold
+	// is new without asking DuckDB, which has no index to find a uuid by;
+	// only hits (real duplicates, mostly, or rows deleted since) cost a
+	// scan of the uuid column.
 	idx *postings
 	// file is told each commit's last seq, for the other Stores of the
 	// file in this process (nil for an in-memory store).
@@ -305,33 +302,13 @@ type writer struct {
 // maxGroup bounds the events merged into one transaction.
 const maxGroup = 50000
 
-func newWriter(db *sql.DB) (*writer, error) {
+func newWriter(db *sql.DB, idx *postings) (*writer, error) {
 	conn, err := db.Conn(context.Background())
 	if err != nil {
 		return nil, err
 	}
-	w := &writer{conn: conn, jobs: make(chan *job, 64), quit: make(chan struct{}), stopped: make(chan struct{}),
-		seed: maphash.MakeSeed(), known: map[uint64]struct{}{}}
+	w := &writer{conn: conn, jobs: make(chan *job, 64), quit: make(chan struct{}), stopped: make(chan struct{}), idx: idx}
 	if err := conn.QueryRowContext(context.Background(), `SELECT last_seq FROM state WHERE id = 1`).Scan(&w.lastSeq); err != nil {
-		conn.Close()
-		return nil, err
-	}
-	rows, err := conn.QueryContext(context.Background(), `SELECT uuid FROM events`)
-	if err != nil {
-		conn.Close()
-		return nil, err
-	}
-	for rows.Next() {
-		var u string
-		if err := rows.Scan(&u); err != nil {
-			rows.Close()
-			conn.Close()
-			return nil, err
-		}
-		w.known[maphash.String(w.seed, u)] = struct{}{}
-	}
-	rows.Close()
-	if w.idx, err = loadPostings(context.Background(), conn); err != nil {
 		conn.Close()
 		return nil, err
 	}
@@ -504,7 +481,6 @@ func (w *writer) appendGroup(group []*job) {
 
 func (w *writer) store(group []*job) ([]store.AppendResult, error) {
 	ctx := context.Background()
-	var added []uint64
 	var indexed []posting
 	res := make([]store.AppendResult, len(group))
 	startSeq := w.lastSeq
@@ -513,6 +489,7 @@ func (w *writer) store(group []*job) ([]store.AppendResult, error) {
 		// uuids that may be stored already (hash hits, mostly real
 		// duplicates) are looked up one chunk at a time.
 		stored := map[string]struct{}{}
+		kbuf := make([]byte, 0, 64)
 		seq := startSeq
 		var maybe []string
 		err := c.Raw(func(dc any) error {
@@ -528,7 +505,9 @@ func (w *writer) store(group []*job) ([]store.AppendResult, error) {
 						if _, seen := stored[r.uuid]; seen {
 							continue
 						}
-						if _, hit := w.known[maphash.String(w.seed, r.uuid)]; hit {
+						if hit, err := w.idx.seqOf(r.uuid, kbuf); err != nil {
+							return err
+						} else if hit != 0 {
 							maybe = append(maybe, r.uuid)
 						}
 					}
@@ -543,9 +522,8 @@ func (w *writer) store(group []*job) ([]store.AppendResult, error) {
 							continue
 						}
 						stored[r.uuid] = struct{}{}
-						added = append(added, maphash.String(w.seed, r.uuid))
 						seq++
-						indexed = append(indexed, posting{seq: seq, published: r.published, cols: r.cols, odd: r.idxOdd})
+						indexed = append(indexed, posting{seq: seq, uuid: r.uuid, published: r.published, cols: r.cols, odd: r.idxOdd})
 						res[gi].Added++
 						vals = append(vals[:0], seq, r.uuid, r.published, r.odd, r.kwplain, r.arrays)
 						for _, v := range r.cols {
@@ -596,10 +574,11 @@ func (w *writer) store(group []*job) ([]store.AppendResult, error) {
 		w.lastSeq = startSeq
 		return nil, err
 	}
-	for _, h := range added {
-		w.known[h] = struct{}{}
+	if err := w.idx.add(ctx, w.conn, indexed, startSeq, w.lastSeq); err != nil {
+		// The rows are stored; the next add (or open) indexes them from
+		// the table, and pages meanwhile read past the marker.
+		w.idx.log.Error("store: indexing committed events failed; they are indexed from the table later", "err", err)
 	}
-	w.idx.add(indexed, w.lastSeq)
 	if f := w.file; f != nil {
 		for {
 			c := f.committed.Load()

@@ -45,12 +45,18 @@ type Options struct {
 	// Stores of one file in a process share the first one's cache.
 	RowCache int64
 	// MemoryLimit bounds DuckDB's own memory (its buffer pool, indexes
-	// and query state), in bytes; 0 leaves DuckDB's default, 80% of the
-	// machine's RAM, which it fills with cached blocks of a big file.
-	// Past it DuckDB evicts blocks and spills large operations to a
-	// temporary directory beside the file. It is the database's setting,
-	// so the last open of a file in a process sets it.
+	// and query state), in bytes; 0 means DefaultMemoryLimit for a file
+	// (an in-memory store keeps DuckDB's default, 80% of RAM: its data
+	// lives in that memory), a negative value DuckDB's default, which it
+	// fills with cached blocks of a big file. Past the limit DuckDB
+	// evicts blocks and spills large operations to a temporary directory
+	// beside the file. It is the database's setting, so the last open of
+	// a file in a process sets it.
 	MemoryLimit int64
+	// IndexCache is the memory, in bytes, for the postings' block cache
+	// (postings.go): 0 means DefaultIndexCache. The Stores of one file in
+	// a process share the first one's.
+	IndexCache int64
 	// NoRepair keeps the store from rebuilding a damaged structure by
 	// itself (at open, or when a read finds one): reads stay complete by
 	// reading past it. 'idlog check' opens a store so, to report the
@@ -60,6 +66,10 @@ type Options struct {
 	// repaired); nil means slog's default logger.
 	Log *slog.Logger
 }
+
+// DefaultMemoryLimit is DuckDB's memory_limit for a file store when
+// Options.MemoryLimit is 0.
+const DefaultMemoryLimit = 1 << 30
 
 var (
 	_ store.Store        = (*Store)(nil)
@@ -104,6 +114,9 @@ func OpenWith(path string, o Options) (*Store, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	if o.MemoryLimit == 0 && path != "" {
+		o.MemoryLimit = DefaultMemoryLimit
+	}
 	if o.MemoryLimit > 0 {
 		// DuckDB reads sizes in its own units; KiB are exact enough.
 		if _, err := db.Exec(fmt.Sprintf("SET memory_limit = '%dKiB'", max(o.MemoryLimit>>10, 1))); err != nil {
@@ -129,8 +142,17 @@ func OpenWith(path string, o Options) (*Store, error) {
 		db.Close()
 		return nil, openErr(path, err)
 	}
-	w, err := newWriter(db)
+	idx, err := s.openIndex(o.IndexCache)
 	if err != nil {
+		release(path)
+		db.Close()
+		return nil, openErr(path, err)
+	}
+	w, err := newWriter(db, idx)
+	if err != nil {
+		if s.file == nil {
+			idx.close()
+		}
 		release(path)
 		db.Close()
 		return nil, openErr(path, err)
@@ -258,6 +280,9 @@ func (s *Store) idx() *postings {
 // Close stops the writer and closes the database.
 func (s *Store) Close() error {
 	s.w.close()
+	if s.file == nil {
+		s.w.idx.close()
+	}
 	release(s.path)
 	return s.db.Close()
 }
@@ -275,6 +300,8 @@ type fileState struct {
 	committed atomic.Int64 // the highest seq any of them committed
 	rows      *rowCache
 	health    *health
+	idx       *postings // opened by the first Store (index.go), closed by the last
+	idxMu     sync.Mutex
 }
 
 // acquire returns the shared state of the file at path, nil for an
@@ -313,19 +340,17 @@ func release(path string) {
 	if f := files.m[key]; f != nil {
 		if f.refs--; f.refs <= 0 {
 			delete(files.m, key)
+			if f.idx != nil {
+				f.idx.close()
+			}
 		}
 	}
 }
 
-// behind reports whether another Store of this file committed rows that
-// the postings have not indexed.
+// behind reports whether a writer (this Store's or another's on the same
+// file) committed rows that the postings have not indexed yet.
 func (s *Store) behind(idx *postings) bool {
-	if s.file == nil {
-		return false
-	}
-	idx.mu.RLock()
-	defer idx.mu.RUnlock()
-	return s.file.committed.Load() > idx.upTo
+	return idx.committed.Load() > idx.upTo.Load()
 }
 
 // fileKey names a file the same way however the path spells it.
@@ -401,18 +426,32 @@ func (r *rawScan) event(seq int64) (store.Event, error) {
 // races an append for the table.
 func (s *Store) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
 	var n int64
-	err := s.w.do(ctx, func(tx *sql.Conn) error {
-		r, err := tx.ExecContext(ctx, `DELETE FROM events WHERE published < $1`, ms(t))
+	// The postings are pruned on the writer too, after the commit, so
+	// that no append comes between.
+	err := s.w.submitNoTx(ctx, func(*sql.Conn) error {
+		var last int64
+		err := s.w.tx(func(tx *sql.Conn) error {
+			r, err := tx.ExecContext(ctx, `DELETE FROM events WHERE published < $1`, ms(t))
+			if err != nil {
+				return err
+			}
+			if n, err = r.RowsAffected(); err != nil {
+				return err
+			}
+			return tx.QueryRowContext(ctx, `SELECT last_seq FROM state WHERE id = 1`).Scan(&last)
+		})
 		if err != nil {
 			return err
 		}
-		n, err = r.RowsAffected()
-		return err
+		if err := s.w.idx.prune(t, last); err != nil {
+			// Entries of deleted rows are passed over by readers.
+			s.log.Error("store: removing deleted events from the postings failed; they are skipped when read", "store", s.path, "err", err)
+		}
+		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("duckdb: delete: %w", err)
 	}
-	s.w.idx.prune(t)
 	s.rows.dropBefore(t)
 	return n, nil
 }
@@ -455,6 +494,7 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 				st.BytesOnDisk += fi.Size()
 			}
 		}
+		st.BytesOnDisk += dirSize(indexDir(s.path))
 	}
 	return st, nil
 }

@@ -312,13 +312,9 @@ func TestCheckDerived(t *testing.T) {
 	}
 
 	// Postings: an entry lost.
-	idx := s.w.idx
-	idx.mu.Lock()
-	for _, l := range idx.lists {
-		*l = (*l)[1:]
-		break
+	if err := dropEntry(s.w.idx, kPosting); err != nil {
+		t.Fatal(err)
 	}
-	idx.mu.Unlock()
 	// Row cache: an event that is not its row's.
 	s.rows.mu.Lock()
 	for seq, e := range s.rows.cur {
@@ -425,7 +421,7 @@ func TestSeqRangesPastIndex(t *testing.T) {
 		if err := p.load(context.Background(), s.db, after); err != nil {
 			t.Fatal(err)
 		}
-		if upTo := p.upTo; upTo != crashedMirrorEvents {
+		if upTo := p.upTo.Load(); upTo != crashedMirrorEvents {
 			t.Errorf("postings loaded after seq %d go up to %d, want %d", after, upTo, crashedMirrorEvents)
 		}
 	}

@@ -1,23 +1,33 @@
 package duckdb
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
 	"math"
 	"slices"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/idlog/idlog/internal/filter"
 	"github.com/idlog/idlog/internal/store"
 )
 
-// postings is an in-memory inverted index from the values of the paths
-// that every seed scenario selects on (actor.id, target.id,
-// client.ipAddress, authenticationContext.externalSessionId) to the rows
-// that hold them, with each row's published time and event type.
+// postings is an inverted index from the values of the paths that every
+// seed scenario selects on (actor.id, target.id, client.ipAddress,
+// authenticationContext.externalSessionId) to the rows that hold them,
+// with each row's published time and event type; it also maps each
+// stored uuid to its row, for dedupe.
 //
 // DuckDB has no cheap way to find one user's rows: a filter on actor_id is
 // pushed into the scan and is fast, but `actor.id eq X or target.id eq X`
@@ -30,48 +40,66 @@ import (
 // scenario), the postings answer alone. Otherwise they narrow: SQL checks
 // the candidates. They must never miss a row: rows whose indexed paths the
 // typed columns cannot hold exactly (and rows with repeated keys, whose
-// value depends on who reads them) are in odd, a list every lookup
-// includes and SQL always checks. They are rebuilt from the table when the
-// store opens (about 2 s per million events) and cost about 12 bytes per
-// indexed value, some 50 MB per million events.
+// value depends on who reads them) are in the odd list, which every lookup
+// includes and SQL always checks.
+//
+// The postings live on disk, in a Pebble database beside the DuckDB file
+// (<file>.idx/), read through Pebble's block cache: nothing in memory
+// grows with the number of events (docs/decisions.md, "Postings on
+// disk"). DuckDB is the truth: entries are written after the rows'
+// transaction commits, in one Pebble batch with the marker upTo (every
+// row with seq <= upTo is indexed), so whatever a crash leaves is a
+// prefix of the batches whose marker is true; an open indexes the rows
+// past the marker from the table. A file without the directory (written
+// by an earlier release, or restored from a backup) gets it built on its
+// first open.
+//
+// Keys (seq and times big-endian, so that bytes sort as numbers):
+//
+//	'm'                                    → upTo (8 bytes), file id (8 bytes)
+//	't' event type                         → code (2 bytes)
+//	'p' path esc(value) 0x00 0x01 ^ms ^seq → event type code
+//	'o' ^ms ^seq                           → event type code (the odd list)
+//	'u' uuid                               → ms, seq
+//
+// ^ms and ^seq are inverted, so a key's entries come newest first and a
+// page seeks straight to its time bound or start position; esc doubles
+// 0x00 as 0x00 0xff so that no value's prefix is another's.
 type postings struct {
-	mu   sync.RWMutex
-	upTo int64 // every row with seq <= upTo is indexed
-	// lists holds pointers so that adding to a list never assigns to the
-	// map: Go stores the key again on every assignment to a string key,
-	// and the key of a row being added is a view into its whole JSON text,
-	// which the map would then keep alive (measured: 234 MB of event texts
-	// held after importing 1M events, the growing part of a 10M import's
-	// 10 GB).
-	lists map[pkey]*[]pent
-	odd   []pent
+	db  *pebble.DB
+	log *slog.Logger
+	// wmu serialises writes: appends, catch-ups, prunes and rebuilds.
+	wmu  sync.Mutex
+	upTo atomic.Int64 // every row with seq <= upTo is indexed
+	// committed is the highest seq a writer has committed to the table;
+	// while it is above upTo (the writer is indexing, or indexing failed)
+	// readers catch up from the table first (Store.behind).
+	committed atomic.Int64
+	id        int64 // the file id the index was built for
+
+	tmu   sync.RWMutex
 	types map[string]uint16 // event type → code; code 0 is "unknown"
-	// off: a seq beyond uint32 or a time before 1970 (or after the year
-	// 10000) was stored; the postings are then not used.
-	off bool
 }
 
-// pkey is an indexed value: which path (an index into indexedColumns) and
-// the value.
-type pkey struct {
-	path uint8
-	val  string
-}
-
-// pent is one row of a list: its seq, published time (milliseconds since
-// the epoch, 48 bits) and event type code (16 bits), in 12 bytes, so a
-// million events cost about 50 MB of postings.
+// pent is one entry of a list: a row's seq, published time (milliseconds
+// since the epoch) and event type code.
 type pent struct {
-	seq uint32
-	lo  uint32 // published, low 32 bits
-	hi  uint32 // published, high 16 bits; event type code, low 16 bits
+	seq  int64
+	at   int64
+	code uint16
 }
 
-func (e pent) ms() int64   { return int64(e.hi>>16)<<32 | int64(e.lo) }
-func (e pent) typ() uint16 { return uint16(e.hi) }
+func (e pent) ms() int64   { return e.at }
+func (e pent) typ() uint16 { return e.code }
 
-// maxMS is the first published time (in ms) a pent cannot hold.
-const maxMS = 1 << 48
+// Key prefixes.
+const (
+	kMeta    = 'm'
+	kType    = 't'
+	kPosting = 'p'
+	kOdd     = 'o'
+	kUUID    = 'u'
+)
 
 // indexedColumns are the typed columns whose values have postings.
 var indexedColumns = []int{colIndex("actor_id"), colIndex("target_ids"), colIndex("client_ip"), colIndex("external_session_id")}
@@ -87,117 +115,331 @@ var indexedMask = func() uint64 {
 
 var eventTypeCol = colIndex("event_type")
 
-func newPostings() *postings {
-	return &postings{lists: map[pkey]*[]pent{}, types: map[string]uint16{}}
+// IndexCache is the default size of the postings' block cache.
+const DefaultIndexCache = 64 << 20
+
+// pebbleLog passes Pebble's errors to the store's log and drops its chatter.
+type pebbleLog struct{ log *slog.Logger }
+
+func (l pebbleLog) Infof(string, ...any) {}
+func (l pebbleLog) Errorf(format string, args ...any) {
+	l.log.Error("store: postings: " + fmt.Sprintf(format, args...))
 }
+func (l pebbleLog) Fatalf(format string, args ...any) {
+	panic("store: postings: " + fmt.Sprintf(format, args...))
+}
+
+// openPostings opens (creating) the postings in dir, or in memory when
+// dir is "". cache is the block cache's size in bytes.
+func openPostings(dir string, cache int64, log *slog.Logger) (*postings, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	c := pebble.NewCache(max(cache, 1<<20))
+	defer c.Unref() // the database holds its own reference
+	o := &pebble.Options{
+		Cache:  c,
+		Logger: pebbleLog{log},
+		// Memtables are the memory the writes take before they reach
+		// sstables: two of 16 MiB at most.
+		MemTableSize:                16 << 20,
+		MemTableStopWritesThreshold: 4,
+		FormatMajorVersion:          pebble.FormatNewest,
+		// No WAL: the table is the log. A crash loses what the memtables
+		// held, a suffix of the batches, and the marker with them; the
+		// next open indexes those rows again from the table. (With the
+		// WAL each entry was written twice, and recycled logs took 20 MB
+		// of the directory at 300k events.)
+		DisableWAL: true,
+	}
+	// Most entries end in the last levels: zstd there (measured
+	// against Snappy everywhere in docs/decisions.md).
+	o.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionGood })
+	// Dedupe asks for uuids that are mostly absent: bloom filters answer
+	// those without reading blocks.
+	o.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	if dir == "" {
+		o.FS = vfs.NewMem()
+	}
+	db, err := pebble.Open(dir, o)
+	if err != nil {
+		return nil, fmt.Errorf("opening the postings: %w", err)
+	}
+	p := &postings{db: db, log: log, types: map[string]uint16{}}
+	if err := p.readMeta(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// newPostings is an empty in-memory index, for tests.
+func newPostings() *postings {
+	p, err := openPostings("", 1<<20, nil)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+func (p *postings) readMeta() error {
+	v, closer, err := p.db.Get([]byte{kMeta})
+	switch {
+	case errors.Is(err, pebble.ErrNotFound):
+		p.upTo.Store(0)
+		p.id = 0
+	case err != nil:
+		return fmt.Errorf("reading the postings: %w", err)
+	default:
+		if len(v) != 16 {
+			closer.Close()
+			return fmt.Errorf("reading the postings: a marker of %d bytes", len(v))
+		}
+		p.upTo.Store(int64(binary.BigEndian.Uint64(v)))
+		p.id = int64(binary.BigEndian.Uint64(v[8:]))
+		closer.Close()
+	}
+	p.tmu.Lock()
+	defer p.tmu.Unlock()
+	p.types = map[string]uint16{}
+	it, err := p.db.NewIter(&pebble.IterOptions{LowerBound: []byte{kType}, UpperBound: []byte{kType + 1}})
+	if err != nil {
+		return err
+	}
+	for it.First(); it.Valid(); it.Next() {
+		p.types[string(it.Key()[1:])] = binary.BigEndian.Uint16(it.Value())
+	}
+	return it.Close()
+}
+
+func (p *postings) close() error {
+	// Without a flush, what the memtable holds is read again from the
+	// table at the next open: correct, but slower.
+	p.db.Flush()
+	return p.db.Close()
+}
+
+// setMeta puts the marker into b.
+func (p *postings) setMeta(b *pebble.Batch, upTo int64) {
+	var v [16]byte
+	binary.BigEndian.PutUint64(v[:], uint64(upTo))
+	binary.BigEndian.PutUint64(v[8:], uint64(p.id))
+	b.Set([]byte{kMeta}, v[:], nil)
+}
+
+// order maps an int64 to a uint64 of the same order.
+func order(v int64) uint64 { return uint64(v) ^ 1<<63 }
+
+// suffix is the end of an entry's key: newest first, then highest seq.
+func suffix(dst []byte, ms, seq int64) []byte {
+	dst = binary.BigEndian.AppendUint64(dst, ^order(ms))
+	return binary.BigEndian.AppendUint64(dst, ^uint64(seq))
+}
+
+// readSuffix is suffix's inverse, of a whole key.
+func readSuffix(key []byte) (ms, seq int64) {
+	s := key[len(key)-16:]
+	ms = int64(^binary.BigEndian.Uint64(s) ^ 1<<63)
+	seq = int64(^binary.BigEndian.Uint64(s[8:]))
+	return ms, seq
+}
+
+// listPrefix is the prefix of the entries of value val of indexed path i.
+func listPrefix(dst []byte, i int, val string) []byte {
+	dst = append(dst, kPosting, byte(i))
+	for j := 0; j < len(val); j++ {
+		dst = append(dst, val[j])
+		if val[j] == 0 {
+			dst = append(dst, 0xff)
+		}
+	}
+	return append(dst, 0, 1)
+}
+
+func uuidKey(dst []byte, uuid string) []byte { return append(append(dst, kUUID), uuid...) }
 
 // posting is what add needs of a stored row.
 type posting struct {
 	seq       int64
+	uuid      string
 	published time.Time
 	cols      []any // the row's typed column values
 	odd       bool  // some indexed path is not held exactly
 }
 
-// add indexes rows stored with seqs up to upTo, in seq order.
-func (p *postings) add(rows []posting, upTo int64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, r := range rows {
-		if p.off {
-			break
-		}
-		if r.seq <= p.upTo {
-			continue // indexed already, by a catch-up (sync)
-		}
-		ms := r.published.UnixMilli()
-		if r.seq > math.MaxUint32 || ms < 0 || ms >= maxMS {
-			// Four billion events in one file, or a time the entries
-			// cannot hold: the postings stop here and every query
-			// scans, as before they existed.
-			p.off = true
-			p.lists, p.odd = nil, nil
-			break
-		}
-		e := pent{seq: uint32(r.seq), lo: uint32(ms), hi: uint32(ms>>32)<<16 | uint32(p.typeCode(r.cols[eventTypeCol]))}
-		if r.odd {
-			p.odd = insert(p.odd, e)
-			continue
-		}
-		for i, c := range indexedColumns {
-			switch v := r.cols[c].(type) {
-			case string:
-				p.push(pkey{uint8(i), v}, e)
-			case []string:
-				for k, s := range v {
-					if !slices.Contains(v[:k], s) {
-						p.push(pkey{uint8(i), s}, e)
+// keys calls fn with the list prefix of each indexed value of r (each
+// once); none for an odd row, which is in the odd list.
+func (r *posting) keys(buf []byte, fn func(key []byte) error) error {
+	if r.odd {
+		return fn(append(buf[:0], kOdd))
+	}
+	for i, c := range indexedColumns {
+		switch v := r.cols[c].(type) {
+		case string:
+			if err := fn(listPrefix(buf[:0], i, v)); err != nil {
+				return err
+			}
+		case []string:
+			for k, s := range v {
+				if !slices.Contains(v[:k], s) {
+					if err := fn(listPrefix(buf[:0], i, s)); err != nil {
+						return err
 					}
 				}
 			}
 		}
 	}
-	p.upTo = max(p.upTo, upTo)
+	return nil
 }
 
-func (p *postings) push(k pkey, e pent) {
-	l := p.lists[k]
-	if l == nil {
-		k.val = strings.Clone(k.val) // not a view into the event's text
-		l = new([]pent)
-		p.lists[k] = l
-	}
-	*l = insert(*l, e)
-}
-
-// byPublished is the lists' order: published, then seq.
-func byPublished(a, b pent) int {
-	return cmp.Or(cmp.Compare(a.ms(), b.ms()), cmp.Compare(a.seq, b.seq))
-}
-
-// insert adds e to the list l, kept in published order so that a page
-// takes its range by binary search and its first rows without sorting.
-// Rows come in seq order, mostly in published order too; one published
-// earlier than the list's last is moved into place.
-func insert(l []pent, e pent) []pent {
-	if len(l) == 0 || byPublished(e, l[len(l)-1]) >= 0 {
-		return append(l, e)
-	}
-	i, _ := slices.BinarySearchFunc(l, e, byPublished)
-	return slices.Insert(l, i, e)
-}
-
-func (p *postings) typeCode(v any) uint16 {
+// typeCode is the code of an event type, given one if new (put into b).
+func (p *postings) typeCode(b *pebble.Batch, v any) uint16 {
 	s, ok := v.(string)
 	if !ok {
 		return 0
 	}
+	p.tmu.RLock()
 	c, ok := p.types[s]
-	if !ok && len(p.types) < math.MaxUint16-1 {
-		c = uint16(len(p.types) + 1)
-		p.types[strings.Clone(s)] = c
+	n := len(p.types)
+	p.tmu.RUnlock()
+	if ok || n >= math.MaxUint16-1 {
+		return c
 	}
+	p.tmu.Lock()
+	defer p.tmu.Unlock()
+	if c, ok := p.types[s]; ok {
+		return c
+	}
+	c = uint16(len(p.types) + 1)
+	p.types[string([]byte(s))] = c // not a view into the event's text
+	b.Set(append([]byte{kType}, s...), binary.BigEndian.AppendUint16(nil, c), nil)
 	return c
 }
 
-// prune drops the entries of rows published before t, the rows
-// DeleteBefore removed.
-func (p *postings) prune(t time.Time) {
-	cut := ms(t).UnixMilli()
-	gone := func(e pent) bool { return e.ms() < cut }
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for k, l := range p.lists {
-		*l = slices.Clip(slices.DeleteFunc(*l, gone))
-		if len(*l) == 0 {
-			delete(p.lists, k)
-		}
+// put adds the entries of r to b.
+func (p *postings) put(b *pebble.Batch, r *posting, buf []byte) error {
+	ms := r.published.UnixMilli()
+	val := binary.BigEndian.AppendUint16(nil, p.typeCode(b, r.cols[eventTypeCol]))
+	var sfx [16]byte
+	suffix(sfx[:0], ms, r.seq)
+	err := r.keys(buf, func(k []byte) error { return b.Set(append(k, sfx[:]...), val, nil) })
+	if err != nil {
+		return err
 	}
-	p.odd = slices.DeleteFunc(p.odd, gone)
+	if r.uuid != "" {
+		var v [16]byte
+		binary.BigEndian.PutUint64(v[:], order(ms))
+		binary.BigEndian.PutUint64(v[8:], uint64(r.seq))
+		return b.Set(uuidKey(buf[:0], r.uuid), v[:], nil)
+	}
+	return nil
 }
 
-// maxCandidates bounds the rows a page takes from the postings; a value
-// with more (a busy NAT address, say) is found faster by DuckDB's scan.
+// add indexes rows the writer committed, with seqs from from+1 to upTo,
+// in seq order. When the index is behind from (another Store of the file
+// committed rows it has not indexed), it catches up from the table
+// instead, which holds these rows too.
+func (p *postings) add(ctx context.Context, db querier, rows []posting, from, upTo int64) error {
+	for c := p.committed.Load(); c < upTo && !p.committed.CompareAndSwap(c, upTo); c = p.committed.Load() {
+	}
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	cur := p.upTo.Load()
+	if from > cur {
+		return p.loadLocked(ctx, db, cur)
+	}
+	if upTo <= cur {
+		return nil
+	}
+	b := p.db.NewBatch()
+	defer b.Close()
+	buf := make([]byte, 0, 128)
+	for i := range rows {
+		if rows[i].seq <= cur {
+			continue // indexed already, by a catch-up
+		}
+		if err := p.put(b, &rows[i], buf); err != nil {
+			return err
+		}
+	}
+	p.setMeta(b, upTo)
+	if err := b.Commit(pebble.NoSync); err != nil {
+		return err
+	}
+	p.upTo.Store(upTo)
+	return nil
+}
+
+// seqOf returns the seq stored for uuid, or 0 when none is.
+func (p *postings) seqOf(uuid string, buf []byte) (int64, error) {
+	v, closer, err := p.db.Get(uuidKey(buf[:0], uuid))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer closer.Close()
+	if len(v) != 16 {
+		return 0, fmt.Errorf("postings: uuid %q: a value of %d bytes", uuid, len(v))
+	}
+	return int64(binary.BigEndian.Uint64(v[8:])), nil
+}
+
+// prune drops the entries of rows published before t with seqs up to
+// maxSeq: the rows DeleteBefore removed. It reads the whole index, a batch
+// of deletions at a time; entries it has not reached yet (or that a crash
+// left) name rows that are gone, which readers pass over and dedupe
+// confirms with the table.
+func (p *postings) prune(t time.Time, maxSeq int64) error {
+	cut := ms(t).UnixMilli()
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	it, err := p.db.NewIter(&pebble.IterOptions{LowerBound: []byte{kOdd}, UpperBound: []byte{kUUID + 1}})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	b := p.db.NewBatch()
+	defer func() { b.Close() }()
+	for it.First(); it.Valid(); it.Next() {
+		k := it.Key()
+		var at, seq int64
+		switch k[0] {
+		case kOdd, kPosting:
+			at, seq = readSuffix(k)
+		case kUUID:
+			v := it.Value()
+			if len(v) != 16 {
+				continue
+			}
+			at, seq = int64(binary.BigEndian.Uint64(v)^1<<63), int64(binary.BigEndian.Uint64(v[8:]))
+		default:
+			continue
+		}
+		if at >= cut || seq > maxSeq {
+			continue
+		}
+		if err := b.Delete(k, nil); err != nil {
+			return err
+		}
+		if b.Count() >= 1<<16 {
+			if err := b.Commit(pebble.NoSync); err != nil {
+				return err
+			}
+			b.Close()
+			b = p.db.NewBatch()
+		}
+	}
+	if err := it.Error(); err != nil {
+		return err
+	}
+	return b.Commit(pebble.NoSync)
+}
+
+// maxCandidates bounds the entries a page reads from the postings; a
+// value with more in the page's range (a busy NAT address, say) is found
+// faster by DuckDB's scan.
 const maxCandidates = 50000
 
 // cand is a row the postings name for a page. sure: the postings alone
@@ -208,11 +450,84 @@ type cand struct {
 	sure bool
 }
 
+// byPublished is the pages' order by published: published, then seq.
+func byPublished(a, b pent) int {
+	return cmp.Or(cmp.Compare(a.ms(), b.ms()), cmp.Compare(a.seq, b.seq))
+}
+
+// errOverBudget ends a scan that read more than maxCandidates entries.
+var errOverBudget = errors.New("postings: more entries than a page reads")
+
+// scan calls fn for the entries under pre with published in [lo, hi),
+// newest first when desc, else oldest first; with pos, only those after
+// it in that order (by published, then seq). fn returns false to stop.
+func (p *postings) scan(pre []byte, lo, hi int64, pos *pent, desc bool, fn func(pent) bool) error {
+	if hi <= lo {
+		return nil
+	}
+	lower := slices.Clone(pre)
+	if hi != math.MaxInt64 {
+		lower = binary.BigEndian.AppendUint64(lower, ^order(hi-1))
+	}
+	var upper []byte
+	if lo != math.MinInt64 {
+		upper = binary.BigEndian.AppendUint64(slices.Clone(pre), ^order(lo)+1)
+	} else {
+		upper = prefixEnd(pre)
+	}
+	if pos != nil {
+		k := suffix(slices.Clone(pre), pos.at, pos.seq)
+		if desc {
+			if k = append(k, 0); bytes.Compare(k, lower) > 0 {
+				lower = k
+			}
+		} else if bytes.Compare(k, upper) < 0 {
+			upper = k
+		}
+	}
+	if bytes.Compare(lower, upper) >= 0 {
+		return nil
+	}
+	it, err := p.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	step := it.Next
+	ok := it.First()
+	if !desc {
+		step, ok = it.Prev, it.Last()
+	}
+	for ; ok; ok = step() {
+		k, v := it.Key(), it.Value()
+		if len(k) < len(pre)+16 || len(v) != 2 {
+			return fmt.Errorf("postings: an entry of %d bytes", len(k))
+		}
+		at, seq := readSuffix(k)
+		if !fn(pent{seq: seq, at: at, code: binary.BigEndian.Uint16(v)}) {
+			break
+		}
+	}
+	return it.Error()
+}
+
+// prefixEnd is the first key after every key that starts with pre.
+func prefixEnd(pre []byte) []byte {
+	end := slices.Clone(pre)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i]++; end[i] != 0 {
+			return end[:i+1]
+		}
+	}
+	return nil // pre is all 0xff: no end
+}
+
 // candidates returns, in q's order, the rows that may match q according to
 // the postings, or ok false when the postings cannot narrow q (no
-// conjunct of the filter names an indexed value, or too many rows hold
-// it). The range and the position after which the page starts are applied
-// here: the postings know each row's exact published time and seq.
+// conjunct of the filter names an indexed value, or too many entries hold
+// it, or the index could not be read). The range and the position after
+// which the page starts are applied here: the postings know each row's
+// exact published time and seq.
 //
 // With first > 0, a page in published order takes only its first
 // candidates, about first of them; more says that there were others. A
@@ -246,20 +561,6 @@ func (p *postings) candidates(q store.Query, first int) (out []cand, more, ok bo
 		return nil, false, false
 	}
 	answered := others == 0 && len(q.Keywords) == 0
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	if p.off {
-		return nil, false, false
-	}
-	n := len(p.odd)
-	for _, k := range keys {
-		if l := p.lists[k]; l != nil {
-			n += len(*l)
-		}
-	}
-	if n > maxCandidates {
-		return nil, false, false
-	}
 	if q.Order == store.BySeq || !answered {
 		// The lists are in published order; and where SQL decides,
 		// the first candidates may not make a page.
@@ -269,6 +570,7 @@ func (p *postings) candidates(q store.Query, first int) (out []cand, more, ok bo
 	// many types) is always allowed, and never sure. A slice, not a map:
 	// it is looked up once per entry of a busy user's lists.
 	var allow []bool
+	p.tmu.RLock()
 	for _, ts := range typeSets {
 		m := make([]bool, len(p.types)+1)
 		m[0] = true
@@ -279,6 +581,7 @@ func (p *postings) candidates(q store.Query, first int) (out []cand, more, ok bo
 		}
 		allow = m
 	}
+	p.tmu.RUnlock()
 	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
 	if !q.Since.IsZero() {
 		lo = ms(q.Since).UnixMilli()
@@ -286,75 +589,77 @@ func (p *postings) candidates(q store.Query, first int) (out []cand, more, ok bo
 	if !q.Until.IsZero() {
 		hi = ms(q.Until).UnixMilli() // exclusive
 	}
+	var pos *pent
 	var aMS, aSeq int64
 	if a := q.After; a != nil {
 		aMS, aSeq = ms(a.Published).UnixMilli(), a.Seq
+		if q.Order != store.BySeq {
+			pos = &pent{seq: aSeq, at: aMS}
+		}
 	}
-	// after: the row comes after the page's start position.
+	// after: the row comes after the page's start position (in seq
+	// order; in published order scan seeks past it).
 	after := func(e pent) bool {
-		a := q.After
-		if a == nil {
+		if q.After == nil || pos != nil {
 			return true
 		}
-		c := cmp.Compare(int64(e.seq), aSeq)
-		if q.Order != store.BySeq {
-			c = cmp.Or(cmp.Compare(e.ms(), aMS), c)
-		}
 		if q.Descending {
-			return c < 0
+			return e.seq < aSeq
 		}
-		return c > 0
+		return e.seq > aSeq
 	}
 	order := func(a, b cand) int { return byPublished(a.pent, b.pent) }
 	if q.Order == store.BySeq {
 		order = func(a, b cand) int { return cmp.Compare(a.seq, b.seq) }
 	}
-	// Each list gives a run in the page's order, its range found by binary
-	// search; the runs are merged, not sorted again. In seq order a run is
+	// Each list gives a run in published order, its range found by a
+	// seek; the runs are merged, not sorted again. In seq order a run is
 	// sorted first, mostly in order already.
-	buf := make([]cand, 0, n)
+	var buf []cand
 	var runs [][]cand
-	take := func(l []pent, odd bool) {
-		from, _ := slices.BinarySearchFunc(l, lo, func(e pent, t int64) int { return cmp.Compare(e.ms(), t) })
-		to, _ := slices.BinarySearchFunc(l, hi, func(e pent, t int64) int { return cmp.Compare(e.ms(), t) })
-		l = l[from:to]
+	budget := maxCandidates
+	take := func(pre []byte, odd bool) error {
 		start := len(buf)
-		keep := func(e pent) bool {
-			if allow != nil && (int(e.typ()) >= len(allow) || !allow[e.typ()]) || !after(e) {
+		err := p.scan(pre, lo, hi, pos, q.Descending, func(e pent) bool {
+			if budget--; budget < 0 {
 				return false
+			}
+			if allow != nil && (int(e.typ()) >= len(allow) || !allow[e.typ()]) || !after(e) {
+				return true
 			}
 			sure := answered && !odd && (allow == nil || e.typ() != 0)
 			buf = append(buf, cand{e, sure})
-			return first > 0 && len(buf)-start > first
+			if first > 0 && len(buf)-start > first {
+				more = true
+				return false
+			}
+			return true
+		})
+		if err != nil {
+			return err
 		}
-		if q.Descending && first > 0 {
-			for i := len(l) - 1; i >= 0; i-- {
-				if keep(l[i]) {
-					more = true
-					break
-				}
-			}
-			slices.Reverse(buf[start:])
-		} else {
-			for _, e := range l {
-				if keep(e) {
-					more = true
-					break
-				}
-			}
+		if budget < 0 {
+			return errOverBudget
 		}
 		if len(buf) > start {
 			run := buf[start:len(buf):len(buf)]
+			if q.Descending {
+				slices.Reverse(run)
+			}
 			if q.Order == store.BySeq {
 				run = sortRuns(run, order)
 			}
 			runs = append(runs, run)
 		}
+		return nil
 	}
-	take(p.odd, true)
+	if err := take([]byte{kOdd}, true); err != nil {
+		return p.declined(err)
+	}
+	kb := make([]byte, 0, 64)
 	for _, k := range keys {
-		if l := p.lists[k]; l != nil {
-			take(*l, false)
+		if err := take(listPrefix(kb[:0], int(k.path), k.val), false); err != nil {
+			return p.declined(err)
 		}
 	}
 	for len(runs) > 1 {
@@ -375,6 +680,16 @@ func (p *postings) candidates(q store.Query, first int) (out []cand, more, ok bo
 		out, more = out[:first], true
 	}
 	return out, more, true
+}
+
+// declined is candidates' answer when the postings cannot serve a page:
+// the page is found by SQL alone, so an error reading the index costs
+// time, never rows.
+func (p *postings) declined(err error) ([]cand, bool, bool) {
+	if !errors.Is(err, errOverBudget) {
+		p.log.Error("store: reading the postings failed; the page is read from the table", "err", err)
+	}
+	return nil, false, false
 }
 
 // sortRuns sorts s, which is mostly in order already: a run of a list
@@ -409,6 +724,13 @@ func merge(a, b []cand, cmp func(a, b cand) int) []cand {
 	}
 	out = append(out, a...)
 	return append(out, b...)
+}
+
+// pkey is an indexed value: which path (an index into indexedColumns) and
+// the value.
+type pkey struct {
+	path uint8
+	val  string
 }
 
 // conjuncts flattens the top-level ands of e.
@@ -477,36 +799,43 @@ func typeAlternatives(e filter.Expr) ([]string, bool) {
 	})
 }
 
-// loadPostings indexes the rows already in the file.
-func loadPostings(ctx context.Context, conn *sql.Conn) (*postings, error) {
-	p := newPostings()
-	return p, p.load(ctx, conn, 0)
-}
-
 // querier is a *sql.DB or a *sql.Conn.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// load indexes the stored rows with a seq above from. A row that is odd
-// for any reason is taken as odd for the postings: the table does not say
-// which paths made it so.
-func (p *postings) load(ctx context.Context, db querier, from int64) error {
-	rows, err := db.QueryContext(ctx, `SELECT seq, published, odd, event_type, actor_id, target_ids, client_ip, external_session_id FROM events WHERE (seq > $1) IS TRUE ORDER BY seq`, from) // not from the seq index: integrity.go
+// tableRows reads the rows with a seq above from (and at most to, when
+// to > 0) as postings, in seq order when ordered, and calls fn with each
+// (the posting is reused). A row that is odd for any reason is taken as
+// odd for the postings: the table does not say which paths made it so.
+// The seq conditions are in the form DuckDB does not answer from the seq
+// index (integrity.go).
+func tableRows(ctx context.Context, db querier, from, to int64, ordered bool, fn func(*posting) error) error {
+	cond := `(seq > $1) IS TRUE AND (seq <= $2) IS TRUE`
+	if ordered {
+		cond += ` ORDER BY seq`
+	}
+	if to <= 0 {
+		to = math.MaxInt64
+	}
+	return tableRowsWhere(ctx, db, cond, []any{from, to}, fn)
+}
+
+// tableRowsWhere is tableRows for the rows that satisfy cond.
+func tableRowsWhere(ctx context.Context, db querier, cond string, args []any, fn func(*posting) error) error {
+	rows, err := db.QueryContext(ctx, `SELECT seq, uuid, published, odd, event_type, actor_id, target_ids, client_ip, external_session_id FROM events WHERE `+cond, args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	var batch []posting
-	var last int64
+	r := posting{cols: make([]any, len(columns))}
+	var et, actor, ip, session sql.NullString
+	var targets any
 	for rows.Next() {
-		var r posting
-		var et, actor, ip, session sql.NullString
-		var targets any
-		r.cols = make([]any, len(columns))
-		if err := rows.Scan(&r.seq, &r.published, &r.odd, &et, &actor, &targets, &ip, &session); err != nil {
+		if err := rows.Scan(&r.seq, &r.uuid, &r.published, &r.odd, &et, &actor, &targets, &ip, &session); err != nil {
 			return err
 		}
+		clear(r.cols)
 		set := func(col int, v sql.NullString) {
 			if v.Valid {
 				r.cols[col] = v.String
@@ -525,17 +854,64 @@ func (p *postings) load(ctx context.Context, db querier, from int64) error {
 			}
 			r.cols[indexedColumns[1]] = ss
 		}
-		batch = append(batch, r)
-		last = r.seq
-		if len(batch) == 4096 {
-			p.add(batch, last)
-			batch = batch[:0]
+		if err := fn(&r); err != nil {
+			return err
 		}
 	}
-	if err := rows.Err(); err != nil {
+	return rows.Err()
+}
+
+// load indexes the stored rows with a seq above from.
+func (p *postings) load(ctx context.Context, db querier, from int64) error {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	return p.loadLocked(ctx, db, from)
+}
+
+// loadBatch is how many rows a catch-up indexes per Pebble batch.
+const loadBatch = 4096
+
+func (p *postings) loadLocked(ctx context.Context, db querier, from int64) error {
+	from = max(from, p.upTo.Load())
+	b := p.db.NewBatch()
+	defer func() { b.Close() }()
+	buf := make([]byte, 0, 128)
+	n, last := 0, from
+	start := time.Now()
+	logged := start
+	flush := func() error {
+		p.setMeta(b, last)
+		if err := b.Commit(pebble.NoSync); err != nil {
+			return err
+		}
+		p.upTo.Store(last)
+		b.Close()
+		b = p.db.NewBatch()
+		return nil
+	}
+	err := tableRows(ctx, db, from, 0, true, func(r *posting) error {
+		if err := p.put(b, r, buf); err != nil {
+			return err
+		}
+		n++
+		last = r.seq
+		if n%loadBatch == 0 {
+			if err := flush(); err != nil {
+				return err
+			}
+			if time.Since(logged) > 5*time.Second {
+				logged = time.Now()
+				p.log.Info("store: indexing stored events", "events", n, "seq", last, "elapsed", time.Since(start).Round(time.Second))
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
-	p.add(batch, last)
+	if last > p.upTo.Load() {
+		return flush()
+	}
 	return nil
 }
 
@@ -547,101 +923,44 @@ func (p *postings) sync(ctx context.Context, db *sql.DB) error {
 	if err := db.QueryRowContext(ctx, `SELECT last_seq FROM state WHERE id = 1`).Scan(&last); err != nil {
 		return err
 	}
-	p.mu.RLock()
-	upTo := p.upTo
-	p.mu.RUnlock()
-	if last <= upTo {
+	if last <= p.upTo.Load() {
 		return nil
 	}
-	return p.load(ctx, db, upTo)
+	return p.load(ctx, db, 0)
 }
 
-// diff counts the entries in which p and fresh (loaded from the table)
-// disagree. They need not be equal: a row that is odd for a path the
-// postings do not index is in its keys' lists when added by an append,
-// but in the odd list when loaded (the table does not say which path made
-// it odd), and the odd list stands for every key. So an entry one has in
-// a key's list must be in the other's list for that key or in its odd
-// list, with the same published time and event type.
-func (p *postings) diff(fresh *postings) int64 {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	if p.off != fresh.off {
-		return 1
-	}
-	type entry struct {
-		ms  int64
-		typ string
-	}
-	type side struct {
-		lists map[pkey]map[uint32]entry
-		odd   map[uint32]entry
-	}
-	read := func(q *postings) side {
-		names := make(map[uint16]string, len(q.types))
-		for n, c := range q.types {
-			names[c] = n
-		}
-		conv := func(e pent) entry { return entry{e.ms(), names[e.typ()]} }
-		sd := side{lists: map[pkey]map[uint32]entry{}, odd: map[uint32]entry{}}
-		for _, e := range q.odd {
-			sd.odd[e.seq] = conv(e)
-		}
-		for k, l := range q.lists {
-			m := make(map[uint32]entry, len(*l))
-			for _, e := range *l {
-				m[e.seq] = conv(e)
-			}
-			sd.lists[k] = m
-		}
-		return sd
-	}
-	a, b := read(p), read(fresh)
-	var n int64
-	covered := func(e entry, seq uint32, list map[uint32]entry, other side) bool {
-		if o, ok := list[seq]; ok {
-			return o == e
-		}
-		o, ok := other.odd[seq]
-		return ok && o == e
-	}
-	for _, pair := range [][2]side{{a, b}, {b, a}} {
-		x, y := pair[0], pair[1]
-		for k, l := range x.lists {
-			for seq, e := range l {
-				if !covered(e, seq, y.lists[k], y) {
-					n++
-				}
-			}
-		}
-	}
-	// A row p holds as odd is odd in the table. (The converse need not
-	// hold: a row odd for an unindexed path and without indexed values is
-	// in no list of p, and no key's page can want it.)
-	for seq, e := range a.odd {
-		if o, ok := b.odd[seq]; !ok || o != e {
-			n++
-		}
-	}
-	return n
+// reset empties the index, for a rebuild: it then holds no rows, of the
+// file with the given id.
+func (p *postings) reset(id int64) error {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	return p.resetLocked(id)
 }
 
-// entries is how many entries the postings hold.
-func (p *postings) entries() int64 {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	n := int64(len(p.odd))
-	for _, l := range p.lists {
-		n += int64(len(*l))
+func (p *postings) resetLocked(id int64) error {
+	if err := p.db.DeleteRange([]byte{0}, []byte{0xff}, pebble.NoSync); err != nil {
+		return err
 	}
-	return n
+	p.tmu.Lock()
+	p.types = map[string]uint16{}
+	p.tmu.Unlock()
+	p.id = id
+	b := p.db.NewBatch()
+	defer b.Close()
+	p.setMeta(b, 0)
+	if err := b.Commit(pebble.NoSync); err != nil {
+		return err
+	}
+	p.upTo.Store(0)
+	return nil
 }
 
-// replace takes fresh's contents, for Check's repair.
-func (p *postings) replace(fresh *postings) {
-	fresh.mu.Lock()
-	defer fresh.mu.Unlock()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.upTo, p.lists, p.odd, p.types, p.off = fresh.upTo, fresh.lists, fresh.odd, fresh.types, fresh.off
+// rebuild builds the index again from the table.
+func (p *postings) rebuild(ctx context.Context, db querier) error {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	if err := p.resetLocked(p.id); err != nil {
+		return err
+	}
+	return p.loadLocked(ctx, db, 0)
 }
