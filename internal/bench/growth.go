@@ -72,7 +72,13 @@ func Growth(ctx context.Context, r IdlogRun, sizes []int, seed int64, log io.Wri
 		if err := os.RemoveAll(run.Dir); err != nil {
 			return nil, err
 		}
-		rows = append(rows, GrowthRow{Dataset: ds, ServerResult: res})
+		row := GrowthRow{Dataset: ds, ServerResult: res}
+		rows = append(rows, row)
+		// One line per size as it is done, so that a long run stopped
+		// at a larger size still leaves the smaller sizes' figures.
+		fmt.Fprintf(log, "growth: %d events: import %.0f events/s, peak RSS %s; %.0f B/event; serve start to first answer %s, RSS %s; worst seed p50 %s (7 days) / %s (90 days)\n",
+			res.Events, res.ImportRate, mb(res.ImportPeakRSS), row.bytesPerEvent(), res.OpenToFirst.Round(time.Millisecond), mb(res.RSS),
+			res.worstSeed("7 days"), res.worstSeed("90 days"))
 	}
 	return rows, nil
 }
