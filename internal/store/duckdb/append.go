@@ -36,6 +36,7 @@ type row struct {
 	members   []any
 	items     []string // target elements, or nil
 	targetIDs any      // target_ids as a JSON array text, or nil
+	tokens    []uint64 // hashes of the q tokens, for the blooms (blooms.go)
 }
 
 // prepareInto decodes and projects events into rows (base is the index of
@@ -89,6 +90,7 @@ func prepareInto(rows []row, events []store.Event, base int) error {
 		}
 		rows[j] = row{targetIDs: idsJSON, uuid: e.UUID, published: pub, odd: odd, idxOdd: oddCols&indexedMask != 0 || dup, kwplain: plainText(raw), arrays: arrays, cols: cols,
 			layout: layout, rest: rest, members: mems, items: items}
+		rows[j].tokens = appendTokenHashes(make([]uint64, 0, 128), e.Raw)
 	}
 	return nil
 }
@@ -355,6 +357,9 @@ type writer struct {
 	// file is told each commit's last seq, for the other Stores of the
 	// file in this process (nil for an in-memory store).
 	file *fileState
+	// countDeltas is how many rows of deltas event_counts got since the
+	// writer last folded it (rollup.go).
+	countDeltas int
 }
 
 // maxGroup bounds the events merged into one transaction.
@@ -564,6 +569,9 @@ func (w *writer) store(group []*job) ([]store.AppendResult, error) {
 	res := make([]store.AppendResult, len(group))
 	startSeq := w.lastSeq
 	err := w.tx(func(c *sql.Conn) error {
+		// The blooms and counts of the rows go in the same transaction
+		// (blooms.go, rollup.go).
+		blooms, counts := &bloomBatch{}, countBatch{}
 		// Rows are appended as they come from their callers, so the
 		// uuids that may be stored already (hash hits, mostly real
 		// duplicates) are looked up one chunk at a time.
@@ -601,6 +609,8 @@ func (w *writer) store(group []*job) ([]store.AppendResult, error) {
 						added = append(added, maphash.String(w.seed, r.uuid))
 						seq++
 						indexed = append(indexed, posting{seq: seq, published: r.published, cols: r.cols, odd: r.idxOdd})
+						blooms.add(seq, &r)
+						counts.add(&r)
 						res[gi].Added++
 						vals = append(vals[:0], seq, r.uuid, r.published, r.odd, r.kwplain, r.arrays)
 						for _, v := range r.cols {
@@ -630,6 +640,12 @@ func (w *writer) store(group []*job) ([]store.AppendResult, error) {
 			return app.Close()
 		})
 		if err != nil {
+			return err
+		}
+		if err := blooms.write(c); err != nil {
+			return err
+		}
+		if err := counts.write(ctx, c, w); err != nil {
 			return err
 		}
 		for _, j := range group {

@@ -36,6 +36,10 @@ type Store struct {
 
 	noPostings bool // tests and benchmarks compare pages without them
 	log        *slog.Logger
+
+	noBlooms   bool  // q without the blooms (blooms.go), for the same
+	noRollup   bool  // histograms without event_counts (rollup.go), for the same
+	bloomsFrom int64 // the first seq the blooms cover (derived.go)
 }
 
 // Options are the settings of OpenWith.
@@ -203,6 +207,9 @@ func (s *Store) init() error {
 		}
 	}
 	if err := s.migrate(); err != nil {
+		return err
+	}
+	if err := s.addDerived(); err != nil { // derived.go
 		return err
 	}
 	// A page's rows are read by seq (query.go: fetch). Without an index
@@ -406,8 +413,10 @@ func (s *Store) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
 		if err != nil {
 			return err
 		}
-		n, err = r.RowsAffected()
-		return err
+		if n, err = r.RowsAffected(); err != nil {
+			return err
+		}
+		return pruneDerived(ctx, tx, t) // derived.go
 	})
 	if err != nil {
 		return 0, fmt.Errorf("duckdb: delete: %w", err)
