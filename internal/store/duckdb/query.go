@@ -437,13 +437,6 @@ func (s *Store) decide(ctx context.Context, p *plan, w []cand) ([]key, error) {
 	return keys, nil
 }
 
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
-}
-
 func maxTime(a, b time.Time) time.Time {
 	if a.After(b) {
 		return a
