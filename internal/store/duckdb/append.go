@@ -360,6 +360,9 @@ type writer struct {
 	// countDeltas is how many rows of deltas event_counts got since the
 	// writer last folded it (rollup.go).
 	countDeltas int
+	// bloomTail is the run of small blocks of blooms at the end
+	// (blooms.go); none after an open.
+	bloomTail bloomTail
 }
 
 // maxGroup bounds the events merged into one transaction.
@@ -568,10 +571,12 @@ func (w *writer) store(group []*job) ([]store.AppendResult, error) {
 	var indexed []posting
 	res := make([]store.AppendResult, len(group))
 	startSeq := w.lastSeq
+	var tail bloomTail
 	err := w.tx(func(c *sql.Conn) error {
 		// The blooms and counts of the rows go in the same transaction
 		// (blooms.go, rollup.go).
 		blooms, counts := &bloomBatch{}, countBatch{}
+		tail = w.bloomTail
 		// Rows are appended as they come from their callers, so the
 		// uuids that may be stored already (hash hits, mostly real
 		// duplicates) are looked up one chunk at a time.
@@ -645,6 +650,12 @@ func (w *writer) store(group []*job) ([]store.AppendResult, error) {
 		if err := blooms.write(c); err != nil {
 			return err
 		}
+		if tail = w.bloomTail.next(blooms); tail.rows >= bloomTailRows || tail.blocks >= bloomTailBlocks {
+			if err := mergeTail(ctx, c, tail, seq); err != nil {
+				return err
+			}
+			tail = bloomTail{}
+		}
 		if err := counts.write(ctx, c, w); err != nil {
 			return err
 		}
@@ -667,6 +678,7 @@ func (w *writer) store(group []*job) ([]store.AppendResult, error) {
 		w.lastSeq = startSeq
 		return nil, err
 	}
+	w.bloomTail = tail
 	for _, h := range added {
 		w.known[h] = struct{}{}
 	}

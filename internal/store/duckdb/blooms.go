@@ -201,6 +201,76 @@ func (bb *bloomBatch) write(c *sql.Conn) error {
 	})
 }
 
+// bloomTail is the run of small blocks (appends of fewer than bloomRows
+// rows each) at the end of the table, which the writer merges into full
+// blocks once they hold enough rows: a feed of small appends would
+// otherwise leave a filter per append.
+type bloomTail struct {
+	lo     int64 // the first seq of the run; 0 when there is none
+	rows   int64
+	blocks int
+}
+
+// Merge the tail once it has this many rows or blocks.
+const (
+	bloomTailRows   = bloomRows / 2
+	bloomTailBlocks = 32
+)
+
+// next is the tail after a batch's blocks are written.
+func (t bloomTail) next(bb *bloomBatch) bloomTail {
+	for _, b := range bb.blocks {
+		n := b.hi - b.lo + 1
+		switch {
+		case n >= bloomRows:
+			t = bloomTail{}
+		case t.lo == 0:
+			t = bloomTail{lo: b.lo, rows: n, blocks: 1}
+		default:
+			t.rows += n
+			t.blocks++
+		}
+	}
+	return t
+}
+
+// mergeTail rebuilds the filters of the rows from the tail's first seq to
+// hi from the rows themselves, in the writer's transaction, in place of
+// the tail's small ones.
+func mergeTail(ctx context.Context, c *sql.Conn, t bloomTail, hi int64) error {
+	// "IS TRUE": not through the seq index, which may have lost entries.
+	rows, err := c.QueryContext(ctx, `SELECT seq, `+rawColumns+` FROM events WHERE ((seq >= $1 AND seq <= $2) IS TRUE) ORDER BY seq`, t.lo, hi)
+	if err != nil {
+		return err
+	}
+	bb := &bloomBatch{}
+	rc := newRawScan()
+	var hashes []uint64
+	for rows.Next() {
+		var seq int64
+		if err := rows.Scan(append([]any{&seq}, rc.ptrs...)...); err != nil {
+			rows.Close()
+			return err
+		}
+		e, err := rc.event(seq)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		hashes = appendTokenHashes(hashes[:0], e.Raw)
+		r := row{published: e.Published, tokens: hashes}
+		bb.add(seq, &r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if _, err := c.ExecContext(ctx, `DELETE FROM blooms WHERE lo >= $1 AND lo <= $2`, t.lo, hi); err != nil {
+		return err
+	}
+	return bb.write(c)
+}
+
 // seqRange is a range [lo, hi] of seqs.
 type seqRange struct{ lo, hi int64 }
 
