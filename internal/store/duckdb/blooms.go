@@ -201,19 +201,23 @@ func (bb *bloomBatch) write(c *sql.Conn) error {
 	})
 }
 
-// bloomTail is the run of small blocks (appends of fewer than bloomRows
-// rows each) at the end of the table, which the writer merges into full
-// blocks once they hold enough rows: a feed of small appends would
-// otherwise leave a filter per append.
+// bloomTail is the run of small blocks (appends of fewer than bloomSmall
+// rows each) at the end of the table, which the writer merges into larger
+// blocks once there are enough of them: a feed of small appends would
+// otherwise leave a filter per append. Blocks of bigger appends are left
+// as they are: merging them re-reads too many rows (measured: appends of
+// 1,000 rows spent a fifth of their time merging).
 type bloomTail struct {
 	lo     int64 // the first seq of the run; 0 when there is none
 	rows   int64
 	blocks int
 }
 
-// Merge the tail once it has this many rows or blocks.
+// Merge the tail once it has this many rows or blocks; at most
+// bloomTailBlocks*bloomSmall rows are read again.
 const (
-	bloomTailRows   = bloomRows / 2
+	bloomSmall      = 128
+	bloomTailRows   = 1024
 	bloomTailBlocks = 32
 )
 
@@ -222,7 +226,7 @@ func (t bloomTail) next(bb *bloomBatch) bloomTail {
 	for _, b := range bb.blocks {
 		n := b.hi - b.lo + 1
 		switch {
-		case n >= bloomRows:
+		case n >= bloomSmall:
 			t = bloomTail{}
 		case t.lo == 0:
 			t = bloomTail{lo: b.lo, rows: n, blocks: 1}
