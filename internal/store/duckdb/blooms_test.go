@@ -124,7 +124,7 @@ func TestBloomsSameAnswers(t *testing.T) {
 	// A keyword that is in one event: its block (and few others) is a
 	// candidate.
 	for _, kw := range rare {
-		cands, _, err := s.bloomCandidates(ctx, store.Query{Keywords: kw})
+		cands, _, _, err := s.bloomCandidates(ctx, store.Query{Keywords: kw})
 		if err != nil {
 			t.Fatal(err)
 		}
