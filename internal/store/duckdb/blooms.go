@@ -43,8 +43,8 @@ const (
 	// bloomParts is the most parts a block's filter is cut into; a small
 	// block (a small append) is cut into fewer, so that each part has a
 	// few hundred tokens.
-	bloomParts       = 64
-	bloomPartTokens  = 256
+	bloomParts      = 64
+	bloomPartTokens = 256
 	// bloomRangesLimit is the most seq ranges one query's SQL names: each
 	// is a test of every row (measured at 300k events: 60 ranges cost more
 	// than the scan they were to save).
