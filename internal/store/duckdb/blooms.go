@@ -45,10 +45,8 @@ const (
 	// few hundred tokens.
 	bloomParts      = 64
 	bloomPartTokens = 256
-	// bloomRangesLimit is the most seq ranges one query's SQL names: each
-	// is a test of every row (measured at 300k events: 60 ranges cost more
-	// than the scan they were to save).
-	bloomRangesLimit = 32
+	// bloomRangesLimit is the most seq ranges one query's SQL names.
+	bloomRangesLimit = 256
 )
 
 // bloomDDL creates the table of the filters.

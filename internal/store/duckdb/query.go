@@ -61,15 +61,10 @@ func (s *Store) plan(ctx context.Context, q store.Query) (*plan, error) {
 			// Only the rows of blocks whose filters may hold every
 			// keyword (and the rows stored before the filters) can match.
 			var err error
-			var looked int
-			if cands, from, looked, err = s.bloomCandidates(ctx, q); err != nil {
+			if cands, from, _, err = s.bloomCandidates(ctx, q); err != nil {
 				return nil, err
 			}
-			// When most blocks are candidates, naming them saves
-			// less than testing every row against them costs.
-			if from > 1 || len(cands)*4 < looked*3 {
-				up = append(up, seqRangesSQL(c, seqRanges(cands, from)))
-			}
+			up = append(up, seqRangesSQL(c, seqRanges(cands, from)))
 			if cands == nil {
 				cands = []bloomCand{}
 			}
