@@ -31,6 +31,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -325,7 +326,90 @@ func verifyReads(t *testing.T, base, token string, ref *crashRef, rng *rand.Rand
 			check(fmt.Sprintf("scenario %s for %s, limit %s, descending %v", sc.Name, sc.Param, l, desc), follow(t, q(v), token), want(f, desc))
 		}
 	}
+	checkKeywordsAndHistogram(t, base, token, bySeq, docs, pubs, want(nil, true))
 	return stored
+}
+
+// checkKeywordsAndHistogram: q (read through the store's blooms) and the
+// hourly histogram (read from its hourly counts) agree with the events
+// after a kill, as the structures are written in the rows' transactions.
+func checkKeywordsAndHistogram(t *testing.T, base, token string, bySeq []string, docs map[string]any, pubs map[string]time.Time, newest []string) {
+	t.Helper()
+	if len(bySeq) == 0 {
+		return
+	}
+	var kws []string
+	for _, id := range []string{bySeq[0], bySeq[len(bySeq)/2], bySeq[len(bySeq)-1]} {
+		kws = append(kws, strings.ToLower(id))
+		for _, v := range filter.Resolve(docs[id], filter.Path{"actor", "alternateId"}) {
+			if s, ok := v.(string); ok {
+				kws = append(kws, strings.ToLower(s))
+			}
+		}
+	}
+	for _, kw := range kws {
+		var wantIDs []string
+		for _, id := range newest {
+			if filter.MatchKeywords([]string{kw}, docs[id]) {
+				wantIDs = append(wantIDs, id)
+			}
+		}
+		v := url.Values{"since": {"2000-01-01T00:00:00Z"}, "until": {"2100-01-01T00:00:00Z"}, "limit": {"50"}, "q": {kw}, "sortOrder": {"DESCENDING"}}
+		if got := follow(t, base+"/api/v1/logs?"+v.Encode(), token); !slices.Equal(got, wantIDs) {
+			t.Fatalf("q=%s: %d events, the evaluator says %d", kw, len(got), len(wantIDs))
+		}
+	}
+	first, last := pubs[bySeq[0]], pubs[bySeq[0]]
+	wantCounts := map[string]map[string]int64{}
+	for _, id := range bySeq {
+		p := pubs[id]
+		first, last = minTime(first, p), maxTime(last, p)
+		start := p.Truncate(time.Hour).UTC().Format(time.RFC3339)
+		outcome := ""
+		for _, v := range filter.Resolve(docs[id], filter.Path{"outcome", "result"}) {
+			outcome, _ = v.(string)
+		}
+		if wantCounts[start] == nil {
+			wantCounts[start] = map[string]int64{}
+		}
+		wantCounts[start][outcome]++
+	}
+	v := url.Values{"step": {"1h"}, "since": {first.Truncate(time.Hour).Format(time.RFC3339)}, "until": {last.Truncate(time.Hour).Add(time.Hour).Format(time.RFC3339)}}
+	req, _ := http.NewRequest(http.MethodGet, base+"/api/idlog/v1/histogram?"+v.Encode(), nil)
+	req.Header.Set("Authorization", "SSWS "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var buckets []struct {
+		Start  string
+		Counts map[string]int64
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&buckets); err != nil {
+		t.Fatalf("histogram: %v", err)
+	}
+	gotCounts := map[string]map[string]int64{}
+	for _, b := range buckets {
+		gotCounts[b.Start] = b.Counts
+	}
+	if !reflect.DeepEqual(gotCounts, wantCounts) {
+		t.Fatalf("hourly histogram: %d buckets, the events make %d (or counts differ)", len(gotCounts), len(wantCounts))
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 func copySet(m map[string]bool) map[string]bool {

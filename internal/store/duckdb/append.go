@@ -35,6 +35,7 @@ type row struct {
 	members   []any
 	items     []string // target elements, or nil
 	targetIDs any      // target_ids as a JSON array text, or nil
+	tokens    []uint64 // hashes of the q tokens, for the blooms (blooms.go)
 }
 
 // prepareInto projects events into rows (base is the index of events[0] in
@@ -94,6 +95,7 @@ func prepareInto(rows []row, events []store.Event, base int) error {
 		}
 		rows[j] = row{targetIDs: idsJSON, uuid: e.UUID, published: pub, odd: odd, idxOdd: oddCols&indexedMask != 0 || d.Dup, kwplain: d.Plain, arrays: arrays, cols: cols,
 			layout: layout, rest: rest, members: mems, items: items}
+		rows[j].tokens = appendTokenHashes(make([]uint64, 0, 128), e.Raw)
 	}
 	return nil
 }
@@ -297,6 +299,12 @@ type writer struct {
 	// file is told each commit's last seq, for the other Stores of the
 	// file in this process (nil for an in-memory store).
 	file *fileState
+	// countDeltas is how many rows of deltas event_counts got since the
+	// writer last folded it (rollup.go).
+	countDeltas int
+	// bloomTail is the run of small blocks of blooms at the end
+	// (blooms.go); none after an open.
+	bloomTail bloomTail
 }
 
 // maxGroup bounds the events merged into one transaction.
@@ -484,7 +492,12 @@ func (w *writer) store(group []*job) ([]store.AppendResult, error) {
 	var indexed []posting
 	res := make([]store.AppendResult, len(group))
 	startSeq := w.lastSeq
+	var tail bloomTail
 	err := w.tx(func(c *sql.Conn) error {
+		// The blooms and counts of the rows go in the same transaction
+		// (blooms.go, rollup.go).
+		blooms, counts := &bloomBatch{}, countBatch{}
+		tail = w.bloomTail
 		// Rows are appended as they come from their callers, so the
 		// uuids that may be stored already (hash hits, mostly real
 		// duplicates) are looked up one chunk at a time.
@@ -524,6 +537,8 @@ func (w *writer) store(group []*job) ([]store.AppendResult, error) {
 						stored[r.uuid] = struct{}{}
 						seq++
 						indexed = append(indexed, posting{seq: seq, uuid: r.uuid, published: r.published, cols: r.cols, odd: r.idxOdd})
+						blooms.add(seq, &r)
+						counts.add(&r)
 						res[gi].Added++
 						vals = append(vals[:0], seq, r.uuid, r.published, r.odd, r.kwplain, r.arrays)
 						for _, v := range r.cols {
@@ -555,6 +570,18 @@ func (w *writer) store(group []*job) ([]store.AppendResult, error) {
 		if err != nil {
 			return err
 		}
+		if err := blooms.write(c); err != nil {
+			return err
+		}
+		if tail = w.bloomTail.next(blooms); tail.rows >= bloomTailRows || tail.blocks >= bloomTailBlocks {
+			if err := mergeTail(ctx, c, tail, seq); err != nil {
+				return err
+			}
+			tail = bloomTail{}
+		}
+		if err := counts.write(ctx, c, w); err != nil {
+			return err
+		}
 		for _, j := range group {
 			if j.ckpt != nil {
 				if _, err := c.ExecContext(ctx, `INSERT OR REPLACE INTO checkpoints VALUES ($1, $2)`, j.ckpt[0], j.ckpt[1]); err != nil {
@@ -574,6 +601,7 @@ func (w *writer) store(group []*job) ([]store.AppendResult, error) {
 		w.lastSeq = startSeq
 		return nil, err
 	}
+	w.bloomTail = tail
 	if err := w.idx.add(ctx, w.conn, indexed, startSeq, w.lastSeq); err != nil {
 		// The rows are stored; the next add (or open) indexes them from
 		// the table, and pages meanwhile read past the marker.

@@ -36,6 +36,10 @@ type Store struct {
 
 	noPostings bool // tests and benchmarks compare pages without them
 	log        *slog.Logger
+
+	noBlooms   bool  // q without the blooms (blooms.go), for the same
+	noRollup   bool  // histograms without event_counts (rollup.go), for the same
+	bloomsFrom int64 // the first seq the blooms cover (derived.go)
 }
 
 // Options are the settings of OpenWith.
@@ -225,6 +229,9 @@ func (s *Store) init() error {
 		}
 	}
 	if err := s.migrate(); err != nil {
+		return err
+	}
+	if err := s.addDerived(); err != nil { // derived.go
 		return err
 	}
 	// A page's rows are read by seq (query.go: fetch). Without an index
@@ -436,6 +443,9 @@ func (s *Store) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
 				return err
 			}
 			if n, err = r.RowsAffected(); err != nil {
+				return err
+			}
+			if err := pruneDerived(ctx, tx, t); err != nil { // derived.go
 				return err
 			}
 			return tx.QueryRowContext(ctx, `SELECT last_seq FROM state WHERE id = 1`).Scan(&last)

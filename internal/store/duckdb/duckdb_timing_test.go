@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -146,14 +147,27 @@ func BenchmarkScenarioUserNewest100(b *testing.B) {
 	}
 }
 
+// BenchmarkKeywordQuery times a q page (newest 100) for a frequent actor's
+// login and for one event's uuid, read through the blooms (blooms.go) and
+// by the scan they replace, in the same run.
 func BenchmarkKeywordQuery(b *testing.B) {
 	s := benchStore(b)
 	user := frequentActor(b, s)
-	q := store.Query{Keywords: []string{user}, Descending: true, Limit: 100}
-	b.ReportAllocs()
-	for range b.N {
-		if _, err := s.Query(context.Background(), q); err != nil {
-			b.Fatal(err)
+	rare := strings.ToLower(bench.events[len(bench.events)/3].UUID)
+	for _, kw := range []struct{ name, kw string }{{"user", user}, {"uuid", rare}} {
+		for _, how := range []string{"blooms", "scan"} {
+			b.Run(kw.name+"/"+how, func(b *testing.B) {
+				s.noBlooms = how == "scan"
+				defer func() { s.noBlooms = false }()
+				q := store.Query{Keywords: []string{kw.kw}, Descending: true, Limit: 100}
+				b.ReportAllocs()
+				for range b.N {
+					s.DropCache()
+					if _, err := s.Query(context.Background(), q); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		}
 	}
 }
@@ -169,13 +183,21 @@ func BenchmarkGenericPathQuery(b *testing.B) {
 	}
 }
 
+// BenchmarkHistogramHourly times an hourly histogram of every event, from
+// event_counts (rollup.go) and by the scan it replaces, in the same run.
 func BenchmarkHistogramHourly(b *testing.B) {
 	s := benchStore(b)
-	b.ReportAllocs()
-	for range b.N {
-		if _, err := s.Histogram(context.Background(), store.Query{}, time.Hour); err != nil {
-			b.Fatal(err)
-		}
+	for _, how := range []string{"rollup", "scan"} {
+		b.Run(how, func(b *testing.B) {
+			s.noRollup = how == "scan"
+			defer func() { s.noRollup = false }()
+			b.ReportAllocs()
+			for range b.N {
+				if _, err := s.Histogram(context.Background(), store.Query{}, time.Hour); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

@@ -17,7 +17,9 @@ import (
 //	1  files written before the version was kept (up to commit 93ee9f8);
 //	   the oldest of them lack target_ids_json, which migrate adds
 //	2  the idlog_meta table records the format
-const FormatVersion = 2
+//	3  the blooms and event_counts tables (derived.go); a file of format 2
+//	   gets them at open
+const FormatVersion = 3
 
 // checkFormat reads the file's format before anything is created or
 // changed in it, and refuses a newer one. It returns the format found: 0

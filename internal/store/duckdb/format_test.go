@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -22,6 +23,8 @@ import (
 var releaseFiles = []string{
 	// Commit 93ee9f8, before the store kept a format version.
 	"testdata/release-93ee9f8.duckdb.gz",
+	// Commit ea0d921, format 2: before the blooms and event_counts.
+	"testdata/release-ea0d921.duckdb.gz",
 }
 
 const releaseEvents = 500
@@ -136,6 +139,7 @@ func TestOpenReleaseFiles(t *testing.T) {
 			if st, _ := s.Stats(ctx); st.MaxSeq != releaseEvents+10 {
 				t.Errorf("max seq after append = %d", st.MaxSeq)
 			}
+			checkMigratedDerived(t, s, append(want, more...))
 			if err := s.Close(); err != nil {
 				t.Fatal(err)
 			}
@@ -173,7 +177,7 @@ func TestRefuseNewerFormat(t *testing.T) {
 	if !errors.Is(err, store.ErrFormat) {
 		t.Errorf("error %v does not wrap store.ErrFormat", err)
 	}
-	for _, want := range []string{path, "format 99", "up to 2", "newer idlog"} {
+	for _, want := range []string{path, "format 99", "up to " + strconv.Itoa(FormatVersion), "newer idlog"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}

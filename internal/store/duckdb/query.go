@@ -23,9 +23,13 @@ type plan struct {
 	q      store.Query
 	c      *compiler
 	idx    *postings // for pages (Query); nil when the store is told not to use them
+	// cands are the blocks the blooms name for q's keywords (blooms.go),
+	// nil without keywords or blooms.
+	cands      []bloomCand
+	bloomsFrom int64 // the first seq the blooms cover
 }
 
-func (s *Store) plan(q store.Query) (*plan, error) {
+func (s *Store) plan(ctx context.Context, q store.Query) (*plan, error) {
 	c := &compiler{}
 	f, err := c.expr(q.Filter)
 	if err != nil {
@@ -49,8 +53,22 @@ func (s *Store) plan(q store.Query) (*plan, error) {
 			up = append(up, "(NOT kwplain)")
 		}
 	}
+	var cands []bloomCand
+	var from int64
 	if len(q.Keywords) > 0 {
 		lo = sqlFalse
+		if !s.noBlooms {
+			// Only the rows of blocks whose filters may hold every
+			// keyword (and the rows stored before the filters) can match.
+			var err error
+			if cands, from, _, err = s.bloomCandidates(ctx, q); err != nil {
+				return nil, err
+			}
+			up = append(up, seqRangesSQL(c, seqRanges(cands, from)))
+			if cands == nil {
+				cands = []bloomCand{}
+			}
+		}
 	}
 	if !q.Since.IsZero() {
 		up = append(up, "published >= "+c.arg(ms(q.Since)))
@@ -58,7 +76,7 @@ func (s *Store) plan(q store.Query) (*plan, error) {
 	if !q.Until.IsZero() {
 		up = append(up, "published < "+c.arg(ms(q.Until)))
 	}
-	return &plan{up: strings.Join(up, " AND "), lo: lo, args: c.args, q: q, c: c, idx: s.idx()}, nil
+	return &plan{up: strings.Join(up, " AND "), lo: lo, args: c.args, q: q, c: c, idx: s.idx(), cands: cands, bloomsFrom: from}, nil
 }
 
 // exact reports whether SQL alone answers the query.
@@ -84,7 +102,7 @@ func (p *plan) verify(raw string) (any, bool) {
 // JSON for just the rows the page needs, by seq. Reading the member texts of
 // every candidate before the top-N is what made a page slow on a big store.
 func (s *Store) Query(ctx context.Context, q store.Query) ([]store.Event, error) {
-	p, err := s.plan(q)
+	p, err := s.plan(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -191,40 +209,53 @@ const (
 func (p *plan) slices(chunk int) []span {
 	q := p.q
 	whole := []span{{}}
-	if chunk == 0 || len(q.Keywords) == 0 || q.Order != store.ByPublished || q.Since.IsZero() || q.Until.IsZero() {
+	if chunk == 0 || len(q.Keywords) == 0 || q.Order != store.ByPublished || p.cands == nil && (q.Since.IsZero() || q.Until.IsZero()) {
 		return whole
 	}
-	lo, hi := ms(q.Since), ms(q.Until)
+	var lo, hi time.Time
+	if !q.Since.IsZero() {
+		lo = ms(q.Since)
+	}
+	if !q.Until.IsZero() {
+		hi = ms(q.Until)
+	}
 	if a := q.After; a != nil {
 		// The keyset condition excludes the rest; the spans need only not
 		// be wasted on it.
 		if q.Descending {
-			hi = minTime(hi, ms(a.Published).Add(time.Millisecond))
+			if t := ms(a.Published).Add(time.Millisecond); hi.IsZero() || t.Before(hi) {
+				hi = t
+			}
 		} else {
 			lo = maxTime(lo, ms(a.Published))
 		}
 	}
-	if !lo.Before(hi) {
+	if !lo.IsZero() && !hi.IsZero() && !lo.Before(hi) {
 		return whole
 	}
-	var out []span
-	for w := sliceFirst; ; w *= sliceGrowth {
-		if q.Descending {
-			from := hi.Add(-w)
-			if !from.After(lo) {
-				return append(out, span{to: hi})
+	// The cuts between spans: days growing fourfold from the near end,
+	// and with the blooms, the edges of the nearest candidate blocks.
+	var cuts []time.Time
+	if !lo.IsZero() && !hi.IsZero() {
+		at := hi
+		if !q.Descending {
+			at = lo
+		}
+		for w := sliceFirst; ; w *= sliceGrowth {
+			if q.Descending {
+				if at = at.Add(-w); !at.After(lo) {
+					break
+				}
+			} else if at = at.Add(w); !at.Before(hi) {
+				break
 			}
-			out = append(out, span{from: from, to: hi})
-			hi = from
-		} else {
-			to := lo.Add(w)
-			if !to.Before(hi) {
-				return append(out, span{from: lo})
-			}
-			out = append(out, span{from: lo, to: to})
-			lo = to
+			cuts = append(cuts, at)
 		}
 	}
+	if p.cands != nil {
+		cuts = append(cuts, bloomCuts(p.cands, q.Descending)...)
+	}
+	return cutSpans(cuts, lo, hi, q.Descending, p.cands, p.bloomsFrom) // blooms.go
 }
 
 // postingWindow is the least number of candidates taken at a time; a
@@ -404,13 +435,6 @@ func (s *Store) decide(ctx context.Context, p *plan, w []cand) ([]key, error) {
 		keys = append(keys, k)
 	}
 	return keys, nil
-}
-
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
 }
 
 func maxTime(a, b time.Time) time.Time {
@@ -631,7 +655,7 @@ func (s *Store) unsure(ctx context.Context, p *plan, cols []string, fn func(doc 
 
 // Count implements store.Store.
 func (s *Store) Count(ctx context.Context, q store.Query) (int64, error) {
-	p, err := s.plan(q)
+	p, err := s.plan(ctx, q)
 	if err != nil {
 		return 0, err
 	}
@@ -655,11 +679,19 @@ func (s *Store) Count(ctx context.Context, q store.Query) (int64, error) {
 
 // Histogram implements store.Store.
 func (s *Store) Histogram(ctx context.Context, q store.Query, step time.Duration) ([]store.Bucket, error) {
-	stepMS := step.Milliseconds()
-	if stepMS <= 0 {
+	if step.Milliseconds() <= 0 {
 		return nil, fmt.Errorf("duckdb: histogram step %v is below a millisecond", step)
 	}
-	p, err := s.plan(q)
+	if out, ok, err := s.rollupHistogram(ctx, q, step); err != nil || ok { // rollup.go
+		return out, err
+	}
+	return s.scanHistogram(ctx, q, step)
+}
+
+// scanHistogram counts the events themselves.
+func (s *Store) scanHistogram(ctx context.Context, q store.Query, step time.Duration) ([]store.Bucket, error) {
+	stepMS := step.Milliseconds()
+	p, err := s.plan(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -721,7 +753,7 @@ func (s *Store) Histogram(ctx context.Context, q store.Query, step time.Duration
 // as their JSON text, booleans as true/false; objects are not counted. Every
 // value the path fans out to counts, so an event with two targets counts twice.
 func (s *Store) TopValues(ctx context.Context, q store.Query, path filter.Path, n int) ([]store.ValueCount, error) {
-	p, err := s.plan(q)
+	p, err := s.plan(ctx, q)
 	if err != nil {
 		return nil, err
 	}

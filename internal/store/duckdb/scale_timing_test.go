@@ -58,7 +58,7 @@ func TestScaleQueryTimes(t *testing.T) {
 			if kw != nil {
 				q.Keywords = kw[0]
 			}
-			p, err := s.plan(q)
+			p, err := s.plan(context.Background(), q)
 			if err != nil {
 				t.Fatal(err)
 			}
