@@ -122,6 +122,13 @@ func TestClickToFilter(t *testing.T) {
 			sel := `#rows tr.ev:last-of-type button.v[data-path="eventType"]`
 			et := eval[string](t, ctx, `document.querySelector(`+jsString(sel)+`).textContent`)
 			clickWith(t, ctx, sel, tc.mods)
+			if !ranWithin(t, ctx, n, 5*time.Second) && location(t, ctx).Query().Get("search") == before {
+				// The click started nothing and the query is unchanged:
+				// on a loaded machine the row can move between reading
+				// its position and the click (seen once in CI). Click
+				// once more at its new position.
+				clickWith(t, ctx, sel, tc.mods)
+			}
 			waitRun(t, ctx, n)
 			q := location(t, ctx).Query()
 			search := q.Get("search")

@@ -246,18 +246,27 @@ func (s *server) signIn(t testing.TB, ctx context.Context, target string) {
 // after run number > runs, and the list is not loading.
 func waitRun(t testing.TB, ctx context.Context, after int) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	if !ranWithin(t, ctx, after, 60*time.Second) {
+		t.Fatalf("the page did not finish a search (runs > %d) in time", after)
+	}
+}
+
+// ranWithin reports whether the page finished a search (runs > after)
+// within d.
+func ranWithin(t testing.TB, ctx context.Context, after int, d time.Duration) bool {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
 		st := eval[struct {
 			Runs   int    `json:"runs"`
 			Status string `json:"status"`
 		}](t, ctx, `({runs: window.idlogPerf ? idlogPerf.runs : 0, status: document.getElementById("list-status").textContent})`)
 		if st.Runs > after && st.Status != "Loading…" {
-			return
+			return true
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("the page did not finish a search (runs > %d) in time", after)
+	return false
 }
 
 func runs(t testing.TB, ctx context.Context) int {
