@@ -241,6 +241,10 @@ func TestGrowthMarkdown(t *testing.T) {
 			"| `serve` start to first answer grows ≤ 1.5× | 4.00× | **missed** |",
 			"| `serve` RSS grows ≤ 1.5× | 1.95× | **missed** |",
 		}, nil},
+		{"the simulator's sizes (about 1M and 10M)", []GrowthRow{row(998_224, 2*time.Second, 700e6), row(9_984_893, 5*time.Second, 1600e6)}, []string{
+			"| `serve` start to first answer ≤ 1.5 s | 5000.0 ms | **missed** |",
+			"| `serve` RSS grows ≤ 1.5× | 2.29× | **missed** |",
+		}, []string{"not measured", "target is 10M against 1M"}},
 		{"small sizes", []GrowthRow{row(100_000, time.Second, 200e6), row(300_000, time.Second, 200e6)}, []string{
 			"not measured at 10M (largest here: 300000)", "target is 10M against 1M; here 300000 against 100000",
 		}, []string{"met", "missed"}},
