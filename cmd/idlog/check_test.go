@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -11,30 +9,12 @@ import (
 	"testing"
 
 	"github.com/idlog/idlog/internal/store"
+	"github.com/idlog/idlog/internal/store/duckdb/duckdbtest"
 )
 
-// crashedMirror copies the store damaged by crashes (see
-// internal/store/duckdb/integrity_test.go) and returns its store URL.
-func crashedMirror(t *testing.T) string {
-	t.Helper()
-	src, err := os.Open("../../internal/store/duckdb/testdata/crashed-mirror.duckdb")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	path := filepath.Join(t.TempDir(), "mirror.duckdb")
-	dst, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		t.Fatal(err)
-	}
-	if err := dst.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return "duckdb:" + path
-}
+// crashedMirror copies the store damaged by crashes and returns its store
+// URL.
+func crashedMirror(t *testing.T) string { return "duckdb:" + duckdbtest.CrashedMirror(t) }
 
 // TestCheckCrashedMirror: 'idlog check' reports the damage of the store as
 // found and changes nothing; --repair mends it; then it is clean.

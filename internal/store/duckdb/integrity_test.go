@@ -3,7 +3,6 @@ package duckdb
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/idlog/idlog/internal/filter"
 	"github.com/idlog/idlog/internal/store"
+	"github.com/idlog/idlog/internal/store/duckdb/duckdbtest"
 )
 
 // The store in testdata/crashed-mirror.duckdb was written by 'idlog pull'
@@ -20,29 +20,10 @@ import (
 // Okta org while the process was SIGKILLed 16 times; its seq index finds
 // none of its rows by seq (shared/repro/crashed-mirror). That release
 // answered every query over it short or empty.
-const crashedMirrorEvents = 4000
+const crashedMirrorEvents = duckdbtest.CrashedMirrorEvents
 
 // crashedMirror returns the path of a writable copy of the damaged store.
-func crashedMirror(t *testing.T) string {
-	t.Helper()
-	src, err := os.Open("testdata/crashed-mirror.duckdb")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	path := filepath.Join(t.TempDir(), "mirror.duckdb")
-	dst, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		t.Fatal(err)
-	}
-	if err := dst.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
+func crashedMirror(t *testing.T) string { return duckdbtest.CrashedMirror(t) }
 
 // readShapes are the page reads an API client or the CLI makes: polling
 // by seq, bounded pages in both orders, pages of every size the damage
