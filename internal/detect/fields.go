@@ -141,6 +141,22 @@ func (e *Engine) Decode(raw []byte) (Event, error) {
 	return eventOf(m)
 }
 
+// Members returns the top-level LogEvent members the engine's rules read
+// (with uuid, published and eventType), sorted; ok is false when some rule
+// can read anywhere and the whole event is needed. A store that hands over
+// only these members (store.Projector) gives every rule the decisions the
+// whole event gives: Decode keeps nothing else.
+func (e *Engine) Members() (names []string, ok bool) {
+	if e.selAll {
+		return nil, false
+	}
+	for k := range e.sel {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return names, true
+}
+
 // eventOf reads the uuid and published time of a decoded event.
 func eventOf(m map[string]any) (Event, error) {
 	u, _ := m["uuid"].(string)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/idlog/idlog/internal/filter"
+	"github.com/idlog/idlog/internal/store"
 )
 
 // Prefilter is a filter that every event some rule can match satisfies:
@@ -120,4 +121,26 @@ func Replay(ctx context.Context, eng *Engine, read func(fn func(raw []byte) erro
 		return nil, n, err
 	}
 	return alerts, n, nil
+}
+
+// ProjectedReader returns a read function for Replay that streams the
+// events of q (a range, optionally filtered) out of st with only the
+// top-level members eng's rules read (Engine.Members), when st can
+// (store.Projector). ok is false when it cannot, or when some rule reads
+// anywhere: the caller then reads whole events with st's Query. Reading
+// whole events page by page was nearly all of a replay's time (see
+// docs/benchmarks.md, "Replay over history"); the rules decide the same on
+// the projected events, since Decode keeps only those members anyway.
+func ProjectedReader(ctx context.Context, st store.Store, q store.Query, eng *Engine) (read func(fn func(raw []byte) error) error, ok bool) {
+	pj, ok := st.(store.Projector)
+	if !ok {
+		return nil, false
+	}
+	members, ok := eng.Members()
+	if !ok {
+		return nil, false
+	}
+	return func(fn func(raw []byte) error) error {
+		return pj.Project(ctx, q, members, func(e store.Event) error { return fn(e.Raw) })
+	}, true
 }

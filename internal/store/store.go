@@ -166,6 +166,25 @@ type Store interface {
 	Close() error
 }
 
+// Projector is a store that can stream the events of a time range with only
+// some of their top-level members, reading them in one pass rather than a
+// page at a time. A replay of rules over history (idlog detect) reads every
+// event of a long range but only the members its rules look at; rebuilding
+// whole events page by page was nearly all of its time.
+type Projector interface {
+	// Project calls fn with every event matching q's Filter, Keywords,
+	// Since and Until, in ascending (published, seq) order; q's Order,
+	// Descending, After and Limit must be left zero. Each event has Seq,
+	// UUID and Published set, and a Raw that is a JSON object holding,
+	// of the event's top-level members, each one named in members, byte
+	// for byte as Query returns it and in the same order. Raw may hold
+	// other members too (an event the store keeps whole is handed over
+	// whole), so a reader must look only at the members it named. Raw is
+	// the caller's to keep. Every matching event is handed over, or
+	// Project returns an error; an error from fn stops it and is returned.
+	Project(ctx context.Context, q Query, members []string, fn func(Event) error) error
+}
+
 // Checkpointer is implemented by stores that can keep a small named value in
 // the same transaction as a batch. The collector keeps Okta's next link this
 // way, so a crash can never separate "these events are stored" from "this is

@@ -326,7 +326,13 @@ var rawColumns = func() string {
 var nRawColumns = strings.Count(rawColumns, ",") + 1
 
 // rebuild gives back the event's JSON from the values of rawColumns.
-func rebuild(v []any) (string, error) {
+func rebuild(v []any) (string, error) { return rebuildMembers(v, nil) }
+
+// rebuildMembers is rebuild keeping, of the members the layout names, only
+// those want marks (by memberIndex; nil keeps all). The values of
+// rawColumns that only left-out members need may be NULL (projectColumns).
+// An event kept whole in rest comes back whole.
+func rebuildMembers(v []any, want []bool) (string, error) {
 	layout, _ := v[0].(string)
 	if layout == "" {
 		rest, ok := v[1].(string)
@@ -350,11 +356,23 @@ func rebuild(v []any) (string, error) {
 		}
 	}
 	var b strings.Builder
+	size := 2
+	for i := range members {
+		if t, ok := v[4+i].(string); ok && (want == nil || want[i]) {
+			size += len(t) + len(members[i]) + 4
+		}
+	}
+	b.Grow(size + size/4) // room for the values of the markers
+	n := 0
 	b.WriteByte('{')
-	for n, k := range keys {
+	for _, k := range keys {
+		if want != nil && !want[memberIndex[k]] {
+			continue
+		}
 		if n > 0 {
 			b.WriteByte(',')
 		}
+		n++
 		b.WriteString(quotedMember[k])
 		b.WriteByte(':')
 		text, ok := v[4+memberIndex[k]].(string)
@@ -368,25 +386,51 @@ func rebuild(v []any) (string, error) {
 			els := unsubstTargets(stringList(v[4+len(members)]), ids, typed)
 			text = "[" + strings.Join(els, ",") + "]"
 		}
-		for _, s := range substs[k] {
-			if !strings.Contains(text, s.marker) {
-				continue
-			}
-			var val string
-			switch s.col {
-			case -1:
-				val = uuid
-			case -2:
-				val = pub.UTC().Format(publishedFormat)
-			default:
-				val = typed[s.col]
-			}
-			text = strings.ReplaceAll(text, s.marker, `"`+val+`"`)
-		}
-		b.WriteString(text)
+		unmark(&b, text, substs[k], uuid, pub, typed)
 	}
 	b.WriteByte('}')
 	return b.String(), nil
+}
+
+// unmark writes text to b with each marker of subs replaced by the value it
+// stands for, in one pass (a marker of another code is left as it is, as
+// it was written). Markers are whole string tokens: split keeps whole any
+// event whose text holds the marker's escape.
+func unmark(b *strings.Builder, text string, subs []subst, uuid string, pub time.Time, typed []string) {
+	const lead = `"\u0001` // a marker's first 7 bytes; its code and '"' follow
+	for {
+		j := strings.Index(text, lead)
+		if j < 0 || j+len(lead)+2 > len(text) {
+			b.WriteString(text)
+			return
+		}
+		end := j + len(lead) + 2
+		m := text[j:end]
+		var sub *subst
+		for i := range subs {
+			if subs[i].marker == m {
+				sub = &subs[i]
+				break
+			}
+		}
+		if sub == nil {
+			b.WriteString(text[:j+1])
+			text = text[j+1:]
+			continue
+		}
+		b.WriteString(text[:j])
+		b.WriteByte('"')
+		switch sub.col {
+		case -1:
+			b.WriteString(uuid)
+		case -2:
+			b.WriteString(pub.UTC().Format(publishedFormat))
+		default:
+			b.WriteString(typed[sub.col])
+		}
+		b.WriteByte('"')
+		text = text[end:]
+	}
 }
 
 // quotedMember holds each member name as a JSON string; a layout only ever
