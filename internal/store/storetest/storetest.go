@@ -41,6 +41,7 @@ func Run(t *testing.T, open Opener) {
 	})
 	t.Run("PagingWhileAppending", func(t *testing.T) { testPagingWhileAppending(t, open) })
 	t.Run("DeleteBefore", func(t *testing.T) { testDelete(t, open) })
+	t.Run("Project", func(t *testing.T) { testProject(t, open) })
 }
 
 // Dataset is the suite's data: synthetic events appended out of published
