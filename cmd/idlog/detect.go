@@ -93,10 +93,6 @@ func (rf *ruleFlags) load(w io.Writer, verbose bool) ([]*detect.Rule, int, error
 	return rules, refused, nil
 }
 
-// detectProjection lets tests replay from whole events on a store that
-// could project, to compare the two.
-var detectProjection = true
-
 func runDetect(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("detect", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
@@ -193,7 +189,7 @@ Flags:
 	read := func(fn func([]byte) error) error {
 		return b.query(ctx, eq, func(raw json.RawMessage) error { return fn(raw) })
 	}
-	if !b.remote && detectProjection {
+	if !b.remote {
 		// A store that can hand over only the members the rules read, in
 		// one pass over the range, does (DuckDB); others are paged.
 		q := store.Query{Filter: eq.expr, Since: eq.since, Until: eq.until}
