@@ -103,8 +103,15 @@ func (p *Pipeline) Ingest(ctx context.Context, r io.Reader, progress func(Progre
 	defer cancel()
 
 	// One batch queued while one is being appended and one is being filled:
-	// memory stays at about three batches whatever the input size.
+	// memory stays at about three batches whatever the input size. With a
+	// store.AppendStarter the second batch under way takes the queued one's
+	// place: the decoder waits with its full batch until one is stored
+	// (decoding is several times faster than storing, so it keeps up).
+	starter, _ := p.st.(store.AppendStarter)
 	queue := make(chan batch, 1)
+	if starter != nil {
+		queue = make(chan batch)
+	}
 	rej := &rejections{max: p.opt.MaxRejections}
 	decoded := make(chan error, 1)
 	go func() { decoded <- p.decode(ctx, r, queue, rej) }()
@@ -115,7 +122,6 @@ func (p *Pipeline) Ingest(ctx context.Context, r io.Reader, progress func(Progre
 	// the next batch are prepared while the engine commits the last.
 	var res Result
 	var werr error
-	starter, _ := p.st.(store.AppendStarter)
 	var pending []started
 	// finish waits for the oldest batch started and counts it. After a
 	// failure the batches behind it are still waited for and counted,
