@@ -95,7 +95,7 @@ func prepareInto(rows []row, events []store.Event, base int) error {
 		}
 		rows[j] = row{targetIDs: idsJSON, uuid: e.UUID, published: pub, odd: odd, idxOdd: oddCols&indexedMask != 0 || d.Dup, kwplain: d.Plain, arrays: arrays, cols: cols,
 			layout: layout, rest: rest, members: mems, items: items}
-		rows[j].tokens = appendTokenHashes(make([]uint64, 0, 128), e.Raw)
+		rows[j].tokens = appendDocTokenHashes(make([]uint64, 0, 128), d)
 	}
 	return nil
 }

@@ -31,6 +31,16 @@ func checkTokenHashes(t *testing.T, raw []byte) {
 			t.Errorf("%s: token %q missing", raw, tok)
 		}
 	}
+	if d, err := event.Walk(raw); err == nil {
+		// The walked event's hashes are the text's, as a set.
+		fromDoc := map[uint64]bool{}
+		for _, h := range appendDocTokenHashes(nil, d) {
+			fromDoc[h] = true
+		}
+		if !maps.Equal(fromDoc, got) {
+			t.Errorf("%s: %d hashes from the walked event, %d from the text", raw, len(fromDoc), len(got))
+		}
+	}
 	if d, err := event.Walk(raw); err == nil && !d.Dup {
 		// Only a repeated key may add tokens the decoded event lacks.
 		for h := range got {
