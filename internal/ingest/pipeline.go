@@ -103,40 +103,74 @@ func (p *Pipeline) Ingest(ctx context.Context, r io.Reader, progress func(Progre
 	defer cancel()
 
 	// One batch queued while one is being appended and one is being filled:
-	// memory stays at about three batches whatever the input size.
+	// memory stays at about three batches whatever the input size. With a
+	// store.AppendStarter the second batch under way takes the queued one's
+	// place: the decoder waits with its full batch until one is stored
+	// (decoding is several times faster than storing, so it keeps up).
+	starter, _ := p.st.(store.AppendStarter)
 	queue := make(chan batch, 1)
+	if starter != nil {
+		queue = make(chan batch)
+	}
 	rej := &rejections{max: p.opt.MaxRejections}
 	decoded := make(chan error, 1)
 	go func() { decoded <- p.decode(ctx, r, queue, rej) }()
 
 	// Append here, in the caller's goroutine, so that returning never waits
-	// for a read.
+	// for a read. A store that can start a batch before the one before is
+	// stored (store.AppendStarter) gets up to inFlight at once: the rows of
+	// the next batch are prepared while the engine commits the last.
 	var res Result
 	var werr error
+	var pending []started
+	// finish waits for the oldest batch started and counts it. After a
+	// failure the batches behind it are still waited for and counted,
+	// since they may be stored, but the error names the first.
+	finish := func() {
+		s := pending[0]
+		pending = pending[1:]
+		ar, err := s.wait()
+		if err != nil {
+			if werr == nil && ctx.Err() == nil {
+				werr = fmt.Errorf("storing events %d and on: %w", s.b.snap.Events-len(s.b.events)-s.b.dups, err)
+			}
+			return
+		}
+		res.Accepted += ar.Added
+		res.Duplicates += ar.Duplicates + s.b.dups
+		if progress != nil && werr == nil {
+			pr := s.b.snap
+			pr.Accepted, pr.Duplicates = res.Accepted, res.Duplicates
+			progress(pr)
+		}
+	}
 loop:
-	for {
+	for werr == nil {
 		select {
 		case b, ok := <-queue:
 			if !ok {
 				break loop
 			}
-			ar, err := p.st.Append(ctx, b.events)
-			if err != nil {
-				if ctx.Err() == nil {
-					werr = fmt.Errorf("storing events %d and on: %w", b.snap.Events-len(b.events)-b.dups, err)
-				}
-				break loop
+			if starter == nil {
+				pending = append(pending, started{b: b, wait: func() (store.AppendResult, error) { return p.st.Append(ctx, b.events) }})
+				finish()
+				continue
 			}
-			res.Accepted += ar.Added
-			res.Duplicates += ar.Duplicates + b.dups
-			if progress != nil {
-				pr := b.snap
-				pr.Accepted, pr.Duplicates = res.Accepted, res.Duplicates
-				progress(pr)
+			wait, err := starter.StartAppend(ctx, b.events)
+			if err != nil {
+				pending = append(pending, started{b: b, wait: func() (store.AppendResult, error) { return store.AppendResult{}, err }})
+			} else {
+				pending = append(pending, started{b: b, wait: wait})
+			}
+			for len(pending) >= inFlight || err != nil && len(pending) > 0 {
+				finish()
 			}
 		case <-ctx.Done():
 			break loop
 		}
+	}
+	for len(pending) > 0 {
+		finish() // a started batch runs to its end
 	}
 	var derr error
 	if werr == nil && ctx.Err() == nil {
@@ -152,6 +186,16 @@ loop:
 		return res, fmt.Errorf("reading input: %w", derr)
 	}
 	return res, nil
+}
+
+// inFlight is how many batches Ingest keeps started on a store.AppendStarter:
+// two, one being stored while the next is prepared.
+const inFlight = 2
+
+// started is a batch handed to the store, and how to wait for it.
+type started struct {
+	b    batch
+	wait func() (store.AppendResult, error)
 }
 
 // rejections is shared by the decoder, which adds, and Ingest, which may

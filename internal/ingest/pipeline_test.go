@@ -312,3 +312,93 @@ func TestIngestCancelWhileReadBlocks(t *testing.T) {
 		t.Fatal("Ingest did not return while its reader was blocked")
 	}
 }
+
+// startStore is a store.AppendStarter: each batch is stored on its own
+// goroutine, in the order started, and failBatch (0-based) fails.
+type startStore struct {
+	*memStore
+	failBatch int
+	mu        sync.Mutex
+	started   int
+	open      int // started and not waited for yet
+	maxOpen   int
+	prev      chan struct{}
+}
+
+func (s *startStore) StartAppend(ctx context.Context, events []store.Event) (func() (store.AppendResult, error), error) {
+	s.mu.Lock()
+	k := s.started
+	s.started++
+	s.open++
+	s.maxOpen = max(s.maxOpen, s.open)
+	prev, done := s.prev, make(chan struct{})
+	s.prev = done
+	s.mu.Unlock()
+	type outcome struct {
+		r   store.AppendResult
+		err error
+	}
+	out := make(chan outcome, 1)
+	go func() {
+		defer close(done)
+		if prev != nil {
+			<-prev
+		}
+		if k == s.failBatch {
+			out <- outcome{err: errors.New("disk full")}
+			return
+		}
+		r, err := s.memStore.Append(ctx, events)
+		out <- outcome{r, err}
+	}()
+	return func() (store.AppendResult, error) {
+		o := <-out
+		s.mu.Lock()
+		s.open--
+		s.mu.Unlock()
+		return o.r, o.err
+	}, nil
+}
+
+// TestIngestStartsBatchesAhead: with a store.AppendStarter, Ingest keeps
+// two batches started, stores them in input order (the first copy of a
+// uuid wins), and its Result counts exactly what was stored, also when a
+// batch fails while the next one is under way.
+func TestIngestStartsBatchesAhead(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		failBatch int
+		wantErr   string
+	}{
+		{"all stored", -1, ""},
+		{"fourth batch fails", 3, "storing events 30 and on: disk full"},
+		{"last batch fails", 9, "storing events 90 and on: disk full"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var in strings.Builder
+			for i := range 100 {
+				// uuids 0-89, then 0-9 again: duplicates across batches.
+				in.WriteString(strings.Replace(ev(fmt.Sprint(i%90)), `"actor"`, fmt.Sprintf(`"n":%d,"actor"`, i), 1) + "\n")
+			}
+			st := &startStore{memStore: newMemStore(), failBatch: tc.failBatch}
+			res, err := New(st, Options{BatchEvents: 10}).Ingest(context.Background(), strings.NewReader(in.String()), nil)
+			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || err.Error() != tc.wantErr) {
+				t.Fatalf("err = %v, want %q", err, tc.wantErr)
+			}
+			if res.Accepted != len(st.byUUID) {
+				t.Errorf("Accepted %d, but %d events are stored", res.Accepted, len(st.byUUID))
+			}
+			if st.maxOpen != 2 {
+				t.Errorf("at most %d batches under way, want 2: one stored while the next is prepared", st.maxOpen)
+			}
+			for u, e := range st.byUUID {
+				if !strings.Contains(string(e.Raw), `"n":`+u+`,`) {
+					t.Errorf("uuid %s stored from %s, not its first copy", u, e.Raw)
+				}
+			}
+			if tc.failBatch < 0 && (res.Accepted != 90 || res.Duplicates != 10) {
+				t.Errorf("accepted %d, duplicates %d; want 90 and 10", res.Accepted, res.Duplicates)
+			}
+		})
+	}
+}

@@ -196,6 +196,20 @@ type Checkpointer interface {
 	Checkpoint(ctx context.Context, key string) (string, error)
 }
 
+// AppendStarter is implemented by stores that can take the next batch
+// while the one before is still being stored, so that a bulk import keeps
+// both the preparation of rows and the engine busy (the ingest pipeline
+// uses it when the store has it).
+type AppendStarter interface {
+	// StartAppend queues a batch behind the batches started before it and
+	// returns without waiting for it; wait returns what Append would have.
+	// Batches are stored in the order they were started, each atomically,
+	// so a uuid repeated across them is stored from the first. Once
+	// StartAppend returns nil, the batch runs to its end (wait says how)
+	// even when ctx ends. wait must be called once.
+	StartAppend(ctx context.Context, events []Event) (wait func() (AppendResult, error), err error)
+}
+
 // BackupInfo says what a backup holds.
 type BackupInfo struct {
 	// Seq is the highest ingest sequence in the backup: it holds every

@@ -62,6 +62,17 @@ func (c checked) Append(ctx context.Context, events []store.Event) (store.Append
 	return r, c.wrap(err)
 }
 
+func (c checked) StartAppend(ctx context.Context, events []store.Event) (func() (store.AppendResult, error), error) {
+	wait, err := c.Store.StartAppend(ctx, events)
+	if err != nil {
+		return nil, c.wrap(err)
+	}
+	return func() (store.AppendResult, error) {
+		r, err := wait()
+		return r, c.wrap(err)
+	}, nil
+}
+
 func (c checked) AppendCheckpoint(ctx context.Context, events []store.Event, key, value string) (store.AppendResult, error) {
 	r, err := c.Store.AppendCheckpoint(ctx, events, key, value)
 	return r, c.wrap(err)

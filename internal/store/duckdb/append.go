@@ -95,7 +95,7 @@ func prepareInto(rows []row, events []store.Event, base int) error {
 		}
 		rows[j] = row{targetIDs: idsJSON, uuid: e.UUID, published: pub, odd: odd, idxOdd: oddCols&indexedMask != 0 || d.Dup, kwplain: d.Plain, arrays: arrays, cols: cols,
 			layout: layout, rest: rest, members: mems, items: items}
-		rows[j].tokens = appendTokenHashes(make([]uint64, 0, 128), e.Raw)
+		rows[j].tokens = appendDocTokenHashes(make([]uint64, 0, 128), d)
 	}
 	return nil
 }
@@ -200,8 +200,10 @@ type job struct {
 	// goroutine, while the writer appends the chunks already prepared, in
 	// order: decoding and DuckDB's work overlap on the two cores.
 	chunks   []chunk
-	prepErr  error // the first chunk's error (writer only)
-	streamed bool  // the writer has waited for every chunk (writer only)
+	next     *atomic.Int64 // the next chunk to prepare
+	failed   *atomic.Bool  // a chunk's preparation failed
+	prepErr  error         // the first chunk's error (writer only)
+	streamed bool          // the writer has waited for every chunk (writer only)
 }
 
 type chunk struct {
@@ -353,20 +355,40 @@ func (j *job) wait() (store.AppendResult, error) {
 }
 
 func (w *writer) append(ctx context.Context, events []store.Event, ckpt *[2]string) (store.AppendResult, error) {
-	j := &job{ctx: ctx, rows: make([]row, len(events)), ckpt: ckpt, chunks: make([]chunk, (len(events)+prepChunk-1)/prepChunk)}
+	j, err := w.start(ctx, events, ckpt, 1)
+	if err != nil {
+		return store.AppendResult{}, err
+	}
+	j.prepareChunks(events, j.next, j.failed)
+	return j.wait()
+}
+
+// startAppend queues events and has them prepared on helper goroutines
+// only: the caller goes on (to decode the next batch, to start it) while
+// the writer stores this one.
+func (w *writer) startAppend(ctx context.Context, events []store.Event) (func() (store.AppendResult, error), error) {
+	j, err := w.start(ctx, events, nil, 0)
+	if err != nil {
+		return nil, err
+	}
+	return j.wait, nil
+}
+
+// start queues a job for events and starts its preparation on one helper
+// goroutine per CPU, less the callerHelps that the caller runs itself.
+func (w *writer) start(ctx context.Context, events []store.Event, ckpt *[2]string, callerHelps int) (*job, error) {
+	j := &job{ctx: ctx, rows: make([]row, len(events)), ckpt: ckpt, chunks: make([]chunk, (len(events)+prepChunk-1)/prepChunk),
+		next: new(atomic.Int64), failed: new(atomic.Bool)}
 	for k := range j.chunks {
 		j.chunks[k].done = make(chan struct{})
 	}
 	if err := w.enqueue(j); err != nil {
-		return store.AppendResult{}, err
+		return nil, err
 	}
-	var next atomic.Int64
-	var failed atomic.Bool
-	for range min(runtime.GOMAXPROCS(0), len(j.chunks)) - 1 {
-		go j.prepareChunks(events, &next, &failed)
+	for range min(runtime.GOMAXPROCS(0), len(j.chunks)) - callerHelps {
+		go j.prepareChunks(events, j.next, j.failed)
 	}
-	j.prepareChunks(events, &next, &failed)
-	return j.wait()
+	return j, nil
 }
 
 func (w *writer) do(ctx context.Context, fn func(*sql.Conn) error) error {

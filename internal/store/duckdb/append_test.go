@@ -2,8 +2,10 @@ package duckdb
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"math"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"github.com/idlog/idlog/internal/event"
 	"github.com/idlog/idlog/internal/filter"
 	"github.com/idlog/idlog/internal/store"
+	"github.com/idlog/idlog/internal/store/storetest"
 )
 
 // The rows come from the walked nodes; these tests hold them to what the
@@ -282,4 +285,71 @@ func FuzzPrepare(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		checkRow(t, s)
 	})
+}
+
+// TestStartAppendInOrder: batches started one after the other without
+// waiting are stored in the order started (a uuid in both is stored from the
+// first and counted as a duplicate in the second), with the counts Append
+// gives.
+func TestStartAppendInOrder(t *testing.T) {
+	evs := storetest.Synthetic(300, 7)
+	for _, tc := range []struct {
+		name    string
+		batches [][2]int // event ranges, started in this order
+	}{
+		{"overlapping", [][2]int{{0, 140}, {100, 200}}},
+		{"three, last inside the first", [][2]int{{0, 170}, {170, 300}, {30, 70}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Open(filepath.Join(t.TempDir(), "events.duckdb"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			ctx := context.Background()
+			var waits []func() (store.AppendResult, error)
+			for _, b := range tc.batches {
+				w, err := s.StartAppend(ctx, evs[b[0]:b[1]])
+				if err != nil {
+					t.Fatal(err)
+				}
+				waits = append(waits, w)
+			}
+			firstIn := map[string]int{} // uuid → the batch it is new in
+			for k, b := range tc.batches {
+				want := store.AppendResult{}
+				for _, e := range evs[b[0]:b[1]] {
+					if _, seen := firstIn[e.UUID]; seen {
+						want.Duplicates++
+					} else {
+						firstIn[e.UUID] = k
+						want.Added++
+					}
+				}
+				got, err := waits[k]()
+				if err != nil || got != want {
+					t.Errorf("batch %d: %+v, %v; want %+v", k, got, err, want)
+				}
+			}
+			// Seqs follow the start order: a batch's new events come after
+			// every event of the batches started before it.
+			maxSeq := make([]int64, len(tc.batches))
+			minSeq := make([]int64, len(tc.batches))
+			for u, k := range firstIn {
+				e, err := s.Get(ctx, u)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if minSeq[k] == 0 || e.Seq < minSeq[k] {
+					minSeq[k] = e.Seq
+				}
+				maxSeq[k] = max(maxSeq[k], e.Seq)
+			}
+			for k := 1; k < len(tc.batches); k++ {
+				if minSeq[k] <= maxSeq[k-1] && minSeq[k] != 0 {
+					t.Errorf("batch %d's events start at seq %d, before batch %d's end %d", k, minSeq[k], k-1, maxSeq[k-1])
+				}
+			}
+		})
+	}
 }

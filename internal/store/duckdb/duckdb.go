@@ -373,6 +373,11 @@ func (s *Store) Append(ctx context.Context, events []store.Event) (store.AppendR
 	return s.w.append(ctx, events, nil)
 }
 
+// StartAppend implements store.AppendStarter.
+func (s *Store) StartAppend(ctx context.Context, events []store.Event) (func() (store.AppendResult, error), error) {
+	return s.w.startAppend(ctx, events)
+}
+
 // AppendCheckpoint implements store.Checkpointer.
 func (s *Store) AppendCheckpoint(ctx context.Context, events []store.Event, key, value string) (store.AppendResult, error) {
 	return s.w.append(ctx, events, &[2]string{key, value})
