@@ -274,8 +274,10 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 	} else if ok {
 		log.Info("accepting Okta event hooks", "path", api.OktaHookPath)
 	}
-	mountBackup(srv, c)       // backup.go
-	api.StartFunnelIndex(srv) // the page's first funnel is then answered from it
+	mountBackup(srv, c) // backup.go
+	// The funnel index is built when the first funnel is asked, not now
+	// (its memory grows with the events stored).
+	api.MountFunnelIndex(srv)
 	// The background collector (--pull-org) writes through the same store.
 	waitPull, err := startPull(ctx, e, c.pull, ingestStore, log)
 	if err != nil {
