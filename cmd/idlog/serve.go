@@ -99,14 +99,25 @@ Examples:
   idlog serve --addr :8443 --tls-cert cert.pem --tls-key key.pem
   IDLOG_STORE=duckdb:/var/lib/idlog/events.duckdb idlog serve --retention 90d
   idlog serve --store 'duckdb:/var/lib/idlog/events.duckdb?row_cache=1GiB&memory_limit=4GiB&index_cache=256MiB'
-                                          # keep 1 GiB of events already read (default 128MiB),
-                                          # at most 4 GiB in DuckDB (default 1GiB), and 256 MiB
-                                          # of the postings' blocks (default 64MiB); nothing else
-                                          # in memory grows with the events stored
+                                          # more memory for a big store: see "Memory" below
   OKTA_API_TOKEN=… idlog serve --pull-org https://ORG.okta.com   # and mirror an org (docs/collector.md)
   IDLOG_OIDC_SECRET=… idlog serve --oidc-issuer https://ORG.okta.com --oidc-client-id 0oa… \
       --oidc-client-secret-env IDLOG_OIDC_SECRET --oidc-role-map 'SecOps=analyst,IdentityAdmins=admin'
                                           # people sign in with Okta (docs/sso.md)
+
+Memory: the embedded store's memory is bounded by three settings in its URL
+(duckdb:PATH?memory_limit=…&row_cache=…&index_cache=…), whatever the number of
+events stored:
+  memory_limit  DuckDB's own memory: blocks of the file, the seq index, query
+                state (default for serve 256MiB, for other commands 1GiB;
+                "default" gives DuckDB's own, 80% of RAM). Blocks it evicts
+                are read again from the OS page cache.
+  row_cache     events of rows already read, in Go's heap (default 128MiB;
+                0 turns it off)
+  index_cache   block cache of the postings in PATH.idx/ (default 64MiB)
+Beside them the process takes about 100-150 MB (Go's heap, the program). The
+funnel index is built on the first funnel asked and then holds every flow
+instance in memory (docs/api.md). More on each: docs/api.md, "Settings".
 
 Every flag can also be set as IDLOG_<FLAG> (IDLOG_ADDR, IDLOG_RATE_LIMIT, …).
 
@@ -181,7 +192,9 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 	}
 	// The store reports damage it finds and repairs (at open, after an
 	// unclean shutdown, or on a read) in the server's log.
-	st, err := storeurl.Open(store.WithLogger(ctx, log), c.storeURL)
+	// A server's embedded store keeps a smaller DuckDB memory_limit than
+	// other commands, unless the URL sets one (--help, docs/api.md).
+	st, err := storeurl.Open(store.WithLogger(ctx, log), storeurl.ServerDefaults(c.storeURL))
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("the store %s is in use by another idlog process (another 'idlog serve'?): stop it, or give this server its own --store", c.storeURL)
 	}
@@ -274,8 +287,10 @@ func serve(ctx context.Context, e *env, c serveConfig, ready func(url string)) e
 	} else if ok {
 		log.Info("accepting Okta event hooks", "path", api.OktaHookPath)
 	}
-	mountBackup(srv, c)       // backup.go
-	api.StartFunnelIndex(srv) // the page's first funnel is then answered from it
+	mountBackup(srv, c) // backup.go
+	// The funnel index is built when the first funnel is asked, not now
+	// (its memory grows with the events stored).
+	api.MountFunnelIndex(srv)
 	// The background collector (--pull-org) writes through the same store.
 	waitPull, err := startPull(ctx, e, c.pull, ingestStore, log)
 	if err != nil {

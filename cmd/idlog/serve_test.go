@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"flag"
 	"fmt"
@@ -435,5 +436,69 @@ func TestServeThrottleSurvivesRestart(t *testing.T) {
 	defer stop()
 	if code := signIn(base); code != http.StatusTooManyRequests {
 		t.Errorf("after a restart a bad sign-in from the same address: %d, want 429 (the counts were lost)", code)
+	}
+}
+
+// TestServeBuildsFunnelIndexOnDemand: serve does not read every stored
+// event into the funnel index when it starts (that costs memory that
+// grows with the history, and the start's CPU); the first funnel asked
+// starts the build, and the index is then ready.
+func TestServeBuildsFunnelIndexOnDemand(t *testing.T) {
+	dir := t.TempDir()
+	st := "duckdb:" + filepath.Join(dir, "events.duckdb")
+	now := time.Now().UTC()
+	var body strings.Builder
+	for i := 0; i < 20; i++ {
+		fmt.Fprintf(&body, `{"uuid":"fi-%d","published":%q,"eventType":"user.session.start","actor":{"id":"u%d","type":"User"},"outcome":{"result":"SUCCESS"}}`+"\n",
+			i, now.Add(-time.Duration(20-i)*time.Minute).Format(time.RFC3339Nano), i%3)
+	}
+	if r := idlog(t, nil, body.String(), "import", "--store", st, "-"); r.code != 0 {
+		t.Fatalf("import: %s", r.stderr)
+	}
+	tok := strings.TrimSpace(idlog(t, nil, "", "token", "create", "--data-dir", dir, "--name", "t", "--scope", "logs.read").stdout)
+	base, _, stop := startServe(t, nil, "--addr", "127.0.0.1:0", "--store", st)
+	defer stop()
+	status := func() (ready, building bool) {
+		t.Helper()
+		code, b := get(t, base+"/api/idlog/v1/funnels/index", tok)
+		if code != http.StatusOK {
+			t.Fatalf("funnels/index: %d %s", code, b)
+		}
+		var s struct{ Ready, Building bool }
+		if err := json.Unmarshal([]byte(b), &s); err != nil {
+			t.Fatalf("funnels/index: %v: %s", err, b)
+		}
+		return s.Ready, s.Building
+	}
+	for _, step := range []struct {
+		name string
+		ask  bool // ask for a funnel first
+		want bool // the index is built or being built afterwards
+	}{
+		{name: "after the start", ask: false, want: false},
+		{name: "a while after the start", ask: false, want: false},
+		{name: "after the first funnel", ask: true, want: true},
+	} {
+		if step.ask {
+			q := "flow=signin&since=" + now.Add(-time.Hour).Format(time.RFC3339) + "&until=" + now.Add(time.Minute).Format(time.RFC3339)
+			if code, b := get(t, base+"/api/idlog/v1/funnels?"+q, tok); code != http.StatusOK {
+				t.Fatalf("%s: funnels: %d %s", step.name, code, b)
+			}
+		} else {
+			time.Sleep(200 * time.Millisecond)
+		}
+		if !step.want {
+			if ready, building := status(); ready || building {
+				t.Fatalf("%s: the funnel index is ready=%v building=%v; serve must not build it before a funnel is asked", step.name, ready, building)
+			}
+			continue
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for ready, _ := status(); !ready; ready, _ = status() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the funnel index is not ready 30 s after the first funnel", step.name)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 }

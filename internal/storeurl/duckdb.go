@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/idlog/idlog/internal/bytesize"
@@ -57,6 +58,36 @@ func init() {
 		}
 		return err == nil, err
 	}
+}
+
+// ServerMemoryLimit is the embedded store's memory_limit in a server
+// ('idlog serve'), when its URL sets none; other commands keep
+// duckdb.DefaultMemoryLimit. A server runs for months beside other
+// programs, and DuckDB fills whatever limit it has with blocks of the
+// file: 1 GiB made serve's memory grow with the store (1.6 GB at 10M
+// events). The blocks it evicts past this limit are read again from the
+// operating system's page cache, which is not the server's memory.
+// Measured in docs/benchmarks.md ("Growth") and docs/decisions.md.
+const ServerMemoryLimit = 256 << 20
+
+// ServerDefaults returns u with the server's defaults for the settings
+// it does not give, for stores that have them (the embedded store:
+// memory_limit=ServerMemoryLimit); other URLs come back unchanged.
+func ServerDefaults(u string) string {
+	if !strings.HasPrefix(u, "duckdb:") {
+		return u
+	}
+	path, query, _ := strings.Cut(u, "?")
+	if path == "duckdb:" || strings.HasPrefix(path, "duckdb::memory:") {
+		return u // an in-memory store's data lives in DuckDB's memory
+	}
+	if vals, err := url.ParseQuery(query); err != nil || vals.Has("memory_limit") {
+		return u // a bad URL is refused by Open, with its reason
+	}
+	if query == "" {
+		return u + "?memory_limit=" + strconv.Itoa(ServerMemoryLimit>>20) + "MiB"
+	}
+	return u + "&memory_limit=" + strconv.Itoa(ServerMemoryLimit>>20) + "MiB"
 }
 
 // duckdbURL splits a duckdb: URL into the file's path and the settings.

@@ -36,3 +36,40 @@ func TestDuckDBURL(t *testing.T) {
 		}
 	}
 }
+
+// TestServerDefaults: a server's embedded file store gets the server's
+// memory_limit unless its URL sets one; other stores are left alone.
+func TestServerDefaults(t *testing.T) {
+	for _, c := range []struct {
+		url       string
+		unchanged bool
+		limit     int64 // the MemoryLimit the URL then opens with
+	}{
+		{url: "duckdb:./data/events.duckdb", limit: ServerMemoryLimit},
+		{url: "duckdb:/x/e.duckdb?row_cache=1GiB", limit: ServerMemoryLimit},
+		{url: "duckdb:/x/e.duckdb?memory_limit=2GiB", unchanged: true, limit: 2 << 30},
+		{url: "duckdb:/x/e.duckdb?index_cache=256MiB&memory_limit=default", unchanged: true, limit: -1},
+		{url: "duckdb::memory:", unchanged: true},
+		{url: "duckdb:", unchanged: true},
+		{url: "duckdb:e.duckdb?row_cache=%zz", unchanged: true},
+		{url: "clickhouse://127.0.0.1:9000/idlog", unchanged: true},
+	} {
+		got := ServerDefaults(c.url)
+		if (got == c.url) != c.unchanged {
+			t.Errorf("ServerDefaults(%q) = %q; unchanged: %v, want %v", c.url, got, got == c.url, c.unchanged)
+		}
+		if !strings.HasPrefix(c.url, "duckdb:") {
+			continue
+		}
+		_, o, err := duckdbURL(got)
+		if err != nil {
+			if !c.unchanged {
+				t.Errorf("%q: %v", got, err)
+			}
+			continue
+		}
+		if o.MemoryLimit != c.limit {
+			t.Errorf("%q opens with memory_limit %d, want %d", got, o.MemoryLimit, c.limit)
+		}
+	}
+}

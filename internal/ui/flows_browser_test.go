@@ -75,7 +75,7 @@ func flowsServer(t *testing.T) (*server, []*flows.Instance) {
 		t.Fatal(err)
 	}
 	ui.New(sessions, quietLogger()).Mount(srv)
-	api.StartFunnelIndex(srv) // as serve does: the funnel waits for it
+	api.StartFunnelIndex(srv) // built up front: the funnel waits for it
 	var once sync.Once
 	s := &server{token: secret, events: len(batch)}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

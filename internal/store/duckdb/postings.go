@@ -161,6 +161,10 @@ func openPostings(dir string, cache int64, log *slog.Logger) (*postings, error) 
 	if dir == "" {
 		o.FS = vfs.NewMem()
 	}
+	// Pebble would start paying an import's compaction debt inside Open,
+	// and wait for it there (compactgate.go).
+	gate := newCompactGate()
+	o.Experimental.CompactionScheduler = gate
 	db, err := pebble.Open(dir, o)
 	if err != nil {
 		return nil, fmt.Errorf("opening the postings: %w", err)
@@ -170,6 +174,7 @@ func openPostings(dir string, cache int64, log *slog.Logger) (*postings, error) 
 		db.Close()
 		return nil, err
 	}
+	gate.openAfter(compactionDelay)
 	return p, nil
 }
 
