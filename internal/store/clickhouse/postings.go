@@ -516,7 +516,10 @@ func (s *Store) postingsPage(ctx context.Context, st state, q store.Query, c com
 
 // keysTable is the external table of a page's rows: the events table's
 // primary key answers (event_type, published_ms, seq) IN it by reading a
-// granule or so per row.
+// granule or so per row. The queries say PREWHERE: 18.16 does not move an
+// IN over an external table to PREWHERE by itself, and without it every
+// column of every row of those granules is read (82 MB for a page of 100
+// at 300k events, against 2 MB), not only the rows asked for.
 func keysTable(cands []cand) (*ext.Table, error) {
 	t, err := ext.NewTable("idlog_keys",
 		ext.Column("event_type", "String"),
@@ -545,7 +548,7 @@ func (s *Store) checkCandidates(ctx context.Context, cands []cand, where frag) (
 	}
 	qctx := clickhouse.Context(ctx, clickhouse.WithExternalTable(t))
 	rows, err := s.conn.Query(qctx, "SELECT seq, toUInt8("+where.sql+") FROM "+s.events+
-		" WHERE (event_type, published_ms, seq) IN idlog_keys", where.args...)
+		" PREWHERE (event_type, published_ms, seq) IN idlog_keys", where.args...)
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse: postings: %w", err)
 	}
@@ -587,7 +590,7 @@ func (s *Store) fetchByKey(ctx context.Context, cands []cand) ([]store.Event, er
 	}
 	qctx := clickhouse.Context(ctx, clickhouse.WithExternalTable(t))
 	evs, err := s.fetch(qctx, "SELECT seq, uuid, published_ms, raw FROM "+s.events+
-		" WHERE (event_type, published_ms, seq) IN idlog_keys", nil)
+		" PREWHERE (event_type, published_ms, seq) IN idlog_keys", nil)
 	if err != nil {
 		return nil, err
 	}
