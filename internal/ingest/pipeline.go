@@ -21,8 +21,8 @@ import (
 
 // Options tune a Pipeline; zero values take the defaults.
 type Options struct {
-	BatchEvents   int // events per Append; default 5,000
-	BatchBytes    int // raw bytes per Append; default 8 MiB
+	BatchEvents   int // events per Append; default 5,000 (or the store's, see New)
+	BatchBytes    int // raw bytes per Append; default 8 MiB (or the store's, see New)
 	MaxEventBytes int // one event's limit; default DefaultMaxEventBytes
 	MaxRejections int // rejections kept in Result.Rejected; default 1,000
 }
@@ -49,8 +49,12 @@ type Pipeline struct {
 	opt Options
 }
 
-// New returns a pipeline writing to st.
+// New returns a pipeline writing to st. When opt leaves both batch limits
+// at zero and st is a store.BatchSizer, its preferred batch is used.
 func New(st store.Store, opt Options) *Pipeline {
+	if bs, ok := st.(store.BatchSizer); ok && opt.BatchEvents <= 0 && opt.BatchBytes <= 0 {
+		opt.BatchEvents, opt.BatchBytes = bs.PreferredBatch()
+	}
 	return &Pipeline{st: st, opt: opt.withDefaults()}
 }
 

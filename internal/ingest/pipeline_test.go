@@ -402,3 +402,40 @@ func TestIngestStartsBatchesAhead(t *testing.T) {
 		})
 	}
 }
+
+// sizedStore is a memStore that prefers batches of its own size.
+type sizedStore struct {
+	*memStore
+	events, bytes int
+}
+
+func (s sizedStore) PreferredBatch() (int, int) { return s.events, s.bytes }
+
+// TestStorePreferredBatch: a store.BatchSizer sets the batch size when the
+// options leave it at the default, and not otherwise.
+func TestStorePreferredBatch(t *testing.T) {
+	var in strings.Builder
+	for i := range 10 {
+		in.WriteString(ev(fmt.Sprint(i)) + "\n")
+	}
+	for _, c := range []struct {
+		name   string
+		prefer [2]int // events, bytes
+		opt    Options
+		want   string
+	}{
+		{"store's event limit", [2]int{4, 1 << 20}, Options{}, "[4 4 2]"},
+		{"store's byte limit", [2]int{100, 1}, Options{}, "[1 1 1 1 1 1 1 1 1 1]"},
+		{"options win", [2]int{4, 1 << 20}, Options{BatchEvents: 3}, "[3 3 3 1]"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st := sizedStore{newMemStore(), c.prefer[0], c.prefer[1]}
+			if _, err := New(st, c.opt).Ingest(context.Background(), strings.NewReader(in.String()), nil); err != nil {
+				t.Fatal(err)
+			}
+			if got := fmt.Sprint(st.batches); got != c.want {
+				t.Errorf("batches %s, want %s", got, c.want)
+			}
+		})
+	}
+}

@@ -137,6 +137,16 @@ type CacheDropper interface {
 	DropCache()
 }
 
+// BatchSizer is a store whose appends are cheaper in larger batches than the
+// ingest pipeline cuts by default (ClickHouse: every insert makes new parts
+// the server merges later, and every Append pays a few round trips). The
+// pipeline asks it when its options leave the batch size at the default.
+type BatchSizer interface {
+	// PreferredBatch is the events and raw bytes of one Append the store
+	// wants at most.
+	PreferredBatch() (events, bytes int)
+}
+
 // ErrNotFound is returned by Get when no event has the uuid.
 var ErrNotFound = errors.New("store: event not found")
 

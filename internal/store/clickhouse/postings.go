@@ -516,7 +516,10 @@ func (s *Store) postingsPage(ctx context.Context, st state, q store.Query, c com
 
 // keysTable is the external table of a page's rows: the events table's
 // primary key answers (event_type, published_ms, seq) IN it by reading a
-// granule or so per row.
+// granule or so per row. The queries say PREWHERE: 18.16 does not move an
+// IN over an external table to PREWHERE by itself, and without it every
+// column of every row of those granules is read (82 MB for a page of 100
+// at 300k events, against 2 MB), not only the rows asked for.
 func keysTable(cands []cand) (*ext.Table, error) {
 	t, err := ext.NewTable("idlog_keys",
 		ext.Column("event_type", "String"),
@@ -539,28 +542,55 @@ func (s *Store) checkCandidates(ctx context.Context, cands []cand, where frag) (
 	if len(cands) == 0 {
 		return nil, nil
 	}
-	t, err := keysTable(cands)
-	if err != nil {
-		return nil, fmt.Errorf("clickhouse: postings: %w", err)
-	}
-	qctx := clickhouse.Context(ctx, clickhouse.WithExternalTable(t))
-	rows, err := s.conn.Query(qctx, "SELECT seq, toUInt8("+where.sql+") FROM "+s.events+
-		" WHERE (event_type, published_ms, seq) IN idlog_keys", where.args...)
-	if err != nil {
-		return nil, fmt.Errorf("clickhouse: postings: %w", err)
-	}
-	defer rows.Close()
-	match := make(map[int64]bool, len(cands))
-	for rows.Next() {
-		var seq int64
-		var ok uint8
-		if err := rows.Scan(&seq, &ok); err != nil {
-			return nil, err
+	// Two queries side by side, the rows found and the rows that match,
+	// rather than one selecting toUInt8(where): a shard of 18.16 rewrites
+	// not(not(x)) to x and names its result column after the rewrite, and
+	// the Distributed table then finds no column of the name it asked for
+	// ("Not found column toUInt8(…) in block", the conformance suite's
+	// differential test on two shards; an alias does not help). A WHERE
+	// is not part of the result's header.
+	seqs := func(cond frag) (map[int64]bool, error) {
+		t, err := keysTable(cands)
+		if err != nil {
+			return nil, fmt.Errorf("clickhouse: postings: %w", err)
 		}
-		match[seq] = ok == 1
+		qctx := clickhouse.Context(ctx, clickhouse.WithExternalTable(t))
+		rows, err := s.conn.Query(qctx, "SELECT seq FROM "+s.events+
+			" PREWHERE (event_type, published_ms, seq) IN idlog_keys WHERE "+cond.sql, cond.args...)
+		if err != nil {
+			return nil, fmt.Errorf("clickhouse: postings: %w", err)
+		}
+		defer rows.Close()
+		out := make(map[int64]bool, len(cands))
+		for rows.Next() {
+			var seq int64
+			if err := rows.Scan(&seq); err != nil {
+				return nil, err
+			}
+			out[seq] = true
+		}
+		return out, rows.Err()
 	}
-	if err := rows.Err(); err != nil {
+	type result struct {
+		m   map[int64]bool
+		err error
+	}
+	matched := make(chan result, 1)
+	go func() {
+		m, err := seqs(where)
+		matched <- result{m, err}
+	}()
+	found, err := seqs(fragTrue)
+	mr := <-matched
+	if err != nil {
 		return nil, err
+	}
+	if mr.err != nil {
+		return nil, mr.err
+	}
+	match := make(map[int64]bool, len(found))
+	for seq := range found {
+		match[seq] = mr.m[seq]
 	}
 	out := cands[:0]
 	for _, cd := range cands {
@@ -587,7 +617,7 @@ func (s *Store) fetchByKey(ctx context.Context, cands []cand) ([]store.Event, er
 	}
 	qctx := clickhouse.Context(ctx, clickhouse.WithExternalTable(t))
 	evs, err := s.fetch(qctx, "SELECT seq, uuid, published_ms, raw FROM "+s.events+
-		" WHERE (event_type, published_ms, seq) IN idlog_keys", nil)
+		" PREWHERE (event_type, published_ms, seq) IN idlog_keys", nil)
 	if err != nil {
 		return nil, err
 	}

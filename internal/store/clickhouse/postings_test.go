@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,6 +22,54 @@ func TestPostings(t *testing.T) {
 	testPostings(t, dsn)
 	t.Run("Migrate", func(t *testing.T) { testPostingsMigrate(t, dsn) })
 	t.Run("CrashLeftovers", func(t *testing.T) { testCrashLeftovers(t, dsn) })
+	t.Run("OldGranules", func(t *testing.T) { testOldGranules(t, dsn) })
+}
+
+// testOldGranules: an events table created by an earlier release (granules
+// of 1,024 rows, not 256) is kept as it is, and its pages are fetched by
+// sort key exactly, through the postings and the rollup.
+func testOldGranules(t *testing.T, dsn string) {
+	ctx := context.Background()
+	url := freshDB(dsn)
+	s, err := Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldEngine := strings.Replace(mergeTree, "index_granularity = 256", "index_granularity = 1024", 1)
+	if oldEngine == mergeTree {
+		t.Fatal("the events table's engine clause no longer says index_granularity = 256; update this test")
+	}
+	for _, stmt := range []string{
+		"DROP TABLE `" + s.db + "`.`events_hourly_mv`",
+		"DROP TABLE " + s.local,
+		"CREATE TABLE " + s.local + " (\n" + columnsDDL + "\n) " + oldEngine,
+	} {
+		if err := s.conn.Exec(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+
+	s, err = Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	evs := postingsData(t, s)
+	// 500-row appends make parts of at most 500 rows per month: one mark
+	// each with 1,024-row granules, two or more with 256-row ones.
+	var rows, marks uint64
+	if err := s.conn.QueryRow(ctx, "SELECT sum(rows), sum(marks) FROM system.parts WHERE active AND database = ? AND table = 'events'", s.db).Scan(&rows, &marks); err != nil {
+		t.Fatal(err)
+	}
+	if rows != uint64(len(evs)) || marks == 0 || rows/marks <= 256 {
+		t.Errorf("events table holds %d rows in %d marks: not the earlier release's 1,024-row granules", rows, marks)
+	}
+	checkPostings(t, s, scenarioQueries(t, evs), true)
+	checkKeysComplete(t, s, evs)
+	if s.indexMisses.Load() != 0 {
+		t.Errorf("IndexMisses %d on the earlier layout", s.indexMisses.Load())
+	}
 }
 
 func TestPostingsCluster(t *testing.T) {
