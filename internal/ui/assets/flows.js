@@ -216,7 +216,8 @@ function funnelBlock(fn, heading) {
 }
 
 // waitForIndex shows how far the server's funnel index is built (serve
-// starts it in the background) until it is ready, so that the funnel is
+// starts it in the background when the first funnel is asked; that first
+// funnel is read from the events) until it is ready, so that the funnel is
 // then answered from it at once. It returns at once when the index is
 // ready, not being built (it failed: the funnel is read from the events),
 // or the server has no such endpoint.
