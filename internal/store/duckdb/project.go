@@ -87,7 +87,12 @@ func (s *Store) Project(ctx context.Context, q store.Query, names []string, fn f
 // that a chunk's queries cost little beside its rows, few enough that
 // a chunk's events, held until the chunk is counted and in order, take
 // tens of MB (the built-in library's members are ~1.7 KB an event).
-const projectChunk = 32 << 10
+var projectChunk int64 = 32 << 10 // a variable so that tests can cut small chunks
+
+// testHookProjectScan returns SQL appended to the WHERE clause of a chunk's
+// scan and not of its count. Tests set it to make the scan lose rows, as a
+// damaged structure under the scan would, and see the read refused.
+var testHookProjectScan = func() string { return "" }
 
 // errChunkTooBig says a chunk holds so many rows that it is cut smaller.
 var errChunkTooBig = errors.New("chunk too big")
@@ -111,7 +116,7 @@ func (s *Store) projectChunk(ctx context.Context, p *plan, cols, lo string, want
 	if n > 8*projectChunk && to.Sub(from) > time.Millisecond {
 		return 0, errChunkTooBig
 	}
-	rows, err := tx.QueryContext(ctx, "SELECT seq, "+lo+", "+cols+" FROM events WHERE "+where+"", c.args...)
+	rows, err := tx.QueryContext(ctx, "SELECT seq, "+lo+", "+cols+" FROM events WHERE "+where+testHookProjectScan(), c.args...)
 	if err != nil {
 		return 0, fmt.Errorf("duckdb: project: %w", err)
 	}
