@@ -33,6 +33,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	sf := addStoreFlags(fs, true)
 	quiet := fs.Bool("quiet", false, "no progress lines, only the summary")
 	every := fs.Duration("progress-every", 0, "progress line `interval` (default 1s on a terminal, 10s otherwise); a line follows a stored batch")
+	batch := fs.Int("batch", 0, "store `N` events at a time (default: the store's own size, 5,000 for DuckDB and 20,000 for ClickHouse); smaller batches use less memory, and a crash loses at most the batches under way, which a re-run stores")
 	fs.Usage = func() {
 		fmt.Fprint(e.stderr, `Usage: idlog import [flags] FILE... | -
 
@@ -67,6 +68,9 @@ Flags:
 		fmt.Fprintln(e.stderr, "idlog import: name at least one FILE, or - for standard input")
 		return errUsage
 	}
+	if *batch < 0 {
+		return &exitError{code: 2, msg: fmt.Sprintf("import: --batch %d: give a positive number of events, or 0 for the store's own size", *batch)}
+	}
 	if err := sf.resolve(e); err != nil {
 		return err
 	}
@@ -83,6 +87,7 @@ Flags:
 		return err
 	}
 	defer b.Close()
+	b.batch = *batch
 
 	pp := newProgressPrinter(e.stderr, *quiet)
 	if *every > 0 {

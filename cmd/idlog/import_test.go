@@ -158,6 +158,7 @@ func TestImportUsageErrors(t *testing.T) {
 		{[]string{"import", "--store", "duckdb:x", "--server", "http://h", "-"}, 2, "exclude each other"},
 		{[]string{"import", "--server", "localhost:8080", "--token", "t", "-"}, 2, "not an http:// or https:// URL"},
 		{[]string{"import", "--server", "http://localhost:8080", "-"}, 2, "--server needs an API token"},
+		{[]string{"import", "--batch", "-1", "-"}, 2, "--batch -1: give a positive number"},
 	}
 	for _, tt := range tests {
 		r := idlog(t, nil, "", tt.args...)
@@ -167,6 +168,35 @@ func TestImportUsageErrors(t *testing.T) {
 	}
 	if r := idlog(t, nil, "", "import", "-h"); r.code != 0 || !strings.Contains(r.stderr, "imported N, duplicates D, rejected R") {
 		t.Errorf("import -h: exit %d %q", r.code, r.stderr)
+	}
+}
+
+// TestImportBatch: --batch sets how many events are stored at a time (a
+// progress line follows each stored batch); 0 leaves it to the store.
+func TestImportBatch(t *testing.T) {
+	var in strings.Builder
+	for i := range 25 {
+		in.WriteString(ev(fmt.Sprintf("b%02d", i)) + "\n")
+	}
+	file := writeFile(t, "batch.ndjson", []byte(in.String()))
+	for _, tc := range []struct {
+		batch   string
+		batches int
+	}{
+		{"10", 3},
+		{"25", 1},
+		{"1", 25},
+		{"0", 1},
+	} {
+		t.Run("batch "+tc.batch, func(t *testing.T) {
+			r := idlog(t, nil, "", "import", "--store", tempStore(t), "--progress-every", "1ns", "--batch", tc.batch, file)
+			if r.code != 0 || summaryOf(t, r) != "25 0 0" {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want 25 imported", r.code, r.stdout, r.stderr)
+			}
+			if got := strings.Count(r.stderr, "events read"); got != tc.batches {
+				t.Errorf("%d progress lines, want one for each of %d batches:\n%s", got, tc.batches, r.stderr)
+			}
+		})
 	}
 }
 

@@ -103,6 +103,9 @@ type backend struct {
 	st     store.Store    // the store; for a server, a store whose Append pushes
 	cl     *client.Client // nil for a store
 	remote bool
+	// batch is the events per stored batch; 0 leaves it to the store
+	// (ingest.New: 5,000 events, or the store's preferred size).
+	batch int
 }
 
 // open returns the backend the flags name. Call resolve first.
@@ -132,7 +135,7 @@ func (b *backend) Close() error {
 // checked here and pushed in batches, so rejections carry this input's line
 // numbers and no request is larger than a batch.
 func (b *backend) ingest(ctx context.Context, r io.Reader, progress func(ingest.Progress)) (ingest.Result, error) {
-	opt := ingest.Options{}
+	opt := ingest.Options{BatchEvents: b.batch}
 	if b.remote {
 		opt.BatchBytes = 4 << 20 // well under any server's --body-limit
 	}
