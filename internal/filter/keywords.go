@@ -105,10 +105,21 @@ func appendTokens(out []string, v any) []string {
 
 // appendValueTokens appends the tokens of one lower-cased value.
 func appendValueTokens(out []string, s string) []string {
-	if s == "" {
-		return out
+	EachValueToken(s, func(tok string) { out = append(out, tok) })
+	return out
+}
+
+// EachValueToken calls fn with each token of one lower-cased value, in
+// order: the whole value, then each word (a run of letters, digits and
+// . @ _ - :) that is not the whole value, then the parts of a word with a
+// '-' in it, cut at each '-'. A token may come more than once. It is the
+// one cutter of tokens: q's matching here and the embedded store's bloom
+// filters (which hash what it hands over) must cut the same tokens.
+func EachValueToken[T ~string | ~[]byte](s T, fn func(T)) {
+	if len(s) == 0 {
+		return
 	}
-	out = append(out, s)
+	fn(s)
 	for i := 0; i < len(s); {
 		// Skip separators.
 		for i < len(s) {
@@ -133,17 +144,20 @@ func appendValueTokens(out []string, s string) []string {
 		}
 		word := s[start:i]
 		if start > 0 || i < len(s) {
-			out = append(out, word) // else it is the whole value, already in
+			fn(word) // else it is the whole value, already handed over
 		}
 		if hyphen {
-			for part := range strings.SplitSeq(word, "-") {
-				if part != "" {
-					out = append(out, part)
+			p := 0
+			for k := 0; k <= len(word); k++ {
+				if k == len(word) || word[k] == '-' {
+					if k > p {
+						fn(word[p:k])
+					}
+					p = k + 1
 				}
 			}
 		}
 	}
-	return out
 }
 
 // asciiWord marks the ASCII characters that belong to words.
@@ -157,10 +171,14 @@ var asciiWord = func() (t [utf8.RuneSelf]bool) {
 
 // wordChar reports the width of the character at s[i] and whether it
 // belongs to a word.
-func wordChar(s string, i int) (int, bool) {
+func wordChar[T ~string | ~[]byte](s T, i int) (int, bool) {
 	if c := s[i]; c < utf8.RuneSelf {
 		return 1, asciiWord[c]
 	}
-	r, w := utf8.DecodeRuneInString(s[i:])
+	// At most UTFMax bytes converted: a small copy on the stack for []byte.
+	r, w := utf8.DecodeRuneInString(string(s[i:min(len(s), i+utf8.UTFMax)]))
 	return w, unicode.IsLetter(r) || unicode.IsDigit(r)
 }
+
+// IsWordASCII reports whether the ASCII byte c belongs to a word.
+func IsWordASCII(c byte) bool { return c < utf8.RuneSelf && asciiWord[c] }

@@ -3,10 +3,10 @@ package duckdb
 import (
 	"encoding/json"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/idlog/idlog/internal/event"
+	"github.com/idlog/idlog/internal/filter"
 )
 
 // appendTokenHashes appends to out the hash (tokenHash) of every q token of
@@ -128,51 +128,9 @@ func isJSONDelim(c byte) bool {
 }
 
 // appendValueTokenHashes appends the hashes of the tokens of one
-// lower-cased value, as filter's appendValueTokens cuts them: the whole
-// value, its words (runs of letters, digits and . @ _ - :), and the parts
-// of each word at '-'.
+// lower-cased value, cut by filter.EachValueToken as q's matching cuts them.
 func appendValueTokenHashes(out []uint64, s []byte) []uint64 {
-	if len(s) == 0 {
-		return out
-	}
-	out = append(out, tokenHash(s))
-	for i := 0; i < len(s); {
-		for i < len(s) {
-			w, ok := wordByte(s, i)
-			if ok {
-				break
-			}
-			i += w
-		}
-		start := i
-		hyphen := false
-		for i < len(s) {
-			w, ok := wordByte(s, i)
-			if !ok {
-				break
-			}
-			hyphen = hyphen || s[i] == '-'
-			i += w
-		}
-		if start == i {
-			continue
-		}
-		word := s[start:i]
-		if start > 0 || i < len(s) {
-			out = append(out, tokenHash(word))
-		}
-		if hyphen {
-			p := 0
-			for k := 0; k <= len(word); k++ {
-				if k == len(word) || word[k] == '-' {
-					if k > p {
-						out = append(out, tokenHash(word[p:k]))
-					}
-					p = k + 1
-				}
-			}
-		}
-	}
+	filter.EachValueToken(s, func(tok []byte) { out = append(out, tokenHash(tok)) })
 	return out
 }
 
@@ -203,7 +161,7 @@ func appendASCIITokenHashes(out []uint64, s []byte) []uint64 {
 			c += 'a' - 'A'
 		}
 		whole = (whole ^ uint64(c)) * prime
-		if !wordASCII[c] {
+		if !filter.IsWordASCII(c) {
 			if inWord {
 				endWord(i)
 				inWord = false
@@ -229,25 +187,6 @@ func appendASCIITokenHashes(out []uint64, s []byte) []uint64 {
 		endWord(len(s))
 	}
 	return append(out, whole)
-}
-
-// wordASCII marks the ASCII bytes that belong to words.
-var wordASCII = func() (t [utf8.RuneSelf]bool) {
-	for c := range utf8.RuneSelf {
-		t[c] = 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || 'A' <= c && c <= 'Z' ||
-			c == '.' || c == '@' || c == '_' || c == '-' || c == ':'
-	}
-	return t
-}()
-
-// wordByte reports the width of the character at s[i] and whether it
-// belongs to a word.
-func wordByte(s []byte, i int) (int, bool) {
-	if c := s[i]; c < utf8.RuneSelf {
-		return 1, wordASCII[c]
-	}
-	r, w := utf8.DecodeRune(s[i:])
-	return w, unicode.IsLetter(r) || unicode.IsDigit(r)
 }
 
 // tokenHash is the 64-bit FNV-1a hash of a token. It is kept in the file
